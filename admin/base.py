@@ -1,0 +1,194 @@
+"""The base of every back-office model view: audited writes in one transaction, domain validation, formatting."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqladmin import ModelView
+from sqladmin._queries import Query
+from sqladmin.i18n import get_locale
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from admin.auth import StaffIdentity, client_ip
+from app import i18n
+from app.actors import Actor
+from app.audit.services import diff, record
+
+AUDIT_COLUMNS = ("created_at", "updated_at")
+
+
+def staff_of(request: Request) -> StaffIdentity:
+    staff = getattr(request.state, "staff", None)
+    if staff is None:
+        raise HTTPException(status_code=401)
+    return cast("StaffIdentity", staff)
+
+
+def actor_of(request: Request) -> Actor:
+    staff = staff_of(request)
+    return Actor.staff(staff.id, staff.email)
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    return {attr.key: getattr(obj, attr.key) for attr in sa.inspect(type(obj)).column_attrs}
+
+
+# -- formatters (list and detail) ------------------------------------------------------------------------------
+
+
+def money(field: str, currency_field: str = "currency") -> Any:
+    def format_value(model: Any, _attribute: Any) -> str:
+        return i18n.format_money(getattr(model, field), getattr(model, currency_field, "EUR") or "EUR", get_locale())
+
+    return format_value
+
+
+def when(field: str) -> Any:
+    """Berlin time for people, the UTC instant on hover."""
+
+    def format_value(model: Any, _attribute: Any) -> Markup | str:
+        value = getattr(model, field)
+        if value is None:
+            return "–"
+        shown = i18n.format_datetime(value, get_locale(), "short")
+        return Markup('<span title="{} UTC">{}</span>').format(value.strftime("%Y-%m-%d %H:%M:%S"), shown)
+
+    return format_value
+
+
+BADGE_COLOURS = {
+    "pending_payment": "yellow",
+    "paid": "blue",
+    "in_fulfillment": "azure",
+    "completed": "green",
+    "partially_completed": "lime",
+    "canceled": "secondary",
+    "expired": "secondary",
+    "unpaid": "yellow",
+    "partially_refunded": "orange",
+    "refunded": "purple",
+    "disputed": "red",
+    "awaiting_payment": "yellow",
+    "queued": "blue",
+    "dispatching": "cyan",
+    "dispatched": "azure",
+    "in_progress": "azure",
+    "partial": "lime",
+    "on_hold": "orange",
+    "dispatch_unknown": "red",
+    "needs_review": "red",
+    "failed": "red",
+    "pending": "yellow",
+    "succeeded": "green",
+    "active": "green",
+    "inactive": "secondary",
+}
+
+
+def badge_html(value: Any) -> Markup:
+    text = str(getattr(value, "value", value))
+    colour = BADGE_COLOURS.get(text, "secondary")
+    return Markup('<span class="badge bg-{}-lt">{}</span>').format(colour, text.replace("_", " "))
+
+
+def badge(field: str) -> Any:
+    def format_value(model: Any, _attribute: Any) -> Markup:
+        return badge_html(getattr(model, field))
+
+    return format_value
+
+
+def active_badge(model: Any, _attribute: Any) -> Markup:
+    return badge_html("active" if model.is_active else "inactive")
+
+
+def link_to(url: str, text: Any) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url, escape(text))
+
+
+# -- the base view ---------------------------------------------------------------------------------------------
+
+
+class SmplatModelView(ModelView):
+    """Every write runs in one transaction with its audit_log row; ``validate`` applies domain rules."""
+
+    form_excluded_columns = list(AUDIT_COLUMNS)
+    page_size = 50
+    page_size_options = [25, 50, 100]
+    can_import = False
+
+    async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
+        """Domain checks before the write is committed; raise DomainError to refuse it (shown on the form)."""
+
+    def audit_entity(self) -> str:
+        return self.identity
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        obj = self._get_model_object(data)
+        async with self.session_maker(expire_on_commit=False) as session:
+            await self.on_model_change(data, obj, True, request)
+            obj = await Query(self)._set_attributes_async(session, obj, data)
+            session.add(obj)
+            await self.validate(session, obj, is_created=True, request=request)
+            await session.flush()
+            self._audit(session, request, "create", obj, {}, snapshot(obj))
+            await session.commit()
+        await self.after_model_change(data, obj, True, request)
+        return obj
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        stmt = self._stmt_by_identifier(pk)
+        for relation in self._form_relations:
+            stmt = stmt.options(sa.orm.selectinload(relation))
+        async with self.session_maker(expire_on_commit=False) as session:
+            obj = (await session.execute(stmt)).scalars().first()
+            if obj is None:
+                raise HTTPException(status_code=404)
+            before = snapshot(obj)
+            await self.on_model_change(data, obj, False, request)
+            obj = await Query(self)._set_attributes_async(session, obj, data)
+            await self.validate(session, obj, is_created=False, request=request)
+            await session.flush()
+            self._audit(session, request, "update", obj, before, snapshot(obj))
+            await session.commit()
+        await self.after_model_change(data, obj, False, request)
+        return obj
+
+    async def delete_model(self, request: Request, pk: Any) -> None:
+        async with self.session_maker(expire_on_commit=False) as session:
+            obj = (await session.execute(self._stmt_by_identifier(pk))).scalars().first()
+            if obj is None:
+                raise HTTPException(status_code=404)
+            await self.on_model_delete(obj, request)
+            self._audit(session, request, "delete", obj, snapshot(obj), {})
+            await session.delete(obj)
+            await session.commit()
+        await self.after_model_delete(obj, request)
+
+    def _get_model_object(self, data: dict[str, Any]) -> Any:
+        return Query(self)._get_model_object(data)
+
+    def _audit(
+        self,
+        session: AsyncSession,
+        request: Request,
+        action: str,
+        obj: Any,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        staff = staff_of(request)
+        record(
+            session,
+            actor_id=staff.id,
+            actor_label=staff.email,
+            action=action,
+            entity_type=self.audit_entity(),
+            entity_id=getattr(obj, "id", None),
+            changes=diff(before, after),
+            ip=client_ip(request),
+        )

@@ -1,0 +1,95 @@
+"""Who may do what in the back office: grants per role, enforced by SQLAdmin on every view, action and page.
+
+A grant is ``(view identity, action)``; actions are SQLAdmin's (list, details, create, edit, delete, export,
+import) or ``action:<slug>`` for our business actions. Admins hold ``("*", "*")``; the ``can_*`` flags of each
+view still switch actions off for everyone (no one deletes an order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqladmin.authorization import WILDCARD, GrantsAuthorizationBackend, matches_grant
+from starlette.requests import Request
+
+from app.accounts.models import Role
+
+READ = ("list", "details")
+READ_EXPORT = (*READ, "export")
+WRITE = (*READ_EXPORT, "create", "edit")
+
+ORDER_ACTIONS = (
+    "action:cancel-order",
+    "action:hold-line",
+    "action:resume-line",
+    "action:retry-dispatch",
+    "action:resolve-dispatch",
+    "action:request-refill",
+    "action:add-note",
+)
+SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
+
+
+def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
+    return frozenset((identity, action) for identity, actions in table.items() for action in actions)
+
+
+ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
+    Role.ADMIN: frozenset({(WILDCARD, WILDCARD)}),
+    Role.STAFF: _grants(
+        {
+            "dashboard": ["list"],
+            "fulfillment": ["list"],
+            "category": WRITE,
+            "service": [*WRITE, *SERVICE_ACTIONS],
+            "provider": READ,
+            "provider-service": READ,
+            "customer": WRITE,
+            "order": [*READ_EXPORT, *ORDER_ACTIONS],
+            "order-line": [*READ, *ORDER_ACTIONS],
+            "order-event": READ,
+            "payment": READ,
+            "checkout-link": READ,
+            "subscription": READ,
+        }
+    ),
+    Role.FINANCE: _grants(
+        {
+            "dashboard": ["list"],
+            "category": READ,
+            "service": READ,
+            "provider": READ,
+            "provider-service": READ,
+            "customer": READ_EXPORT,
+            "order": READ_EXPORT,
+            "order-line": READ,
+            "order-event": READ,
+            "payment": READ_EXPORT,
+            "stripe-event": READ,
+            "checkout-link": READ,
+            "subscription": READ,
+            "company-settings": [*READ, "edit"],
+            "audit-log": READ_EXPORT,
+        }
+    ),
+}
+
+
+def role_may(role: Role | None, identity: str, action: str) -> bool:
+    return role is not None and matches_grant(set(ROLE_GRANTS[role]), identity, action)
+
+
+def roles_allowed(identity: str, action: str = "list") -> list[Role]:
+    """The roles that may perform ``action`` on ``identity`` (for the 403 page)."""
+    return [role for role in Role if role_may(role, identity, action)]
+
+
+def roles_with_any_grant(identity: str) -> list[Role]:
+    return [role for role in Role if any(granted in (identity, WILDCARD) for granted, _action in ROLE_GRANTS[role])]
+
+
+class RoleAuthorization(GrantsAuthorizationBackend):
+    async def get_grants(self, request: Request) -> set[tuple[str, str]]:
+        staff: Any = getattr(request.state, "staff", None)
+        return set(ROLE_GRANTS[staff.role]) if staff is not None else set()

@@ -1,0 +1,58 @@
+"""The ASGI application: ``create_app()`` wires settings, database, routes, admin, templates and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from app.config import ConfigError, Settings, get_settings
+from app.db.engine import alchemy_config
+from app.observability import configure_logging
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.health import health, ready
+from app.web.middleware import request_context_middleware
+from app.web.templating import set_request_locale, template_config
+from storefront.controllers import StorefrontController
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    if not settings.database_url:
+        raise ConfigError(
+            "SMPLAT_DATABASE_URL is not set: start the app with `smplat serve` or `smplat demo`, "
+            "which start the embedded database, or set SMPLAT_DATABASE_URL"
+        )
+    db_config = alchemy_config(settings.database_url)
+    # Imported here: the admin module builds SQLAdmin views over every model at import time.
+    from admin.mount import create_admin_mount  # noqa: PLC0415
+
+    admin_mount = create_admin_mount(settings, db_config)
+    app = Litestar(
+        route_handlers=[
+            health,
+            ready,
+            StorefrontController,
+            admin_mount,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[request_context_middleware],
+        before_request=set_request_locale,
+        template_config=template_config([STOREFRONT_TEMPLATES]),
+        exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(title="SMPLaT", version="0.1.0", path="/schema"),
+        logging_config=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,69 @@
+"""The audit trail of staff writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditLog
+
+REDACTED = "***"
+SECRET_FIELDS = frozenset({"password", "password_hash", "api_key"})
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Field -> {"before", "after"} for every field whose value changed; secrets are masked."""
+    changes: dict[str, dict[str, Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = jsonable(before.get(key)), jsonable(after.get(key))
+        if old != new:
+            if key in SECRET_FIELDS:
+                old, new = (REDACTED if old else None), (REDACTED if new else None)
+            changes[key] = {"before": old, "after": new}
+    return changes
+
+
+def record(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None,
+    changes: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        diff=changes,
+        ip=ip,
+        at=datetime.now(UTC),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,170 @@
+"""``smplat``: run, migrate, administer and demo the product."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from app.accounts.models import Role
+from app.accounts.services import StaffUserService
+from app.cli.errors import fail, reported
+from app.config import ConfigError, get_settings
+from app.db import migrations
+from app.db.bootstrap import check_connection, resolve_database
+from app.db.session import engine_for, schema_is_current, transaction
+from app.db.urls import redact
+from app.observability import configure_logging
+
+
+def database_url() -> str:
+    """The database for this command: SMPLAT_DATABASE_URL, or the embedded server (started when needed)."""
+    url, _embedded = resolve_database(get_settings())
+    check_connection(url)
+    return url
+
+
+async def require_current_schema(url: str) -> None:
+    async with engine_for(url) as engine:
+        current, revision, head = await schema_is_current(engine)
+    if not current:
+        raise fail(
+            f"the database at {redact(url)} is at migration {revision or 'none'}, not {head}; "
+            "run `smplat db upgrade` first"
+        )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SMPLaT: back office and storefront of a social-media growth agency."""
+    try:
+        configure_logging(get_settings())
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+
+# -- database --------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@reported
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to a revision."""
+    url = database_url()
+    migrations.upgrade(url, revision)
+    click.echo(f"database {redact(url)} upgraded to {revision}")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True, help="Target revision ('base' removes everything).")
+@reported
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to a revision."""
+    url = database_url()
+    migrations.downgrade(url, revision)
+    click.echo(f"database {redact(url)} downgraded to {revision}")
+
+
+# -- staff users -----------------------------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """Back-office staff accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True, help="Login email address.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What the user may do.")
+@click.option("--name", default=None, help="Display name.")
+@click.option("--locale", default="de", type=click.Choice(["de", "en"]), show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+@reported
+def user_create(email: str, role: str, name: str | None, locale: str, password_stdin: bool) -> None:
+    """Create a staff user (the password is prompted for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    url = database_url()
+
+    async def create() -> int:
+        await require_current_schema(url)
+        async with engine_for(url) as engine, transaction(engine) as session:
+            created = await StaffUserService(session=session).create_user(
+                email=email, password=password, role=role, name=name, locale=locale
+            )
+            return created.id
+
+    user_id = asyncio.run(create())
+    click.echo(f"created {role} user {email.strip().lower()} (id {user_id})")
+
+
+# -- data ------------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@reported
+def seed() -> None:
+    """Load the demo catalog, customers and orders (safe to repeat)."""
+    from app.demo.seed import seed_demo_data  # noqa: PLC0415 - only this command needs the demo data
+
+    url = database_url()
+
+    async def run() -> str:
+        await require_current_schema(url)
+        async with engine_for(url) as engine, transaction(engine) as session:
+            return (await seed_demo_data(session)).summary()
+
+    click.echo(asyncio.run(run()))
+
+
+# -- processes -------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Web worker processes.")
+@reported
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with granian."""
+    from granian import Granian  # noqa: PLC0415
+    from granian.constants import Interfaces  # noqa: PLC0415
+
+    url = database_url()
+    asyncio.run(require_current_schema(url))
+    Granian(
+        "app.asgi:create_app", factory=True, address=host, port=port, workers=workers, interface=Interfaces.ASGI
+    ).serve()
+
+
+@main.command()
+@click.option("--concurrency", default=10, show_default=True, type=click.IntRange(1, 200))
+@reported
+def worker(concurrency: int) -> None:
+    """Run the job worker (dispatch, polling, emails, syncs, recovery)."""
+    from app.worker import run_worker  # noqa: PLC0415
+
+    url = database_url()
+    asyncio.run(require_current_schema(url))
+    asyncio.run(run_worker(url, concurrency=concurrency))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--reset", is_flag=True, help="Drop the demo database and start from fresh demo data.")
+@reported
+def demo(host: str, port: int, reset: bool) -> None:
+    """Run everything locally with demo data on an embedded PostgreSQL."""
+    from app.demo.runner import run_demo  # noqa: PLC0415
+
+    run_demo(host=host, port=port, reset=reset)

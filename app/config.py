@@ -1,0 +1,99 @@
+"""Settings, read once from the environment (prefix ``SMPLAT_``).
+
+Nothing else in the code base reads ``os.environ``; everything asks :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+
+Environment = Literal["dev", "test", "prod"]
+
+# Used in dev and test only; production refuses to start with it.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """The environment describes a configuration the product refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment = "dev"
+    database_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8000"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    smtp_url: str | None = None
+    lexoffice_api_key: str | None = None
+    lexoffice_base_url: str = "https://api.lexware.io/v1"
+    log_level: str = "INFO"
+    log_json: bool = False
+    stuck_after_hours: int = 6
+    data_dir: Path = field(default_factory=lambda: platformdirs.user_data_path("smplat"))
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    def validate(self) -> Settings:
+        """Refuse settings that are unsafe for the environment; returns self for chaining."""
+        if self.env not in ("dev", "test", "prod"):
+            raise ConfigError(f"SMPLAT_ENV must be dev, test or prod, not {self.env!r}")
+        if self.stuck_after_hours < 1:
+            raise ConfigError("SMPLAT_STUCK_AFTER_HOURS must be at least 1")
+        if self.is_prod:
+            if not self.secret_key or self.secret_key == DEV_SECRET_KEY:
+                raise ConfigError("SMPLAT_SECRET_KEY must be set to a private value in production")
+            if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ConfigError(
+                    f"SMPLAT_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production"
+                )
+            if not self.database_url:
+                raise ConfigError("SMPLAT_DATABASE_URL must be set in production (no embedded database)")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(f"SMPLAT_{name}", "").strip()
+            return value or None
+
+        env = get("ENV") or "dev"
+        data_dir = get("DATA_DIR")
+        try:
+            stuck_hours = int(get("STUCK_AFTER_HOURS") or 6)
+        except ValueError as exc:
+            raise ConfigError("SMPLAT_STUCK_AFTER_HOURS must be a whole number of hours") from exc
+        settings = cls(
+            env=env,  # type: ignore[arg-type]  # checked in validate()
+            database_url=get("DATABASE_URL"),
+            secret_key=get("SECRET_KEY") or ("" if env == "prod" else DEV_SECRET_KEY),
+            base_url=(get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            stripe_secret_key=get("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base=get("STRIPE_API_BASE"),
+            smtp_url=get("SMTP_URL"),
+            lexoffice_api_key=get("LEXOFFICE_API_KEY"),
+            lexoffice_base_url=get("LEXOFFICE_BASE_URL") or "https://api.lexware.io/v1",
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            log_json=(get("LOG_JSON") or ("1" if env == "prod" else "0")) in ("1", "true", "yes"),
+            stuck_after_hours=stuck_hours,
+            data_dir=Path(data_dir).expanduser() if data_dir else platformdirs.user_data_path("smplat"),
+        )
+        return settings.validate()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env(os.environ)

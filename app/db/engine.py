@@ -1,0 +1,50 @@
+"""SQLAlchemy engines and sessions (asyncpg), configured once from the database URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, EngineConfig, SQLAlchemyAsyncConfig
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.db.urls import async_url
+
+# Prepared statements are reused by the asyncpg dialect; generic plans for ILIKE/range filters can be far
+# worse than custom ones on large tables, and JIT only adds latency to our short OLTP queries.
+SERVER_SETTINGS = {"application_name": "smplat", "plan_cache_mode": "force_custom_plan", "jit": "off"}
+
+
+def engine_options(*, null_pool: bool = False) -> dict[str, Any]:
+    options: dict[str, Any] = {"connect_args": {"server_settings": SERVER_SETTINGS}}
+    if null_pool:
+        options["poolclass"] = NullPool
+    else:
+        options.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+    return options
+
+
+def create_engine(url: str, *, null_pool: bool = False) -> AsyncEngine:
+    return create_async_engine(async_url(url), **engine_options(null_pool=null_pool))
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alchemy_config(url: str) -> SQLAlchemyAsyncConfig:
+    """The Advanced Alchemy config the Litestar plugin uses (one session per request, committed on 2xx/3xx)."""
+    options = engine_options()
+    return SQLAlchemyAsyncConfig(
+        connection_string=async_url(url),
+        engine_config=EngineConfig(
+            connect_args=options["connect_args"],
+            pool_size=options["pool_size"],
+            max_overflow=options["max_overflow"],
+            pool_pre_ping=True,
+            pool_recycle=options["pool_recycle"],
+        ),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+        create_all=False,
+    )

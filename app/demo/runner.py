@@ -1,0 +1,165 @@
+"""``smplat demo``: embedded PostgreSQL, migrations, demo data, worker and web server in one process.
+
+Ctrl-C or SIGTERM stops the web server and the worker, then the embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import time
+from pathlib import Path
+
+import click
+import structlog
+
+from app.accounts.models import Role
+from app.accounts.services import StaffUserService
+from app.cli.errors import fail
+from app.config import get_settings
+from app.db import migrations
+from app.db.bootstrap import EMBEDDED_DATABASE, drop_database, ensure_database, resolve_database
+from app.db.embedded import EmbeddedPostgres
+from app.db.session import engine_for, transaction
+from app.db.urls import redact
+from app.demo.seed import seed_demo_data
+
+log = structlog.get_logger(__name__)
+
+DEMO_USERS = (
+    ("admin@smplat.example", Role.ADMIN),
+    ("staff@smplat.example", Role.STAFF),
+    ("finance@smplat.example", Role.FINANCE),
+)
+
+
+def _private_file(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+def demo_secret(data_dir: Path) -> str:
+    """A per-machine secret for the demo, kept so that sessions survive restarts."""
+    path = data_dir / "demo-secret-key"
+    if not path.exists():
+        _private_file(path, secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def demo_logins(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "demo-logins.json"
+    logins: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if set(logins) != {email for email, _role in DEMO_USERS}:
+        logins = {email: secrets.token_urlsafe(12) for email, _role in DEMO_USERS}
+        _private_file(path, json.dumps(logins, indent=2))
+    return logins
+
+
+async def prepare(url: str, logins: dict[str, str]) -> str:
+    async with engine_for(url) as engine, transaction(engine) as session:
+        report = await seed_demo_data(session)
+        users = StaffUserService(session=session)
+        for email, role in DEMO_USERS:
+            existing = await users.get_one_or_none(email=email)
+            if existing is None:
+                await users.create_user(email=email, password=logins[email], role=role, locale="de")
+            else:
+                await users.set_password(existing.id, logins[email])
+                await users.set_active(existing.id, active=True, acting_user_id=None)
+    return report.summary()
+
+
+async def serve_until_stopped(host: str, port: int, url: str) -> None:
+    from granian.constants import Interfaces  # noqa: PLC0415
+    from granian.server.embed import Server  # noqa: PLC0415
+
+    from app.asgi import create_app  # noqa: PLC0415
+    from app.worker import run_worker  # noqa: PLC0415
+
+    server = Server(create_app(), address=host, port=port, interface=Interfaces.ASGI, log_access=False)
+    worker = asyncio.create_task(run_worker(url, install_signal_handlers=False), name="worker")
+    web = asyncio.create_task(server.serve(), name="web")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait(), name="stop")
+    done, _pending = await asyncio.wait({web, worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            log.error("demo component stopped", component=task.get_name(), error=repr(task.exception()))
+    click.echo("\nstopping…")
+    server.stop()  # type: ignore[no-untyped-call]
+    worker.cancel()
+    await asyncio.wait({web, worker}, timeout=10)
+    stopper.cancel()
+
+
+def run_demo(*, host: str, port: int, reset: bool) -> None:
+    started = time.monotonic()
+    settings = get_settings()
+    if settings.is_prod:
+        raise fail("the demo does not run with SMPLAT_ENV=prod")
+    if not os.environ.get("SMPLAT_SECRET_KEY"):
+        os.environ["SMPLAT_SECRET_KEY"] = demo_secret(settings.data_dir)
+    os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
+    settings = get_settings()
+
+    if reset and settings.database_url:
+        raise fail("--reset only resets the embedded demo database; unset SMPLAT_DATABASE_URL to use it")
+    url, embedded = resolve_database(settings)
+    try:
+        if reset and embedded is not None:
+            drop_database(url)
+            ensure_database(url)
+            click.echo("demo database reset")
+        migrations.upgrade(url)
+        logins = demo_logins(settings.data_dir)
+        summary = asyncio.run(prepare(url, logins))
+        _banner(
+            host=host,
+            port=port,
+            url=url,
+            embedded=embedded,
+            logins=logins,
+            summary=summary,
+            seconds=time.monotonic() - started,
+        )
+        asyncio.run(serve_until_stopped(host, port, url))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    click.echo("stopped")
+
+
+def _banner(
+    host: str,
+    port: int,
+    url: str,
+    embedded: EmbeddedPostgres | None,
+    logins: dict[str, str],
+    summary: str,
+    seconds: float,
+) -> None:
+    where = f"embedded PostgreSQL in {embedded.data_dir} (database {EMBEDDED_DATABASE})" if embedded else redact(url)
+    lines = [
+        "",
+        "SMPLaT demo",
+        f"  storefront   http://{host}:{port}/",
+        f"  back office  http://{host}:{port}/admin",
+        f"  database     {where}",
+        f"  {summary}",
+        "",
+        "  logins (saved in the data directory, reused on the next start):",
+        *[f"    {role.value:<8} {email}  password: {logins[email]}" for email, role in DEMO_USERS],
+        "",
+        f"  ready in {seconds:.1f} s; stop with Ctrl-C",
+        "",
+    ]
+    click.echo("\n".join(lines))

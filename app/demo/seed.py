@@ -1,0 +1,454 @@
+"""Demo data: company, catalog, providers, customers and orders in every state. Safe to run repeatedly.
+
+Everything is keyed (slugs, emails, names, order idempotency keys ``seed:…``), so a second run only adds what
+is missing. Orders are placed and moved through the same domain services the product uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actors import Actor, ActorKind
+from app.catalog.models import Category, Service
+from app.company.models import CompanySettings
+from app.customers.models import Customer
+from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRENCY, SERVICES
+from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.invoicing.tax import TaxDecision, TaxTreatment
+from app.orders.models import Order, OrderSource
+from app.orders.services import LineInput, OrderService
+from app.orders.states import LineStatus
+from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
+from app.validation import EU_COUNTRIES
+
+SEED_ACTOR = Actor(ActorKind.SYSTEM, None, "demo data")
+PROVIDER_ACTOR = Actor(ActorKind.PROVIDER, None, "Demo provider")
+SANDBOX_PROVIDER = "Demo provider (sandbox)"
+MANUAL_PROVIDER = "Manual work"
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, count: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + count
+
+    def summary(self) -> str:
+        if not self.created:
+            return "demo data already complete: nothing to add"
+        return "demo data added: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.created.items()))
+
+
+def demo_tax(customer: Customer) -> TaxDecision:
+    """A plain rule set for the demo; the checkout uses the VAT engine."""
+    if customer.country == "DE" or (customer.country in EU_COUNTRIES and not customer.vat_id):
+        return TaxDecision.domestic()
+    if customer.country in EU_COUNTRIES:
+        return TaxDecision(TaxTreatment.REVERSE_CHARGE, Decimal("0.00"))
+    return TaxDecision(
+        TaxTreatment.NON_EU_BUSINESS if customer.company else TaxTreatment.NON_EU_CONSUMER, Decimal("0.00")
+    )
+
+
+async def seed_demo_data(session: AsyncSession) -> SeedReport:
+    report = SeedReport()
+    await _company(session, report)
+    providers = await _providers(session, report)
+    services = await _catalog(session, providers, report)
+    customers = await _customers(session, report)
+    await _orders(session, services, customers, report)
+    await session.flush()
+    return report
+
+
+async def _company(session: AsyncSession, report: SeedReport) -> None:
+    if await session.get(CompanySettings, 1) is None:
+        session.add(CompanySettings(id=1, **COMPANY))
+        report.add("company settings")
+
+
+async def _providers(session: AsyncSession, report: SeedReport) -> dict[str, Provider]:
+    wanted: dict[str, dict[str, Any]] = {
+        SANDBOX_PROVIDER: {
+            "kind": ProviderKind.SANDBOX,
+            "api_url": "sandbox://smm",
+            "api_key": "demo-key",
+            "currency": PROVIDER_RATE_CURRENCY,
+            "balance": Decimal("84.2500"),
+            "low_balance_threshold": Decimal("100.00"),
+        },
+        MANUAL_PROVIDER: {"kind": ProviderKind.MANUAL, "currency": "EUR"},
+    }
+    providers: dict[str, Provider] = {}
+    for name, values in wanted.items():
+        provider = await session.scalar(sa.select(Provider).where(Provider.name == name))
+        if provider is None:
+            provider = Provider(name=name, **values)
+            session.add(provider)
+            report.add("providers")
+        providers[name] = provider
+    await session.flush()
+    return providers
+
+
+async def _catalog(session: AsyncSession, providers: dict[str, Provider], report: SeedReport) -> dict[str, Service]:
+    categories: dict[str, Category] = {}
+    for position, demo_category in enumerate(CATEGORIES):
+        category = await session.scalar(sa.select(Category).where(Category.slug == demo_category.slug))
+        if category is None:
+            category = Category(
+                slug=demo_category.slug,
+                platform=demo_category.platform,
+                name_de=demo_category.name_de,
+                name_en=demo_category.name_en,
+                position=position,
+            )
+            session.add(category)
+            report.add("categories")
+        categories[demo_category.slug] = category
+    await session.flush()
+
+    sandbox = providers[SANDBOX_PROVIDER]
+    services: dict[str, Service] = {}
+    for position, demo in enumerate(SERVICES):
+        service = await session.scalar(sa.select(Service).where(Service.slug == demo.slug))
+        if service is None:
+            upstream = None
+            if demo.provider_rate is not None:
+                upstream = ProviderService(
+                    provider_id=sandbox.id,
+                    external_id=str(101 + position),
+                    name=demo.name_en,
+                    type="Custom Comments" if demo.kind == "custom_comments" else "Default",
+                    category=demo.category.capitalize(),
+                    rate=Decimal(demo.provider_rate),
+                    min_quantity=demo.min_quantity,
+                    max_quantity=demo.max_quantity,
+                    refill=demo.refill_days > 0,
+                    cancel=demo.cancellable,
+                    synced_at=datetime.now(UTC),
+                )
+                session.add(upstream)
+                await session.flush()
+            service = Service(
+                slug=demo.slug,
+                category_id=categories[demo.category].id,
+                kind=demo.kind,
+                name_de=demo.name_de,
+                name_en=demo.name_en,
+                description_de=demo.description_de,
+                description_en=demo.description_en,
+                price=Decimal(demo.price),
+                currency="EUR",
+                min_quantity=demo.min_quantity,
+                max_quantity=demo.max_quantity,
+                refill_days=demo.refill_days,
+                cancellable=demo.cancellable,
+                position=position,
+                provider_service_id=upstream.id if upstream else None,
+            )
+            session.add(service)
+            report.add("services")
+        services[demo.slug] = service
+    await session.flush()
+    # Re-read so that relationships (category, provider service) are loaded for pricing and dispatch data.
+    loaded = (await session.scalars(sa.select(Service).where(Service.slug.in_(list(services))))).unique().all()
+    return {service.slug: service for service in loaded}
+
+
+async def _customers(session: AsyncSession, report: SeedReport) -> list[Customer]:
+    customers = []
+    for demo in CUSTOMERS:
+        customer = await session.scalar(sa.select(Customer).where(Customer.email == demo.email))
+        if customer is None:
+            customer = Customer(
+                email=demo.email,
+                name=demo.name,
+                company=demo.company,
+                address_line1=demo.address_line1,
+                postal_code=demo.postal_code,
+                city=demo.city,
+                country=demo.country,
+                vat_id=demo.vat_id,
+                vat_id_entered_by="demo data" if demo.vat_id else None,
+                vat_id_entered_at=datetime.now(UTC) if demo.vat_id else None,
+                locale=demo.locale,
+            )
+            session.add(customer)
+            report.add("customers")
+        customers.append(customer)
+    await session.flush()
+    return customers
+
+
+# -- orders ----------------------------------------------------------------------------------------------------
+
+Step = Callable[[OrderService, Order, "Scenario"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    customer: int
+    items: list[tuple[str, int, str]]  # (service slug, quantity, link)
+    days_ago: float
+    steps: list[Step]
+    number: int = 0
+
+
+async def _paid(service: OrderService, order: Order, _s: Scenario) -> None:
+    await service.mark_paid(order, actor=Actor(ActorKind.STRIPE, None, "Demo payment"), note="demo payment")
+    service.session.add(
+        Payment(
+            order_id=order.id,
+            method=PaymentMethod.DEMO,
+            status=PaymentRecordStatus.SUCCEEDED,
+            amount=order.gross,
+            currency=order.currency,
+            paid_at=service.clock(),
+        )
+    )
+
+
+def _line_to(
+    *path: LineStatus,
+    start: int | None = None,
+    remains: int | None = None,
+    note: str | None = None,
+    stalled_hours: float | None = None,
+) -> Step:
+    async def step(service: OrderService, order: Order, scenario: Scenario) -> None:
+        for line in order.lines:
+            for target in path:
+                if target == LineStatus.DISPATCHED and line.provider_id is not None:
+                    line.provider_order_id = f"{scenario.number * 10 + line.position}"
+                await service.set_line_status(
+                    order,
+                    line,
+                    target,
+                    actor=SEED_ACTOR if target in (LineStatus.DISPATCHING, LineStatus.ON_HOLD) else PROVIDER_ACTOR,
+                    note=note,
+                )
+            if start is not None:
+                line.start_count = start
+                line.remains = line.quantity if remains is None else min(remains, line.quantity)
+                progress_at = service.clock()
+                if stalled_hours is not None:
+                    progress_at -= timedelta(hours=stalled_hours)
+                line.last_progress_at = progress_at
+
+    return step
+
+
+async def _expired(service: OrderService, order: Order, _s: Scenario) -> None:
+    await service.expire(order, actor=SEED_ACTOR)
+
+
+async def _canceled(service: OrderService, order: Order, _s: Scenario) -> None:
+    await service.cancel_order(
+        order, actor=Actor(ActorKind.STAFF, None, "staff@smplat.example"), reason="customer changed their mind"
+    )
+
+
+async def _note(service: OrderService, order: Order, _s: Scenario) -> None:
+    await service.add_note(
+        order,
+        actor=Actor(ActorKind.STAFF, None, "staff@smplat.example"),
+        note="Customer asked for a slow start; checked the link, profile is public.",
+    )
+
+
+DEMO_COMMENTS = [
+    "Wie lecker sieht das aus! 😍",
+    "Bester Kaffee in Köln ☕",
+    "Muss ich unbedingt probieren!",
+    "Tolle Atmosphäre 👏",
+    "Wir kommen am Wochenende vorbei!",
+]
+
+D = LineStatus
+IG, TT, YT = "https://www.instagram.com/", "https://www.tiktok.com/@", "https://www.youtube.com/watch?v="
+
+SCENARIOS = [
+    Scenario("seed:pending", 0, [("instagram-likes", 500, IG + "p/C0demo01/")], 0.1, []),
+    Scenario("seed:expired", 4, [("instagram-follower-global", 1000, IG + "claire.paris/")], 3, [_expired]),
+    Scenario("seed:canceled-unpaid", 5, [("tiktok-likes", 2000, TT + "fitnessmaxx/video/7301")], 6, [_canceled]),
+    Scenario("seed:queued", 1, [("instagram-follower-de", 1000, IG + "cafe.lindenblatt/")], 0.02, [_paid]),
+    Scenario(
+        "seed:on-hold",
+        3,
+        [("youtube-views", 5000, YT + "nwStudio01")],
+        0.5,
+        [_paid, _line_to(D.ON_HOLD, note="customer asked us to wait for their launch"), _note],
+    ),
+    Scenario(
+        "seed:dispatched",
+        2,
+        [("instagram-reel-views", 20000, IG + "reel/Bergblick01/")],
+        0.2,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED)],
+    ),
+    Scenario(
+        "seed:in-progress",
+        0,
+        [("instagram-follower-de", 2500, IG + "lena.schmidt/")],
+        1,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=812, remains=1400)],
+    ),
+    Scenario(
+        "seed:dispatch-unknown",
+        5,
+        [("tiktok-follower", 1000, TT + "fitnessmaxx")],
+        0.3,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCH_UNKNOWN, note="provider timed out after the request")],
+    ),
+    Scenario(
+        "seed:needs-review",
+        1,
+        [("youtube-abonnenten", 200, "https://www.youtube.com/@cafelindenblatt")],
+        0.8,
+        [
+            _paid,
+            _line_to(
+                D.DISPATCHING,
+                D.DISPATCH_UNKNOWN,
+                D.NEEDS_REVIEW,
+                note="no matching order in the provider's status data",
+            ),
+        ],
+    ),
+    Scenario(
+        "seed:failed",
+        3,
+        [("youtube-likes", 300, YT + "nwStudio02")],
+        2,
+        [_paid, _line_to(D.DISPATCHING, D.FAILED, note="provider: Incorrect service ID")],
+    ),
+    Scenario(
+        "seed:stuck",
+        2,
+        [("instagram-likes", 3000, IG + "p/Bergblick02/")],
+        2,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=45, remains=3000, stalled_hours=30)],
+    ),
+    Scenario(
+        "seed:completed",
+        1,
+        [("instagram-likes", 1000, IG + "p/Lindenblatt1/"), ("instagram-reel-views", 10000, IG + "reel/Lindenblatt2/")],
+        9,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, D.COMPLETED, start=120, remains=0)],
+    ),
+    Scenario(
+        "seed:partial",
+        3,
+        [("tiktok-views", 10000, TT + "northwind/video/7302")],
+        12,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, D.PARTIAL, start=300, remains=2500)],
+    ),
+    Scenario("seed:canceled-paid", 0, [("youtube-views", 1000, YT + "lenaVlog1")], 4, [_paid, _canceled]),
+    Scenario(
+        "seed:comments",
+        1,
+        [("instagram-kommentare", 5, IG + "p/Lindenblatt3/")],
+        5,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.COMPLETED, start=14, remains=0)],
+    ),
+    Scenario(
+        "seed:package",
+        5,
+        [("starter-paket-instagram", 1, IG + "fitnessmaxx/")],
+        15,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.COMPLETED, start=980, remains=0)],
+    ),
+]
+
+# A month of finished business, so that revenue figures have something to show.
+_HISTORY_ITEMS = [
+    ("instagram-follower-de", 1000),
+    ("instagram-likes", 2000),
+    ("tiktok-follower", 500),
+    ("youtube-views", 10000),
+    ("instagram-follower-global", 5000),
+    ("tiktok-likes", 5000),
+    ("youtube-abonnenten", 100),
+]
+SCENARIOS += [
+    Scenario(
+        f"seed:history-{n:02d}",
+        n % len(CUSTOMERS),
+        [
+            (
+                _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0],
+                _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][1],
+                f"https://www.instagram.com/p/History{n:02d}/"
+                if "instagram" in _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0]
+                else (
+                    TT + f"history{n:02d}"
+                    if "tiktok" in _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0]
+                    else YT + f"history{n:02d}"
+                ),
+            )
+        ],
+        2 + n * 1.3,
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, D.COMPLETED, start=100, remains=0)],
+    )
+    for n in range(1, 21)
+]
+
+
+async def _orders(
+    session: AsyncSession, services: dict[str, Service], customers: list[Customer], report: SeedReport
+) -> None:
+    existing = set(
+        (await session.scalars(sa.select(Order.idempotency_key).where(Order.idempotency_key.like("seed:%")))).all()
+    )
+    base = datetime.now(UTC)
+    for number, template in enumerate(SCENARIOS, start=1):
+        if template.key in existing:
+            continue
+        scenario = Scenario(**{**template.__dict__, "number": 9000 + number})
+        moment = [base - timedelta(days=scenario.days_ago)]
+
+        def clock(moment: list[datetime] = moment) -> datetime:
+            moment[0] += timedelta(seconds=37)  # each step a little later, so the timeline reads in order
+            return moment[0]
+
+        order_service = OrderService(session=session)
+        order_service.clock = clock
+        customer = customers[scenario.customer]
+        placed = await order_service.place_order(
+            customer=customer,
+            items=[
+                LineInput(
+                    service=services[slug],
+                    quantity=quantity,
+                    link=link,
+                    comments="\n".join(DEMO_COMMENTS[:quantity]) if "kommentare" in slug else None,
+                )
+                for slug, quantity, link in scenario.items
+            ],
+            source=OrderSource.STOREFRONT,
+            actor=Actor.customer(customer.id, customer.email),
+            tax=demo_tax(customer),
+            idempotency_key=scenario.key,
+        )
+        order = placed.order
+        for step in scenario.steps:
+            await step(order_service, order, scenario)
+        await session.flush()
+        report.add("orders")
+
+
+async def count_seeded_orders(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.idempotency_key.like("seed:%")))
+        or 0
+    )

@@ -1,0 +1,96 @@
+"""German and English: the request's locale, gettext catalogs (babel), money and date formatting.
+
+Catalogs are ``app/locale/<lang>/LC_MESSAGES/messages.po``, compiled in memory at first use, so there is no
+build step. Source strings are English; ``de`` translates them.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from gettext import NullTranslations
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+
+LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+BERLIN = ZoneInfo("Europe/Berlin")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+
+
+def negotiate_locale(query_lang: str | None, cookie_lang: str | None, accept_language: str | None) -> str:
+    """Explicit choice (query, then cookie) wins; else the first supported Accept-Language; else German."""
+    for candidate in (query_lang, cookie_lang):
+        if candidate and candidate.lower()[:2] in LOCALES:
+            return candidate.lower()[:2]
+    if accept_language:
+        weighted: list[tuple[float, str]] = []
+        for part in accept_language.split(","):
+            lang, _, params = part.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+            weighted.append((quality, lang.strip().lower()[:2]))
+        for _quality, lang in sorted(weighted, key=lambda item: -item[0]):
+            if lang in LOCALES:
+                return lang
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> NullTranslations:
+    po_file = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po_file.exists():
+        return NullTranslations()
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalog without translating it here."""
+    return message
+
+
+def gettext(message: str) -> str:
+    return translations(current_locale.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_locale.get()).ngettext(singular, plural, n)
+
+
+def format_money(amount: Decimal | None, currency: str = "EUR", locale: str | None = None) -> str:
+    if amount is None:
+        return "–"
+    return format_currency(amount, currency, locale=locale or current_locale.get())
+
+
+def format_number(value: Decimal | int | None, locale: str | None = None) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(value, locale=locale or current_locale.get())
+
+
+def format_datetime(value: datetime | None, locale: str | None = None, fmt: str = "medium") -> str:
+    """A timestamp in Berlin time for people (stored and compared in UTC)."""
+    if value is None:
+        return "–"
+    return babel_format_datetime(value, fmt, tzinfo=BERLIN, locale=locale or current_locale.get())

@@ -1,0 +1,96 @@
+"""The job queue (procrastinate on our PostgreSQL): the app object, transactional deferral, stalled-job recovery.
+
+Domain modules register tasks on ``job_app`` in their ``jobs.py`` and list themselves in JOB_MODULES.
+State changes defer their jobs with :func:`defer_in_transaction`, inside the same transaction, so a job exists
+exactly when the change that caused it was committed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.manager import JobManager
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.urls import conninfo
+
+log = structlog.get_logger(__name__)
+
+# Modules whose import registers tasks on job_app.
+JOB_MODULES: tuple[str, ...] = ("app.jobs",)
+
+# A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.
+STALLED_AFTER_SECONDS = 60
+
+job_app = App(connector=PsycopgConnector())
+
+
+def load_job_modules() -> None:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+@contextmanager
+def connected_to(url: str) -> Iterator[App]:
+    """Point job_app at a database for the duration of the block (open it with ``open_async``)."""
+    load_job_modules()
+    connector = PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=10)
+    with job_app.replace_connector(connector) as app:
+        yield app
+
+
+async def defer_in_transaction(
+    session: AsyncSession,
+    task_name: str,
+    args: dict[str, Any] | None = None,
+    *,
+    queue: str = "default",
+    priority: int = 0,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    scheduled_at: datetime | None = None,
+) -> int:
+    """Insert a job through procrastinate's own SQL function, on the caller's connection and transaction."""
+    stmt = sa.text(
+        "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :qlock,"
+        " CAST(:args AS jsonb), CAST(:scheduled_at AS timestamptz))]::procrastinate_job_to_defer_v1[]))"
+    )
+    job_id = await session.scalar(
+        stmt,
+        {
+            "queue": queue,
+            "task": task_name,
+            "priority": priority,
+            "lock": lock,
+            "qlock": queueing_lock,
+            "args": json.dumps(args or {}),
+            "scheduled_at": scheduled_at,
+        },
+    )
+    return int(job_id)
+
+
+async def recover_stalled(manager: JobManager, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS) -> list[int]:
+    """Put the running jobs of dead workers back in the queue; returns their ids.
+
+    procrastinate leaves such jobs in ``doing`` forever; a job whose worker stopped heartbeating is retried now.
+    """
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        await manager.retry_job(job)
+        log.warning("stalled job retried", job_id=job.id, task=job.task_name, worker_id=job.worker_id)
+    return [job.id for job in stalled if job.id is not None]
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="recover-stalled-jobs")
+@job_app.task(name="system.recover_stalled_jobs", queue="system", pass_context=True, queueing_lock="recover-stalled")
+async def recover_stalled_jobs(context: JobContext, timestamp: int) -> int:  # noqa: ARG001 - periodic signature
+    return len(await recover_stalled(context.app.job_manager))

@@ -1,0 +1,36 @@
+"""Imports every model so that the metadata is complete (Alembic, SQLAdmin, tests)."""
+
+from app.accounts.models import LoginFailure, Role, StaffUser
+from app.audit.models import AuditLog
+from app.catalog.models import Category, Service, ServiceKind
+from app.company.models import CompanySettings
+from app.customers.models import Customer
+from app.db.base import metadata
+from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource
+from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
+
+__all__ = [
+    "AuditLog",
+    "Category",
+    "CheckoutLink",
+    "CompanySettings",
+    "Customer",
+    "EventKind",
+    "LoginFailure",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderSource",
+    "Payment",
+    "Provider",
+    "ProviderKind",
+    "ProviderService",
+    "Role",
+    "Service",
+    "ServiceKind",
+    "StaffUser",
+    "StripeEvent",
+    "Subscription",
+    "metadata",
+]

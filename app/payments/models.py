@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityAuditBase, Money, enum_type
+
+
+class PaymentMethod(StrEnum):
+    STRIPE = "stripe"
+    BANK_TRANSFER = "bank_transfer"
+    DEMO = "demo"
+
+
+class PaymentRecordStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Payment(IdentityAuditBase):
+    """One attempt to collect an order's money, through one payment method."""
+
+    __tablename__ = "payment"
+
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(enum_type(PaymentMethod, "method"))
+    status: Mapped[PaymentRecordStatus] = mapped_column(
+        enum_type(PaymentRecordStatus, "status"), default=PaymentRecordStatus.PENDING
+    )
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    currency: Mapped[str] = mapped_column(Currency)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="amounts"),
+    )
+
+
+class StripeEvent(DefaultBase):
+    """Each webhook event once: the event id is the primary key, so a redelivery is a no-op insert."""
+
+    __tablename__ = "stripe_event"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)  # Stripe's evt_... id
+    type: Mapped[str] = mapped_column(sa.String(100), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=sa.func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CheckoutLink(IdentityAuditBase):
+    """A payment link staff send to a customer: fixed items, optional price overrides, an expiry."""
+
+    __tablename__ = "checkout_link"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    # [{"service_id": 1, "quantity": 1000, "link": "...", "unit_price": "2.5000" | null}, ...]
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    currency: Mapped[str] = mapped_column(Currency, default="EUR")
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    max_uses: Mapped[int] = mapped_column(default=1, server_default="1")
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.CheckConstraint("max_uses >= 1", name="max_uses_positive"),)
+
+
+class SubscriptionStatus(StrEnum):
+    INCOMPLETE = "incomplete"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    PAUSED = "paused"
+    CANCELED = "canceled"
+
+
+class Subscription(IdentityAuditBase):
+    __tablename__ = "subscription"
+
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("service.id", ondelete="RESTRICT"))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        enum_type(SubscriptionStatus, "status"), default=SubscriptionStatus.INCOMPLETE
+    )
+    target_username: Mapped[str] = mapped_column(sa.String(200))
+    posts_per_period: Mapped[int] = mapped_column(default=4)
+    quantity_per_post: Mapped[int] = mapped_column(default=100)
+    price: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(Currency, default="EUR")
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

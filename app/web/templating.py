@@ -1,0 +1,67 @@
+"""The Jinja environment shared by storefront, tracking page and portal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from app import i18n
+from app.catalog.models import PLATFORM_LABELS, Platform, PriceBasis, Service
+
+APP_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def platform_label(platform: Platform) -> str:
+    return PLATFORM_LABELS.get(platform) or i18n.gettext("Other")
+
+
+def price_label(service: Service) -> str:
+    price = i18n.format_money(service.price, service.currency)
+    basis = service.price_basis
+    if basis == PriceBasis.PER_1000:
+        return i18n.gettext("%(price)s per 1000") % {"price": price}
+    if basis == PriceBasis.PER_MONTH:
+        return i18n.gettext("%(price)s per month") % {"price": price}
+    return price
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        format_money=i18n.format_money,
+        format_number=i18n.format_number,
+        format_datetime=i18n.format_datetime,
+        platform_label=platform_label,
+        price_label=price_label,
+    )
+
+
+def template_config(extra_dirs: list[Path]) -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(
+        directory=[*extra_dirs, APP_TEMPLATES],
+        engine=JinjaTemplateEngine,
+        engine_callback=_configure,
+    )
+
+
+def render(request: Request[Any, Any, Any], template_name: str, *, status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("company", None)
+    context.update(locale=i18n.current_locale.get(), request_path=request.url.path)
+    return Template(template_name=template_name, context=context, status_code=status_code)
+
+
+async def set_request_locale(request: Request[Any, Any, Any]) -> None:
+    """before_request hook: the page language from ?lang=, the lang cookie or Accept-Language."""
+    i18n.current_locale.set(
+        i18n.negotiate_locale(
+            request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+        )
+    )

@@ -1,0 +1,91 @@
+"""Public pages: landing, catalog, service pages, language choice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog.models import Platform
+from app.catalog.services import CatalogService
+from app.company.services import CompanySettingsService
+from app.errors import NotFound
+from app.i18n import LOCALES, N_
+from app.orders.pricing import line_net
+from app.web.templating import render
+
+FEATURED_COUNT = 6
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+EXAMPLE_QUANTITIES = (1000, 5000, 10000)
+
+DbSession = NamedDependency[AsyncSession]
+
+
+class StorefrontController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
+        categories = await CatalogService(session=db_session).active_categories()
+        services = [service for category in categories for service in category.services]
+        return render(
+            request,
+            "storefront/home.html",
+            featured=services[:FEATURED_COUNT],
+            platforms=sorted({c.platform for c in categories}, key=list(Platform).index),
+            company=await CompanySettingsService(session=db_session).current(),
+        )
+
+    @get("/services")
+    async def services(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        platform: Annotated[str | None, QueryParameter()] = None,
+    ) -> Template:
+        categories = await CatalogService(session=db_session).active_categories()
+        platforms = sorted({c.platform for c in categories}, key=list(Platform).index)
+        selected = Platform(platform) if platform in {p.value for p in Platform} else None
+        if selected is not None:
+            categories = [c for c in categories if c.platform == selected]
+        return render(
+            request,
+            "storefront/services.html",
+            categories=categories,
+            platforms=platforms,
+            selected_platform=selected,
+            company=await CompanySettingsService(session=db_session).current(),
+        )
+
+    @get("/services/{slug:str}")
+    async def service(self, request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Template:
+        try:
+            service = await CatalogService(session=db_session).get_active_by_slug(slug)
+        except NotFound:
+            raise NotFound(N_("This service does not exist or is no longer offered.")) from None
+        examples = [
+            {"quantity": q, "net": line_net(service.kind, service.price, q)}
+            for q in EXAMPLE_QUANTITIES
+            if service.min_quantity <= q <= service.max_quantity
+        ]
+        return render(
+            request,
+            "storefront/service.html",
+            service=service,
+            examples=examples,
+            company=await CompanySettingsService(session=db_session).current(),
+        )
+
+    @get("/lang/{code:str}")
+    async def choose_language(
+        self, code: FromPath[str], next_path: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> Redirect:
+        target = next_path if next_path and next_path.startswith("/") and not next_path.startswith("//") else "/"
+        response = Redirect(path=target)
+        if code in LOCALES:
+            response.set_cookie("lang", code, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=True)
+        return response

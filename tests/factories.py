@@ -1,0 +1,138 @@
+"""Builders for test data, going through the domain services wherever a service owns the rule."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Role, StaffUser
+from app.accounts.services import StaffUserService
+from app.actors import Actor
+from app.catalog.models import Category, Platform, Service, ServiceKind
+from app.customers.models import Customer
+from app.customers.services import CustomerInput, CustomerService
+from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.invoicing.tax import TaxDecision
+from app.orders.models import Order, OrderSource
+from app.orders.services import LineInput, OrderService, PlacedOrder
+
+_seq = itertools.count(1)
+STAFF_PASSWORD = "correct horse battery"
+TEST_ACTOR = Actor.system("test")
+
+
+async def category(session: AsyncSession, *, platform: Platform = Platform.INSTAGRAM, **values: object) -> Category:
+    n = next(_seq)
+    row = Category(slug=f"cat-{n}", platform=platform, name_de=f"Kategorie {n}", name_en=f"Category {n}", **values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def provider(session: AsyncSession, **values: object) -> Provider:
+    n = next(_seq)
+    defaults: dict[str, object] = {
+        "name": f"Provider {n}",
+        "kind": ProviderKind.SMM_V2,
+        "api_url": "http://127.0.0.1:9/api/v2",
+        "api_key": f"key-{n}",
+    }
+    row = Provider(**{**defaults, **values})
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def provider_service(session: AsyncSession, upstream: Provider, **values: object) -> ProviderService:
+    n = next(_seq)
+    defaults: dict[str, object] = {
+        "external_id": str(n),
+        "name": f"Upstream {n}",
+        "rate": Decimal("0.9000"),
+        "min_quantity": 10,
+        "max_quantity": 100000,
+    }
+    row = ProviderService(provider_id=upstream.id, **{**defaults, **values})
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def service(
+    session: AsyncSession,
+    *,
+    kind: ServiceKind = ServiceKind.DEFAULT,
+    price: str = "2.5000",
+    min_quantity: int = 100,
+    max_quantity: int = 10000,
+    platform: Platform = Platform.INSTAGRAM,
+    upstream: ProviderService | None = None,
+    **values: object,
+) -> Service:
+    n = next(_seq)
+    cat = await category(session, platform=platform)
+    row = Service(
+        slug=f"service-{n}",
+        category_id=cat.id,
+        kind=kind,
+        name_de=f"Dienst {n}",
+        name_en=f"Service {n}",
+        price=Decimal(price),
+        min_quantity=min_quantity,
+        max_quantity=max_quantity,
+        provider_service_id=upstream.id if upstream else None,
+        **values,
+    )
+    session.add(row)
+    await session.flush()
+    return await reload_service(session, row.id)
+
+
+async def reload_service(session: AsyncSession, service_id: int) -> Service:
+    loaded = await session.scalar(
+        sa.select(Service).where(Service.id == service_id).execution_options(populate_existing=True)
+    )
+    assert loaded is not None
+    return loaded
+
+
+async def customer(session: AsyncSession, **values: str) -> Customer:
+    n = next(_seq)
+    data = CustomerInput(**{"email": f"customer{n}@example.com", "name": f"Customer {n}", **values})
+    return await CustomerService(session=session).create_customer(data, actor=TEST_ACTOR)
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    buyer: Customer | None = None,
+    items: list[tuple[Service, int, str]] | None = None,
+    idempotency_key: str | None = None,
+) -> PlacedOrder:
+    buyer = buyer or await customer(session)
+    if items is None:
+        items = [(await service(session), 1000, f"https://www.instagram.com/p/post{next(_seq)}/")]
+    return await OrderService(session=session).place_order(
+        customer=buyer,
+        items=[LineInput(service=s, quantity=q, link=link) for s, q, link in items],
+        source=OrderSource.ADMIN,
+        actor=TEST_ACTOR,
+        tax=TaxDecision.domestic(),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def paid_order(session: AsyncSession, **kwargs: object) -> Order:
+    placed = await place_order(session, **kwargs)  # type: ignore[arg-type]
+    await OrderService(session=session).mark_paid(placed.order, actor=TEST_ACTOR)
+    return placed.order
+
+
+async def staff_user(session: AsyncSession, role: Role = Role.STAFF, **values: str) -> StaffUser:
+    n = next(_seq)
+    return await StaffUserService(session=session).create_user(
+        email=values.pop("email", f"{role.value}{n}@smplat.example"), password=STAFF_PASSWORD, role=role, **values
+    )

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from app.asgi import create_app
+from app.config import Settings
+from app.db import migrations
+from tests.conftest import TEST_SECRET
+
+
+async def test_health_answers_without_touching_the_database(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["x-request-id"]
+
+
+async def test_ready_when_database_answers_and_schema_is_at_head(client):
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["migrations"]["current"] == body["migrations"]["head"] == migrations.head_revision()
+
+
+async def test_not_ready_while_migrations_are_pending(empty_database_url, tmp_path):
+    migrations.upgrade(empty_database_url, "0001")
+    app = create_app(Settings(env="test", database_url=empty_database_url, secret_key=TEST_SECRET, data_dir=tmp_path))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "migrations pending"
+    assert response.json()["migrations"]["current"] == "0001"
+
+
+async def test_not_ready_when_the_database_is_unreachable(tmp_path):
+    app = create_app(
+        Settings(
+            env="test", database_url="postgresql://nobody@127.0.0.1:9/none", secret_key=TEST_SECRET, data_dir=tmp_path
+        )
+    )
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+async def test_request_id_from_the_client_is_kept(client):
+    response = await client.get("/health", headers={"X-Request-ID": "trace-1234abcd"})
+    assert response.headers["x-request-id"] == "trace-1234abcd"
+
+
+async def test_unknown_json_route_gets_problem_details(client):
+    response = await client.get("/no-such-thing", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
