@@ -40,9 +40,17 @@ def snapshot(obj: Any) -> dict[str, Any]:
 # -- formatters (list and detail) ------------------------------------------------------------------------------
 
 
+def _path(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def money(field: str, currency_field: str = "currency") -> Any:
+    """Amount with its currency, formatted for the staff member's language."""
+
     def format_value(model: Any, _attribute: Any) -> str:
-        return i18n.format_money(getattr(model, field), getattr(model, currency_field, "EUR") or "EUR", get_locale())
+        return i18n.format_money(_path(model, field), _path(model, currency_field) or "EUR", get_locale())
 
     return format_value
 
@@ -124,20 +132,28 @@ class SmplatModelView(ModelView):
     async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
         """Domain checks before the write is committed; raise DomainError to refuse it (shown on the form)."""
 
-    def audit_entity(self) -> str:
-        return self.identity
+    async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
+        """Build and add the new object; views whose domain has a service override this to call it."""
+        obj = self._get_model_object(data)
+        await self.on_model_change(data, obj, True, request)
+        obj = await Query(self)._set_attributes_async(session, obj, data)
+        session.add(obj)
+        await self.validate(session, obj, is_created=True, request=request)
+        return obj
+
+    async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
+        await self.on_model_change(data, obj, False, request)
+        obj = await Query(self)._set_attributes_async(session, obj, data)
+        await self.validate(session, obj, is_created=False, request=request)
+        return obj
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        obj = self._get_model_object(data)
         async with self.session_maker(expire_on_commit=False) as session:
-            await self.on_model_change(data, obj, True, request)
-            obj = await Query(self)._set_attributes_async(session, obj, data)
-            session.add(obj)
-            await self.validate(session, obj, is_created=True, request=request)
+            obj = await self.create_object(session, data, request)
             await session.flush()
             self._audit(session, request, "create", obj, {}, snapshot(obj))
             await session.commit()
-        await self.after_model_change(data, obj, True, request)
+        Query._store_after_change_response(request, await self.after_model_change(data, obj, True, request))
         return obj
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
@@ -149,13 +165,11 @@ class SmplatModelView(ModelView):
             if obj is None:
                 raise HTTPException(status_code=404)
             before = snapshot(obj)
-            await self.on_model_change(data, obj, False, request)
-            obj = await Query(self)._set_attributes_async(session, obj, data)
-            await self.validate(session, obj, is_created=False, request=request)
+            obj = await self.update_object(session, obj, data, request)
             await session.flush()
             self._audit(session, request, "update", obj, before, snapshot(obj))
             await session.commit()
-        await self.after_model_change(data, obj, False, request)
+        Query._store_after_change_response(request, await self.after_model_change(data, obj, False, request))
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
@@ -192,3 +206,16 @@ class SmplatModelView(ModelView):
             changes=diff(before, after),
             ip=client_ip(request),
         )
+
+
+def human_age(moment: Any) -> str:
+    """How long ago, short: 45 s, 12 min, 5 h, 3 d."""
+    if moment is None:
+        return "–"
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import structlog
@@ -12,15 +13,22 @@ from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 from sqladmin import Admin
+from sqladmin.authentication import login_required
 from sqladmin.i18n import I18nConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 
 from admin.auth import StaffAuthBackend
+from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
+from admin.i18n import admin_gettext, admin_ngettext
+from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
-from admin.roles import RoleAuthorization
+from admin.roles import RoleAuthorization, roles_for_request
+from app import i18n
 from app.config import Settings
 
 log = structlog.get_logger(__name__)
@@ -33,10 +41,24 @@ def admin_secret(settings: Settings) -> str:
     return hashlib.sha256(b"smplat:admin-session:" + settings.secret_key.encode()).hexdigest()
 
 
-def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[Starlette, Admin]:
+class SmplatAdmin(Admin):
+    settings: Settings
+
+    @login_required
+    async def index(self, request: Request) -> Response:
+        """The dashboard is the landing page, for every role that may see it."""
+        view = next(v for v in self.views if isinstance(v, DashboardView))
+        if not view.is_accessible(request):
+            from starlette.exceptions import HTTPException  # noqa: PLC0415
+
+            raise HTTPException(status_code=403)
+        return await view.render(request)
+
+
+def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[Starlette, SmplatAdmin]:
     outer = Starlette()
     session_maker = async_sessionmaker(db_config.get_engine(), expire_on_commit=False)
-    admin = Admin(
+    admin = SmplatAdmin(
         outer,
         session_maker=session_maker,
         base_url=BASE_URL,
@@ -44,16 +66,34 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
         templates_dir=str(TEMPLATES),
         authentication_backend=StaffAuthBackend(admin_secret(settings), session_maker, https_only=settings.is_prod),
         authorization_backend=RoleAuthorization(),
-        middlewares=[Middleware(CSRFMiddleware)],
         i18n_config=I18nConfig(
             default_locale="de", language_switcher=["de", "en"], language_cookie_name="smplat_admin_lang"
         ),
     )
-    admin.templates.env.globals.update(template_globals())
+    admin.settings = settings
+    # Innermost, after the session middleware: the token is checked against the signed session.
+    admin.admin.user_middleware.append(Middleware(CSRFMiddleware))
+    env: Any = admin.templates.env
+    env.install_gettext_callables(admin_gettext, admin_ngettext, newstyle=True)
+    env.globals.update(
+        template_globals(),
+        badge=badge_html,
+        age=human_age,
+        format_money=i18n.format_money,
+        format_number=lambda value: i18n.format_number(value, admin_locale()),
+        format_datetime=i18n.format_datetime,
+        roles_for_request=roles_for_request,
+    )
     for view in ADMIN_VIEWS:
         admin.add_view(view)
     configure_admin(admin)
     return outer, admin
+
+
+def admin_locale() -> str:
+    from sqladmin.i18n import get_locale  # noqa: PLC0415
+
+    return get_locale()
 
 
 def create_admin_mount(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> ASGIRouteHandler:
@@ -66,6 +106,10 @@ def create_admin_mount(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> 
         raw_path = scope.get("raw_path")
         scope["path"] = unquote(raw_path.decode("latin-1")) if raw_path else BASE_URL + scope["path"].rstrip("/")
         scope["root_path"] = ""
+        # Starlette's FileResponse would answer with granian's zero-copy "pathsend", which bypasses (and
+        # breaks) Litestar's gzip middleware; without the extension it streams the body normally.
+        extensions = scope.get("extensions") or {}
+        scope["extensions"] = {key: value for key, value in extensions.items() if key != "http.response.pathsend"}
         try:
             await outer(scope, receive, send)  # type: ignore[arg-type]
         except Exception:

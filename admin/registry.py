@@ -4,15 +4,40 @@ from __future__ import annotations
 
 from sqladmin import Admin, BaseView, ModelView
 
+from admin.pages.dashboard import DashboardView
+from admin.pages.fulfillment import FulfillmentBoardView
+from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
-from admin.views.orders import OrderAdmin
+from admin.views.orders import OrderAdmin, OrderLineAdmin
+from admin.views.providers import ProviderAdmin, ProviderServiceAdmin
+from admin.views.records import (
+    AuditLogAdmin,
+    CheckoutLinkAdmin,
+    OrderEventAdmin,
+    PaymentAdmin,
+    StripeEventAdmin,
+    SubscriptionAdmin,
+)
 
 ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
+    DashboardView,
     OrderAdmin,
     CustomerAdmin,
+    PaymentAdmin,
+    CheckoutLinkAdmin,
+    SubscriptionAdmin,
+    OrderEventAdmin,
+    StripeEventAdmin,
+    FulfillmentBoardView,
+    OrderLineAdmin,
+    ProviderAdmin,
+    ProviderServiceAdmin,
     ServiceAdmin,
     CategoryAdmin,
+    CompanySettingsAdmin,
+    StaffUserAdmin,
+    AuditLogAdmin,
 ]
 
 

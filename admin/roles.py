@@ -19,14 +19,13 @@ READ = ("list", "details")
 READ_EXPORT = (*READ, "export")
 WRITE = (*READ_EXPORT, "create", "edit")
 
-ORDER_ACTIONS = (
-    "action:cancel-order",
+ORDER_ACTIONS = ("action:cancel-order", "action:add-note")
+LINE_ACTIONS = (
     "action:hold-line",
     "action:resume-line",
     "action:retry-dispatch",
     "action:resolve-dispatch",
     "action:request-refill",
-    "action:add-note",
 )
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 
@@ -47,7 +46,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "provider-service": READ,
             "customer": WRITE,
             "order": [*READ_EXPORT, *ORDER_ACTIONS],
-            "order-line": [*READ, *ORDER_ACTIONS],
+            "order-line": [*READ, *LINE_ACTIONS],
             "order-event": READ,
             "payment": READ,
             "checkout-link": READ,
@@ -93,3 +92,34 @@ class RoleAuthorization(GrantsAuthorizationBackend):
     async def get_grants(self, request: Request) -> set[tuple[str, str]]:
         staff: Any = getattr(request.state, "staff", None)
         return set(ROLE_GRANTS[staff.role]) if staff is not None else set()
+
+
+def requested_action(path: str) -> tuple[str, str] | None:
+    """(view identity, action) for an admin URL path, e.g. /admin/order/action/cancel-order."""
+    parts = [p for p in path.removeprefix("/admin").split("/") if p]
+    if not parts:
+        return ("dashboard", "list")
+    identity = parts[0]
+    if len(parts) == 1:
+        return (identity, "list")
+    verb = parts[1]
+    if verb == "action" and len(parts) > 2:
+        return (identity, f"action:{parts[2]}")
+    return (
+        identity,
+        {
+            "details": "details",
+            "edit": "edit",
+            "create": "create",
+            "delete": "delete",
+            "export": "export",
+            "import": "import",
+        }.get(verb, "list"),
+    )
+
+
+def roles_for_request(request: Request) -> list[str]:
+    wanted = requested_action(request.url.path)
+    if wanted is None:
+        return []
+    return [role.value for role in roles_allowed(*wanted)]

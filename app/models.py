@@ -6,7 +6,7 @@ from app.catalog.models import Category, Service, ServiceKind
 from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
-from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource
 from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
 
@@ -26,6 +26,7 @@ __all__ = [
     "Provider",
     "ProviderKind",
     "ProviderService",
+    "RefillRequest",
     "Role",
     "Service",
     "ServiceKind",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -18,7 +19,7 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
         name = type(obj).__name__
         if name == "DateTimeUTC":
             return "sa.DateTime(timezone=True)"
-        if name in ("BigIntIdentity", "BigInteger") and "sqlite" in repr(obj):
+        if getattr(obj, "_variant_mapping", None) and isinstance(obj, sa.BigInteger):
             return "sa.BigInteger()"
         if name in ("EncryptedString", "EncryptedText"):
             return "sa.String()"

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from admin.actions import ActionContext, ActionsMixin, business_action
 from admin.base import SmplatModelView, active_badge, money
+from admin.i18n import lazy
 from app.catalog.models import Category, Service
 from app.catalog.services import CatalogService
 
 
 class CategoryAdmin(SmplatModelView, model=Category):
-    name = "Category"
-    name_plural = "Categories"
+    name = lazy("Category")
+    name_plural = lazy("Categories")
     icon = "fa-solid fa-folder-tree"
-    category = "Catalog"
+    category = lazy("Catalog")
     can_delete = False
     column_list = [
         Category.id,
@@ -34,11 +37,18 @@ class CategoryAdmin(SmplatModelView, model=Category):
     form_excluded_columns = ["created_at", "updated_at", "services"]
 
 
-class ServiceAdmin(SmplatModelView, model=Service):
-    name = "Service"
-    name_plural = "Services"
+def price_with_basis(service: Service, attribute: Any) -> Markup:
+    basis = {"per_1000": lazy("per 1000"), "per_package": lazy("per package"), "per_month": lazy("per month")}
+    return Markup("{} <span class='text-secondary'>{}</span>").format(
+        money("price")(service, attribute), basis[service.price_basis.value]
+    )
+
+
+class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
+    name = lazy("Service")
+    name_plural = lazy("Services")
     icon = "fa-solid fa-box-open"
-    category = "Catalog"
+    category = lazy("Catalog")
     can_delete = False
     column_list = [
         Service.id,
@@ -51,14 +61,73 @@ class ServiceAdmin(SmplatModelView, model=Service):
         Service.refill_days,
         Service.is_active,
     ]
+    column_labels = {
+        Service.name_en: lazy("Name (English)"),
+        Service.name_de: lazy("Name (German)"),
+        Service.description_de: lazy("Description (German)"),
+        Service.description_en: lazy("Description (English)"),
+        Service.price: lazy("Price (per 1000, package or month by kind)"),
+        Service.min_quantity: lazy("Minimum"),
+        Service.max_quantity: lazy("Maximum"),
+        Service.refill_days: lazy("Refill days"),
+        Service.is_active: lazy("Active"),
+        Service.provider_service: lazy("Provider service"),
+    }
     column_searchable_list = [Service.slug, Service.name_de, Service.name_en]
     column_sortable_list = [Service.id, Service.name_en, Service.price, Service.position]
     column_default_sort = [(Service.position, False), (Service.id, False)]
-    column_formatters = {Service.price: money("price"), Service.is_active: active_badge}
-    column_formatters_detail = {Service.price: money("price")}
-    form_excluded_columns = ["created_at", "updated_at"]
+    column_formatters = {Service.price: price_with_basis, Service.is_active: active_badge}
+    column_formatters_detail = {Service.price: price_with_basis}
+    form_columns = [
+        Service.slug,
+        Service.category,
+        Service.kind,
+        Service.name_de,
+        Service.name_en,
+        Service.description_de,
+        Service.description_en,
+        Service.price,
+        Service.currency,
+        Service.min_quantity,
+        Service.max_quantity,
+        Service.refill_days,
+        Service.cancellable,
+        Service.is_active,
+        Service.position,
+        Service.provider_service,
+    ]
     form_ajax_refs = {"provider_service": {"fields": ("name", "external_id"), "order_by": "id"}}
-    column_labels = {Service.price: "Price (per 1000 / package / month)", Service.name_en: "Name"}
+    form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
 
     async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
         await CatalogService(session=session).check_definition(obj)
+
+    def describe_for_action(self, service: Service) -> str:
+        state = "active" if service.is_active else "inactive"
+        return f"{service.name_en} ({service.slug}) · {state}"
+
+    @business_action("activate", lazy("Activate"), description=lazy("Shows the services in the storefront."))
+    async def activate(self, ctx: ActionContext) -> str:
+        count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=True)
+        return f"{count} service(s) activated"
+
+    @business_action(
+        "deactivate",
+        lazy("Deactivate"),
+        description=lazy("Hides the services from the storefront; existing orders are not affected."),
+    )
+    async def deactivate(self, ctx: ActionContext) -> str:
+        count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=False)
+        return f"{count} service(s) deactivated"
+
+    @business_action(
+        "duplicate",
+        lazy("Duplicate"),
+        add_in_list=False,
+        description=lazy("Creates an inactive copy to adjust before activating it."),
+    )
+    async def duplicate(self, ctx: ActionContext) -> str:
+        catalog = CatalogService(session=ctx.session)
+        copies = [await catalog.duplicate_service(pk) for pk in ctx.pks]
+        ctx.results.extend(copy.slug for copy in copies)
+        return f"Created {', '.join(ctx.results)} (inactive)"

@@ -1,16 +1,46 @@
-"""Customers."""
+"""Customers, with their orders, payments and subscriptions on the details page."""
 
 from __future__ import annotations
 
-from admin.base import SmplatModelView, when
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from admin.base import SmplatModelView, actor_of, when
+from admin.i18n import lazy
 from app.customers.models import Customer
+from app.customers.overview import customer_overview
+from app.customers.services import CustomerInput, CustomerService
+
+EDITABLE = (
+    "email",
+    "name",
+    "company",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "vat_id",
+    "locale",
+    "notes",
+)
+
+
+def customer_input(data: dict[str, Any]) -> CustomerInput:
+    return CustomerInput(
+        **{field: (str(data[field]) if data.get(field) else None) for field in EDITABLE if field in data}
+    )
 
 
 class CustomerAdmin(SmplatModelView, model=Customer):
-    name = "Customer"
-    name_plural = "Customers"
+    name = lazy("Customer")
+    name_plural = lazy("Customers")
     icon = "fa-solid fa-users"
+    category = lazy("Sales")
     can_delete = False
+    details_template = "smplat/customer_details.html"
     column_list = [
         Customer.id,
         Customer.email,
@@ -24,11 +54,17 @@ class CustomerAdmin(SmplatModelView, model=Customer):
     column_sortable_list = [Customer.id, Customer.email, Customer.created_at]
     column_default_sort = [(Customer.id, True)]
     column_formatters = {Customer.created_at: when("created_at")}
-    form_excluded_columns = [
-        "created_at",
-        "updated_at",
-        "vat_id_entered_by",
-        "vat_id_entered_at",
-        "stripe_customer_id",
-        "erased_at",
-    ]
+    column_labels = {Customer.vat_id: lazy("VAT ID"), Customer.created_at: lazy("Created")}
+    form_columns = list(EDITABLE)
+
+    async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
+        return await CustomerService(session=session).create_customer(customer_input(data), actor=actor_of(request))
+
+    async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
+        return await CustomerService(session=session).update_customer(
+            obj.id, customer_input(data), actor=actor_of(request)
+        )
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        async with self.session_maker(expire_on_commit=False) as session:
+            return {"overview": await customer_overview(session, int(request.path_params["pk"]))}

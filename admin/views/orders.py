@@ -1,25 +1,386 @@
-"""Orders: list, details with lines and timeline, and the business actions."""
+"""Orders and order lines: fast lists, a details page with lines and timeline, and the business actions."""
 
 from __future__ import annotations
 
-from admin.base import SmplatModelView, badge, money, when
-from app.orders.models import Order
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+
+from admin.actions import ActionContext, ActionField, ActionsMixin, business_action
+from admin.base import SmplatModelView, badge, link_to, money, when
+from admin.i18n import lazy
+from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter, escape_like
+from app.catalog.models import Service
+from app.customers.models import Customer
+from app.errors import ValidationFailed
+from app.fulfillment.models import Provider
+from app.fulfillment.services import FulfillmentService
+from app.orders.models import Order, OrderLine
+from app.orders.numbers import looks_like_order_number
+from app.orders.services import OrderService
+from app.orders.states import LineStatus, OrderStatus, PaymentStatus
+
+MIN_FUZZY_SEARCH = 3
 
 
-class OrderAdmin(SmplatModelView, model=Order):
-    name = "Order"
-    name_plural = "Orders"
+def order_search(stmt: Any, term: str) -> Any:
+    """Exact order number, else fragments of number, customer email/name/company, line link or provider id."""
+    term = term.strip()
+    if looks_like_order_number(term):
+        return stmt.where(Order.number == term.upper())
+    if term.isdigit() and len(term) < MIN_FUZZY_SEARCH:
+        return stmt.where(Order.id == int(term))
+    if len(term) < MIN_FUZZY_SEARCH:
+        return stmt.where(sa.false())
+    pattern = f"%{escape_like(term)}%"
+    customers = sa.select(Customer.id).where(
+        sa.or_(Customer.email.ilike(pattern), Customer.name.ilike(pattern), Customer.company.ilike(pattern))
+    )
+    matching = sa.union(
+        sa.select(Order.id).where(Order.number.ilike(pattern)),
+        sa.select(Order.id).where(Order.customer_id.in_(customers)),
+        sa.select(OrderLine.order_id).where(OrderLine.link.ilike(pattern)),
+        sa.select(OrderLine.order_id).where(OrderLine.provider_order_id == term),
+    )
+    return stmt.where(Order.id.in_(matching))
+
+
+def services_summary(order: Order, _attribute: Any) -> Markup:
+    items = [f"{line.service_name} × {line.quantity:,}".replace(",", ".") for line in order.lines]
+    shown = ", ".join(items[:2]) + (f" +{len(items) - 2}" if len(items) > 2 else "")
+    return Markup(
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 15rem" title="{}">{}</span>'
+    ).format(", ".join(items), shown)
+
+
+def customer_link(order: Order, _attribute: Any) -> Markup:
+    return Markup('<span class="d-inline-block text-truncate align-bottom" style="max-width: 11rem">{}</span>').format(
+        link_to(f"/admin/customer/details/{order.customer_id}", order.customer.display_name)
+    )
+
+
+class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
+    name = lazy("Order")
+    name_plural = lazy("Orders")
     icon = "fa-solid fa-receipt"
+    category = lazy("Sales")
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = [Order.number, Order.customer, Order.gross, Order.status, Order.payment_status, Order.created_at]
+    details_template = "smplat/order_details.html"
+    column_list = [
+        Order.number,
+        Order.customer,
+        "services",
+        Order.gross,
+        Order.status,
+        Order.payment_status,
+        Order.created_at,
+    ]
+    column_labels = {
+        "services": lazy("Services"),
+        Order.number: lazy("Number"),
+        Order.gross: lazy("Gross"),
+        Order.customer: lazy("Customer"),
+        Order.status: lazy("Status"),
+        Order.payment_status: lazy("Payment"),
+        Order.created_at: lazy("Created"),
+    }
     column_searchable_list = [Order.number]
-    column_sortable_list = [Order.id, Order.number, Order.gross, Order.created_at]
+    column_sortable_list = [Order.id, Order.number, Order.created_at]
     column_default_sort = [(Order.id, True)]
+    column_filters = [
+        EnumFilter(Order.status, OrderStatus, "Status"),
+        EnumFilter(Order.payment_status, PaymentStatus, "Payment"),
+        RelatedExistsFilter(
+            title="Provider",
+            parameter_name="provider",
+            condition=lambda pk: sa.exists().where(OrderLine.order_id == Order.id, OrderLine.provider_id == pk),
+            options=lambda: sa.select(Provider.id, Provider.name).order_by(Provider.name),
+        ),
+        RelatedExistsFilter(
+            title="Service",
+            parameter_name="service",
+            condition=lambda pk: sa.exists().where(OrderLine.order_id == Order.id, OrderLine.service_id == pk),
+            options=lambda: sa.select(Service.id, Service.name_en).order_by(Service.position, Service.id),
+        ),
+        DateRangeFilter(Order.created_at, "Created"),
+    ]
     column_formatters = {
         Order.gross: money("gross"),
         Order.status: badge("status"),
         Order.payment_status: badge("payment_status"),
         Order.created_at: when("created_at"),
+        "services": services_summary,
+        Order.customer: customer_link,
     }
+    column_details_list = [
+        Order.number,
+        Order.customer,
+        Order.source,
+        Order.status,
+        Order.payment_status,
+        Order.net,
+        Order.tax,
+        Order.gross,
+        Order.tax_treatment,
+        Order.tax_rate,
+        Order.customer_note,
+        Order.created_at,
+        Order.paid_at,
+        Order.closed_at,
+    ]
+    column_formatters_detail = {
+        Order.net: money("net"),
+        Order.tax: money("tax"),
+        Order.gross: money("gross"),
+        Order.status: badge("status"),
+        Order.payment_status: badge("payment_status"),
+        Order.created_at: when("created_at"),
+        Order.paid_at: when("paid_at"),
+        Order.closed_at: when("closed_at"),
+        Order.customer: customer_link,
+    }
+    column_export_list = [
+        Order.number,
+        Order.status,
+        Order.payment_status,
+        Order.currency,
+        Order.net,
+        Order.tax,
+        Order.gross,
+        Order.tax_treatment,
+        Order.created_at,
+        Order.paid_at,
+    ]
+
+    def search_query(self, stmt: Any, term: str) -> Any:
+        return order_search(stmt, term)
+
+    def search_placeholder(self) -> str:
+        return str(lazy("Order number, email, name, link"))
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        order_id = int(request.path_params["pk"])
+        async with self.session_maker(expire_on_commit=False) as session:
+            timeline = await OrderService(session=session).timeline(order_id)
+        return {"timeline": timeline, "line_actions": LINE_ACTION_LABELS}
+
+    def describe_for_action(self, order: Order) -> str:
+        return f"{order.number} · {order.customer.display_name} · {order.gross} {order.currency} · {order.status}"
+
+    @business_action(
+        "cancel-order",
+        lazy("Cancel order"),
+        danger=True,
+        description=lazy(
+            "Cancels every line that has not reached a provider, then the order. Lines at a provider "
+            "must be canceled there first. Refunds are a separate step."
+        ),
+        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
+    )
+    async def cancel_order(self, ctx: ActionContext) -> str:
+        orders = OrderService(session=ctx.session)
+        for pk in ctx.pks:
+            order = await orders.lock_order(pk)
+            await orders.cancel_order(order, actor=ctx.actor, reason=ctx.values["reason"])
+            ctx.results.append(order.number)
+        return f"Canceled: {', '.join(ctx.results)}"
+
+    @business_action(
+        "add-note",
+        lazy("Add note"),
+        description=lazy("An internal note in the order's timeline; clients never see it."),
+        fields=[ActionField("note", lazy("Note"), kind="textarea")],
+    )
+    async def add_note(self, ctx: ActionContext) -> str:
+        orders = OrderService(session=ctx.session)
+        for pk in ctx.pks:
+            order = await orders.lock_order(pk)
+            await orders.add_note(order, actor=ctx.actor, note=ctx.values["note"])
+            ctx.results.append(order.number)
+        return f"Note added to {', '.join(ctx.results)}"
+
+
+def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
+    return link_to(f"/admin/order/details/{line.order_id}", line.order.number)
+
+
+def progress(line: OrderLine, _attribute: Any) -> Markup | str:
+    share = line.progress
+    if share is None:
+        return "–"
+    percent = round(share * 100)
+    return Markup(
+        '<div class="progress progress-sm" style="min-width:80px" title="{}%"><div class="progress-bar" '
+        'style="width: {}%"></div></div>'
+    ).format(percent, percent)
+
+
+class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLine):
+    name = lazy("Order line")
+    name_plural = lazy("Order lines")
+    icon = "fa-solid fa-list-check"
+    category = lazy("Fulfillment")
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = [
+        OrderLine.id,
+        OrderLine.order,
+        OrderLine.service_name,
+        OrderLine.link,
+        OrderLine.quantity,
+        OrderLine.fulfillment_status,
+        OrderLine.provider,
+        OrderLine.provider_order_id,
+        "progress",
+        OrderLine.updated_at,
+    ]
+    column_labels = {
+        OrderLine.order: lazy("Order"),
+        OrderLine.service_name: lazy("Service"),
+        OrderLine.fulfillment_status: lazy("Fulfillment"),
+        OrderLine.provider_order_id: lazy("Provider order"),
+        "progress": lazy("Progress"),
+        OrderLine.updated_at: lazy("Updated"),
+    }
+    column_searchable_list = [OrderLine.link, OrderLine.provider_order_id]
+    column_sortable_list = [OrderLine.id, OrderLine.updated_at]
+    column_default_sort = [(OrderLine.id, True)]
+    column_filters = [EnumFilter(OrderLine.fulfillment_status, LineStatus, "Fulfillment")]
+    column_formatters = {
+        OrderLine.order: line_order_link,
+        OrderLine.fulfillment_status: badge("fulfillment_status"),
+        OrderLine.updated_at: when("updated_at"),
+        "progress": progress,
+    }
+    column_formatters_detail = {
+        OrderLine.order: line_order_link,
+        OrderLine.fulfillment_status: badge("fulfillment_status"),
+        OrderLine.net: money("net", "order.currency"),
+        OrderLine.dispatched_at: when("dispatched_at"),
+        OrderLine.finished_at: when("finished_at"),
+        OrderLine.next_poll_at: when("next_poll_at"),
+        OrderLine.last_progress_at: when("last_progress_at"),
+    }
+    column_details_exclude_list = [OrderLine.service]
+
+    def search_query(self, stmt: Any, term: str) -> Any:
+        term = term.strip()
+        if len(term) < MIN_FUZZY_SEARCH:
+            return stmt.where(OrderLine.provider_order_id == term)
+        return stmt.where(sa.or_(OrderLine.link.ilike(f"%{escape_like(term)}%"), OrderLine.provider_order_id == term))
+
+    def action_query(self) -> Any:
+        return sa.select(OrderLine).options(selectinload(OrderLine.order))
+
+    def describe_for_action(self, line: OrderLine) -> str:
+        return (
+            f"{line.order.number} · line {line.position} · {line.service_name} × {line.quantity} · "
+            f"{line.fulfillment_status}"
+        )
+
+    async def _each_line(self, ctx: ActionContext, act: Any) -> list[str]:
+        orders = OrderService(session=ctx.session)
+        for pk in ctx.pks:
+            order_id = await ctx.session.scalar(sa.select(OrderLine.order_id).where(OrderLine.id == pk))
+            if order_id is None:
+                continue
+            order = await orders.lock_order(order_id)
+            line = orders.line_of(order, pk)
+            await act(orders, order, line)
+            ctx.results.append(f"{order.number}/{line.position}")
+        return ctx.results
+
+    @business_action(
+        "hold-line",
+        lazy("Hold"),
+        description=lazy("Keeps queued lines from being dispatched until they are resumed."),
+        fields=[ActionField("reason", lazy("Reason"), kind="textarea")],
+    )
+    async def hold_line(self, ctx: ActionContext) -> str:
+        done = await self._each_line(
+            ctx, lambda orders, order, line: orders.hold_line(order, line, actor=ctx.actor, reason=ctx.values["reason"])
+        )
+        return f"On hold: {', '.join(done)}"
+
+    @business_action("resume-line", lazy("Resume"), description=lazy("Puts held lines back into the dispatch queue."))
+    async def resume_line(self, ctx: ActionContext) -> str:
+        done = await self._each_line(ctx, lambda orders, order, line: orders.resume_line(order, line, actor=ctx.actor))
+        return f"Resumed: {', '.join(done)}"
+
+    @business_action(
+        "retry-dispatch",
+        lazy("Retry dispatch"),
+        description=lazy("Failed lines go back into the dispatch queue, to be sent to the provider again."),
+        fields=[ActionField("note", lazy("Note"), required=False)],
+    )
+    async def retry_dispatch(self, ctx: ActionContext) -> str:
+        done = await self._each_line(
+            ctx,
+            lambda orders, order, line: FulfillmentService(orders).retry_dispatch(
+                order, line, actor=ctx.actor, note=ctx.values.get("note") or None
+            ),
+        )
+        return f"Queued again: {', '.join(done)}"
+
+    @business_action(
+        "resolve-dispatch",
+        lazy("Resolve dispatch"),
+        add_in_list=False,
+        description=lazy(
+            "The request may or may not have reached the provider. Check the provider's panel: enter "
+            "its order id if the order exists there, or confirm that it was not placed to send it "
+            "again. Never both."
+        ),
+        fields=[
+            ActionField(
+                "outcome",
+                lazy("What did you find at the provider?"),
+                kind="choice",
+                choices=[
+                    ("found", lazy("The order exists there")),
+                    ("not_placed", lazy("It was not placed: dispatch again")),
+                ],
+            ),
+            ActionField("upstream_order_id", lazy("Provider's order id (when it exists)"), required=False),
+        ],
+    )
+    async def resolve_dispatch(self, ctx: ActionContext) -> str:
+        found = ctx.values["outcome"] == "found"
+        upstream = ctx.values.get("upstream_order_id") or None
+        if found and not upstream:
+            raise ValidationFailed({"upstream_order_id": "enter the provider's order id"})
+        done = await self._each_line(
+            ctx,
+            lambda orders, order, line: FulfillmentService(orders).resolve_unknown_dispatch(
+                order, line, actor=ctx.actor, upstream_order_id=upstream if found else None
+            ),
+        )
+        return f"Resolved: {', '.join(done)}"
+
+    @business_action(
+        "request-refill",
+        lazy("Request refill"),
+        description=lazy("Asks the provider to refill delivered lines within their refill window."),
+    )
+    async def request_refill(self, ctx: ActionContext) -> str:
+        done = await self._each_line(
+            ctx, lambda orders, order, line: FulfillmentService(orders).request_refill(order, line, actor=ctx.actor)
+        )
+        return f"Refill requested: {', '.join(done)}"
+
+
+LINE_ACTION_LABELS = {
+    LineStatus.QUEUED: [("hold-line", lazy("Hold"))],
+    LineStatus.ON_HOLD: [("resume-line", lazy("Resume"))],
+    LineStatus.FAILED: [("retry-dispatch", lazy("Retry dispatch"))],
+    LineStatus.DISPATCH_UNKNOWN: [("resolve-dispatch", lazy("Resolve dispatch"))],
+    LineStatus.NEEDS_REVIEW: [("resolve-dispatch", lazy("Resolve dispatch"))],
+    LineStatus.COMPLETED: [("request-refill", lazy("Request refill"))],
+    LineStatus.PARTIAL: [("request-refill", lazy("Request refill"))],
+}

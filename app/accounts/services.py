@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -80,6 +81,29 @@ class StaffUserService(SQLAlchemyAsyncRepositoryService[StaffUser]):
         await self.repository.session.flush()
         return user
 
+    async def update_profile(
+        self, user_id: int, *, name: str | None, role: Role | str, locale: str, acting_user_id: int | None
+    ) -> StaffUser:
+        """Name, language and role; nobody removes their own admin role or the last admin's."""
+        user = await self._get(user_id)
+        try:
+            role = Role(role)
+        except ValueError as exc:
+            raise ValidationFailed({"role": f"unknown role {role!r}"}) from exc
+        try:
+            locale = normalise_locale(locale)
+        except ValueError as exc:
+            raise ValidationFailed({"locale": str(exc)}) from exc
+        if user.role == Role.ADMIN and role != Role.ADMIN:
+            if acting_user_id == user.id:
+                raise PermissionDenied("you cannot remove your own admin role")
+            await self._lock_admins()
+            if user.is_active and await self.count_active_admins() <= 1:
+                raise PermissionDenied("the last active admin must stay an admin")
+        user.name, user.role, user.locale = (name or None), role, locale
+        await self.repository.session.flush()
+        return user
+
     async def count_active_admins(self) -> int:
         return await self.count(StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True))
 
@@ -121,3 +145,8 @@ class LoginThrottle:
 
     async def clear(self, *, email: str, ip: str) -> None:
         await self.session.execute(sa.delete(LoginFailure).where(LoginFailure.ip == ip, LoginFailure.email == email))
+
+
+def new_password() -> str:
+    """A random initial password for a staff member to change after the first login."""
+    return secrets.token_urlsafe(12)

@@ -4,12 +4,16 @@ import hashlib
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from advanced_alchemy.types import EncryptedString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import get_settings
+
+if TYPE_CHECKING:
+    from app.catalog.models import Service
 from app.db.base import Currency, DateTimeUTC, IdentityAuditBase, Money, Rate, enum_type
 
 
@@ -34,6 +38,8 @@ class Provider(IdentityAuditBase):
     balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
     currency: Mapped[str] = mapped_column(Currency, default="USD", server_default="USD")
     low_balance_threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    # EUR per unit of the provider's currency, for margins (1 for EUR providers); set by staff.
+    eur_per_unit: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6), default=Decimal(1), server_default="1")
     balance_synced_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     services_synced_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
@@ -70,8 +76,46 @@ class ProviderService(IdentityAuditBase):
     synced_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     provider: Mapped[Provider] = relationship(back_populates="services", lazy="joined")
+    # Our catalog services fulfilled by this upstream service (for margins).
+    catalog_services: Mapped[list[Service]] = relationship(viewonly=True, lazy="selectin")
 
     __table_args__ = (sa.UniqueConstraint("provider_id", "external_id", name="uq_provider_service_external"),)
 
     def __str__(self) -> str:
         return f"{self.provider.name if self.provider else self.provider_id} #{self.external_id} {self.name}"
+
+
+class RefillStatus(StrEnum):
+    REQUESTED = "requested"  # recorded; the worker sends it to the provider
+    SENT = "sent"  # the provider accepted it (provider_refill_id set)
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+OPEN_REFILL_STATES = frozenset({RefillStatus.REQUESTED, RefillStatus.SENT, RefillStatus.IN_PROGRESS})
+
+
+class RefillRequest(IdentityAuditBase):
+    """A refill of a delivered line (followers dropped), asked for by staff or by the client."""
+
+    __tablename__ = "refill_request"
+
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_line.id", ondelete="CASCADE"))
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id", ondelete="RESTRICT"))
+    provider_refill_id: Mapped[str | None] = mapped_column(sa.String(64))
+    status: Mapped[RefillStatus] = mapped_column(enum_type(RefillStatus, "status"), default=RefillStatus.REQUESTED)
+    requested_by: Mapped[str] = mapped_column(sa.String(254))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.Index("ix_refill_request_order_line_id", "order_line_id"),
+        # At most one open refill per line.
+        sa.Index(
+            "uq_refill_request_open_per_line",
+            "order_line_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('requested', 'sent', 'in_progress')"),
+        ),
+    )

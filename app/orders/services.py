@@ -202,7 +202,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
             if idempotency_key and (existing := await self.get_one_or_none(idempotency_key=idempotency_key)):
                 return PlacedOrder(existing, None, created=False)
             raise
-        self._event(
+        self.record_event(
             order,
             EventKind.CREATED,
             actor,
@@ -240,7 +240,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
     async def rotate_tracking_token(self, order: Order, *, actor: Actor) -> str:
         token, token_hash = new_tracking_token()
         order.tracking_token_hash = token_hash
-        self._event(order, EventKind.NOTE, actor, note="tracking link renewed; the previous link no longer works")
+        self.record_event(order, EventKind.NOTE, actor, note="tracking link renewed; the previous link no longer works")
         await self.session.flush()
         return token
 
@@ -270,7 +270,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
             OrderStatus.EXPIRED,
         ):
             order.closed_at = now
-        self._event(order, EventKind.STATUS, actor, from_state=previous, to_state=target, note=note)
+        self.record_event(order, EventKind.STATUS, actor, from_state=previous, to_state=target, note=note)
         await self.session.flush()
 
     async def set_payment_status(
@@ -279,7 +279,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
         check_transition(f"Payment of order {order.number}", PAYMENT_TRANSITIONS, order.payment_status, target)
         previous = order.payment_status
         order.payment_status = target
-        self._event(order, EventKind.PAYMENT_STATUS, actor, from_state=previous, to_state=target, note=note)
+        self.record_event(order, EventKind.PAYMENT_STATUS, actor, from_state=previous, to_state=target, note=note)
         await self.session.flush()
 
     async def set_line_status(
@@ -299,12 +299,13 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
         previous = line.fulfillment_status
         line.fulfillment_status = target
         now = self.clock()
+        line.updated_at = now  # the board measures time in the current state from here
         if target == LineStatus.DISPATCHED:
             line.dispatched_at = now
         if target in FINAL_LINE_STATES:
             line.finished_at = now
             line.next_poll_at = None
-        self._event(
+        self.record_event(
             order, EventKind.LINE_STATUS, actor, line=line, from_state=previous, to_state=target, note=note, data=data
         )
         await self.session.flush()
@@ -367,7 +368,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
         text = note.strip()
         if not text:
             raise ValidationFailed({"note": "the note is empty"})
-        event = self._event(order, EventKind.NOTE, actor, note=text)
+        event = self.record_event(order, EventKind.NOTE, actor, note=text)
         await self.session.flush()
         return event
 
@@ -379,7 +380,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
 
     # -- events ------------------------------------------------------------------------------------------------
 
-    def _event(
+    def record_event(
         self,
         order: Order,
         kind: EventKind,

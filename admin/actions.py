@@ -1,0 +1,172 @@
+"""Business actions in the back office: confirm (GET), act through a domain service (POST), report, audit.
+
+Declaring one is a few lines on a ModelView::
+
+    @business_action("hold-line", "Hold", fields=[ActionField("reason", "Reason")])
+    async def hold(self, ctx: ActionContext) -> str:
+        ...call one domain service per selected object...
+        return "2 lines held"
+
+GET shows what will happen to which records and asks for the fields; POST (with the CSRF token) runs the
+handler in one transaction together with its audit_log row, then flashes the result and returns to where the
+user came from. A DomainError rolls everything back and is shown on the form: nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqladmin import action
+from sqladmin.flash import Flash
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin.auth import client_ip
+from admin.base import actor_of, staff_of
+from app.actors import Actor
+from app.audit.services import record
+from app.errors import DomainError, ValidationFailed
+
+MAX_FIELD_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ActionField:
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | choice
+    required: bool = True
+    choices: Sequence[tuple[str, str]] = ()
+    help: str = ""
+
+
+@dataclass
+class ActionContext:
+    request: Request
+    session: AsyncSession
+    pks: list[int]
+    values: dict[str, str]
+    actor: Actor
+    results: list[str] = field(default_factory=list)
+
+
+Handler = Callable[[Any, ActionContext], Awaitable[str]]
+
+
+def _back_url(request: Request, fallback: str) -> str:
+    candidate = request.query_params.get("next") or request.headers.get("referer") or ""
+    parts = urlsplit(candidate)
+    same_site = not parts.netloc or parts.netloc == request.url.netloc
+    if same_site and parts.path.startswith("/admin") and "/action/" not in parts.path:
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return fallback
+
+
+def _parse_pks(raw: str) -> list[int]:
+    return [int(part.strip()) for part in raw.split(",") if part.strip().isdigit()]
+
+
+def business_action(
+    slug: str,
+    label: str,
+    *,
+    description: str,
+    fields: Sequence[ActionField] = (),
+    add_in_list: bool = True,
+    add_in_detail: bool = True,
+    danger: bool = False,
+    show_result: bool = False,
+) -> Callable[[Handler], Any]:
+    """``show_result`` shows the handler's message on a page instead of a passing toast (e.g. a new password)."""
+
+    def decorate(handler: Handler) -> Any:
+        async def endpoint(self: Any, request: Request) -> Response:
+            pks = _parse_pks(request.query_params.get("pks", ""))
+            back = _back_url(request, str(request.url_for("admin:list", identity=self.identity)))
+            context: dict[str, Any] = {
+                "model_view": self,
+                "action_label": label,
+                "description": description,
+                "fields": fields,
+                "danger": danger,
+                "back": back,
+                "values": {},
+                "error": None,
+                "field_errors": {},
+                "objects": await self.objects_for_action(pks) if pks else [],
+                "result": None,
+            }
+            if not pks:
+                context["error"] = "Select at least one record first."
+                return await self._render_action(request, context, status_code=400)
+            if request.method != "POST":
+                return await self._render_action(request, context)
+
+            form = await request.form()
+            values = {f.name: str(form.get(f.name, "")).strip()[:MAX_FIELD_LENGTH] for f in fields}
+            context["values"] = values
+            missing = {f.name: "required" for f in fields if f.required and not values[f.name]}
+            if missing:
+                context["field_errors"] = missing
+                context["error"] = "Please fill in the marked fields."
+                return await self._render_action(request, context, status_code=400)
+            staff = staff_of(request)
+            try:
+                async with self.session_maker(expire_on_commit=False) as session, session.begin():
+                    ctx = ActionContext(
+                        request=request, session=session, pks=pks, values=values, actor=actor_of(request)
+                    )
+                    message = await handler(self, ctx)
+                    record(
+                        session,
+                        actor_id=staff.id,
+                        actor_label=staff.email,
+                        action=f"action:{slug}",
+                        entity_type=self.identity,
+                        entity_id=",".join(map(str, pks))[:64],
+                        changes={"values": values, "results": ctx.results},
+                        ip=client_ip(request),
+                    )
+            except ValidationFailed as exc:
+                context["field_errors"] = exc.errors
+                context["error"] = exc.message
+                return await self._render_action(request, context, status_code=400)
+            except DomainError as exc:
+                context["error"] = exc.message
+                return await self._render_action(request, context, status_code=409)
+            if show_result:
+                context.update(result=message, fields=())
+                return await self._render_action(request, context)
+            Flash.success(request, message)
+            return RedirectResponse(back, status_code=303)
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__qualname__ = handler.__qualname__
+        endpoint.__doc__ = handler.__doc__
+        return action(name=slug, label=label, add_in_list=add_in_list, add_in_detail=add_in_detail)(endpoint)
+
+    return decorate
+
+
+class ActionsMixin:
+    """For ModelViews with business actions: how the selected records are shown on the confirmation page."""
+
+    def action_query(self) -> Select[Any]:
+        """The selected records, with what ``describe_for_action`` reads loaded."""
+        return sa.select(self.model)  # type: ignore[attr-defined]
+
+    async def objects_for_action(self, pks: list[int]) -> list[Any]:
+        async with self.session_maker(expire_on_commit=False) as session:  # type: ignore[attr-defined]
+            stmt = self.action_query().where(self.model.id.in_(pks))  # type: ignore[attr-defined]
+            return list((await session.scalars(stmt)).unique().all())
+
+    async def _render_action(self, request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
+        return await self.templates.TemplateResponse(  # type: ignore[attr-defined,no-any-return]
+            request, "smplat/action.html", context, status_code=status_code
+        )

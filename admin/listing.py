@@ -1,0 +1,204 @@
+"""Lists that stay fast on millions of rows: no exact COUNT(*) per page, filters that never raise on bad input.
+
+SQLAdmin counts ``SELECT count(*) FROM (<list query with ORDER BY>)`` on every page view; on 1M orders that
+alone costs ~90 ms. Here an unfiltered list uses the planner's row estimate, a filtered one counts exactly up
+to a cap and falls back to the planner's estimate beyond it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqladmin.pagination import Pagination
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from admin.i18n import lazy
+from app.i18n import BERLIN
+
+EXACT_COUNT_CAP = 10_000
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class FastListMixin:
+    """Replaces ModelView.list(): same filters, search and sorting; a cheap count."""
+
+    async def list(self, request: Request) -> Pagination:
+        view: Any = self
+        page = view.validate_page_number(request.query_params.get("page"), 1)
+        page_size = min(
+            view.validate_page_number(request.query_params.get("pageSize"), view.page_size),
+            max(view.page_size_options),
+        )
+        if page_size < 1:
+            raise HTTPException(status_code=400, detail="Invalid page or pageSize parameter")
+        stmt = view.list_query(request)
+        for relation in view._list_relations:
+            stmt = stmt.options(selectinload(relation))
+        for list_filter in view.get_filters():
+            value = request.query_params.get(list_filter.parameter_name)
+            if value:
+                stmt = await list_filter.get_filtered_query(stmt, value, view.model)
+        search = (request.query_params.get("search") or "").strip()
+        if search:
+            stmt = view.search_query(stmt=stmt, term=search)
+        count = await self.fast_count(stmt)
+        stmt = view.sort_query(stmt, request)
+        page = min(max(page, 1), Pagination.max_page(count, page_size))
+        rows = await view._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
+        return Pagination(rows=rows, page=page, page_size=page_size, count=count)
+
+    async def fast_count(self, stmt: Select[Any]) -> int:
+        view: Any = self
+        stmt = stmt.order_by(None)
+        if stmt.whereclause is None:
+            table = view.model.__table__.name
+            estimate = await view._run_arbitrary_query(
+                sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)").bindparams(t=table)
+            )
+            rows = int(estimate[0][0]) if estimate and estimate[0][0] is not None else -1
+            if rows > EXACT_COUNT_CAP:
+                return rows
+        capped = sa.select(sa.func.count()).select_from(stmt.limit(EXACT_COUNT_CAP + 1).subquery())
+        exact = int((await view._run_arbitrary_query(capped))[0][0])
+        if exact <= EXACT_COUNT_CAP:
+            return exact
+        return max(await self._planner_estimate(stmt), exact)
+
+    async def _planner_estimate(self, stmt: Select[Any]) -> int:
+        view: Any = self
+        compiled = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        plan = await view._run_arbitrary_query(sa.text(f"EXPLAIN (FORMAT JSON) {compiled}"))
+        document = plan[0][0]
+        parsed = json.loads(document) if isinstance(document, str) else document
+        return int(parsed[0]["Plan"]["Plan Rows"])
+
+
+class EnumFilter:
+    """A list filter over an enum column; unknown values are ignored, never an error."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+
+    def __init__(self, column: Any, enum: type[StrEnum], title: str, parameter_name: str | None = None) -> None:
+        self.column = column
+        self.enum = enum
+        self.title = lazy(title)
+        self.parameter_name = parameter_name or column.key
+
+    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
+        return [("__all", lazy("All")), *[(m.value, lazy(m.value.replace("_", " ").capitalize())) for m in self.enum]]
+
+    async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
+        if value not in {m.value for m in self.enum}:
+            return query
+        return query.where(self.column == value)
+
+
+class RelatedExistsFilter:
+    """Orders having a line with this service/provider: an EXISTS over the lines, by id."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+
+    def __init__(
+        self, *, title: str, parameter_name: str, condition: Callable[[int], Any], options: Callable[[], Select[Any]]
+    ) -> None:
+        self.title = lazy(title)
+        self.parameter_name = parameter_name
+        self.condition = condition
+        self.options = options
+
+    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
+        return [("__all", lazy("All")), *[(str(key), str(label)) for key, label in await run_query(self.options())]]
+
+    async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
+        if not str(value).isdigit():
+            return query
+        return query.where(self.condition(int(value)))
+
+
+DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})?\.\.(\d{4}-\d{2}-\d{2})?$")
+
+
+def berlin_day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=BERLIN).astimezone(UTC)
+
+
+def preset_range(preset: str, today: date) -> tuple[date | None, date | None] | None:
+    """(first day, last day) inclusive, in Berlin dates."""
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    presets: dict[str, tuple[date | None, date | None]] = {
+        "today": (today, today),
+        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+        "7d": (today - timedelta(days=6), today),
+        "30d": (today - timedelta(days=29), today),
+        "this_month": (month_start, today),
+        "last_month": (last_month_end.replace(day=1), last_month_end),
+        "this_year": (today.replace(month=1, day=1), today),
+    }
+    return presets.get(preset)
+
+
+class DateRangeFilter:
+    """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` in Berlin dates; malformed input is ignored."""
+
+    has_operator = False
+    template = "smplat/filters/date_range.html"
+    PRESETS = (
+        ("today", "Today"),
+        ("yesterday", "Yesterday"),
+        ("7d", "Last 7 days"),
+        ("30d", "Last 30 days"),
+        ("this_month", "This month"),
+        ("last_month", "Last month"),
+        ("this_year", "This year"),
+    )
+
+    def __init__(self, column: Any, title: str, parameter_name: str | None = None) -> None:
+        self.column = column
+        self.title = lazy(title)
+        self.parameter_name = parameter_name or column.key
+
+    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
+        return [("__all", lazy("All")), *[(key, lazy(label)) for key, label in self.PRESETS]]
+
+    def bounds(self, value: str, today: date | None = None) -> tuple[date | None, date | None] | None:
+        today = today or datetime.now(BERLIN).date()
+        if (preset := preset_range(value, today)) is not None:
+            return preset
+        match = DATE_RANGE.match(value.strip())
+        if not match:
+            return None
+        try:
+            start = date.fromisoformat(match.group(1)) if match.group(1) else None
+            end = date.fromisoformat(match.group(2)) if match.group(2) else None
+        except ValueError:
+            return None
+        if start is None and end is None:
+            return None
+        return start, end
+
+    async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
+        bounds = self.bounds(str(value))
+        if bounds is None:
+            return query
+        start, end = bounds
+        if start is not None:
+            query = query.where(self.column >= berlin_day_start(start))
+        if end is not None:
+            query = query.where(self.column < berlin_day_start(end + timedelta(days=1)))
+        return query

@@ -1,0 +1,30 @@
+"""The landing page of the back office: money, orders, what needs attention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqladmin import BaseView, expose
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.i18n import lazy
+from app.analytics.dashboard import build_dashboard
+
+
+class DashboardView(BaseView):
+    name = lazy("Dashboard")
+    icon = "fa-solid fa-gauge-high"
+
+    @expose("/dashboard", identity="dashboard")
+    async def dashboard(self, request: Request) -> Response:
+        return await self.render(request)
+
+    async def render(self, request: Request) -> Response:
+        admin: Any = self._admin_ref
+        async with admin.session_maker(expire_on_commit=False) as session:
+            data = await build_dashboard(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
+        return await self.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "smplat/dashboard.html", {"dashboard": data, "title": lazy("Dashboard")}
+        )

@@ -1,0 +1,36 @@
+"""The fulfillment board: every queue staff work from, with counts, ages and one-click actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqladmin import BaseView, expose
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.i18n import lazy
+from admin.views.orders import LINE_ACTION_LABELS
+from app.fulfillment.queues import fulfillment_queues
+
+
+class FulfillmentBoardView(BaseView):
+    name = lazy("Fulfillment board")
+    icon = "fa-solid fa-table-columns"
+    category = lazy("Fulfillment")
+
+    @expose("/fulfillment", identity="fulfillment")
+    async def board(self, request: Request) -> Response:
+        admin: Any = self._admin_ref
+        async with admin.session_maker(expire_on_commit=False) as session:
+            queues = await fulfillment_queues(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
+        template = (
+            "smplat/fulfillment_board_queues.html"
+            if request.query_params.get("partial")
+            else ("smplat/fulfillment_board.html")
+        )
+        return await self.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            template,
+            {"queues": queues, "line_actions": LINE_ACTION_LABELS, "title": lazy("Fulfillment board")},
+        )

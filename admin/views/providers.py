@@ -1,0 +1,109 @@
+"""Upstream providers and their synced service lists."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup
+
+from admin.base import SmplatModelView, active_badge, badge_html, money, when
+from admin.i18n import lazy
+from app import i18n
+from app.fulfillment.models import Provider, ProviderService
+
+
+def balance(provider: Provider, _attribute: Any) -> Markup:
+    if provider.balance is None:
+        return Markup('<span class="text-secondary">–</span>')
+    shown = i18n.format_money(provider.balance, provider.currency)
+    if provider.is_low_on_balance:
+        return Markup('{} <span class="badge bg-red-lt" data-testid="low-balance">{}</span>').format(
+            shown, lazy("low balance")
+        )
+    return Markup("{}").format(shown)
+
+
+class ProviderAdmin(SmplatModelView, model=Provider):
+    name = lazy("Provider")
+    name_plural = lazy("Providers")
+    icon = "fa-solid fa-plug"
+    category = lazy("Fulfillment")
+    can_delete = False
+    column_list = [
+        Provider.id,
+        Provider.name,
+        Provider.kind,
+        Provider.balance,
+        Provider.currency,
+        Provider.balance_synced_at,
+        Provider.services_synced_at,
+        Provider.is_active,
+    ]
+    column_labels = {
+        Provider.balance_synced_at: lazy("Balance synced"),
+        Provider.services_synced_at: lazy("Services synced"),
+        Provider.eur_per_unit: lazy("EUR per unit of its currency"),
+    }
+    column_searchable_list = [Provider.name]
+    column_formatters = {
+        Provider.balance: balance,
+        Provider.is_active: active_badge,
+        Provider.balance_synced_at: when("balance_synced_at"),
+        Provider.services_synced_at: when("services_synced_at"),
+    }
+    column_formatters_detail = {
+        Provider.balance: balance,
+        Provider.low_balance_threshold: money("low_balance_threshold"),
+    }
+    column_details_exclude_list = [Provider.api_key, Provider.services]
+    form_excluded_columns = [
+        "created_at",
+        "updated_at",
+        "services",
+        "balance",
+        "balance_synced_at",
+        "services_synced_at",
+    ]
+    form_widget_args = {"api_key": {"type": "password", "autocomplete": "new-password"}}
+
+
+def margin(service: ProviderService, _attribute: Any) -> Markup:
+    """Our price per 1000 (EUR) against the provider's rate converted to EUR."""
+    ours = [s.price for s in getattr(service, "catalog_services", [])]
+    if not ours:
+        return Markup('<span class="text-secondary">–</span>')
+    cost = service.rate * service.provider.eur_per_unit
+    price = min(ours)
+    if price <= 0:
+        return badge_html("failed")
+    share = (price - cost) / price * Decimal(100)
+    colour = "green" if share >= 40 else ("yellow" if share >= 15 else "red")
+    return Markup('<span class="badge bg-{}-lt">{}%</span> <span class="text-secondary">{} / {}</span>').format(
+        colour, round(share), i18n.format_money(price, "EUR"), i18n.format_money(cost, "EUR")
+    )
+
+
+class ProviderServiceAdmin(SmplatModelView, model=ProviderService):
+    name = lazy("Provider service")
+    name_plural = lazy("Provider services")
+    icon = "fa-solid fa-layer-group"
+    category = lazy("Fulfillment")
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = [
+        ProviderService.provider,
+        ProviderService.external_id,
+        ProviderService.name,
+        ProviderService.type,
+        ProviderService.rate,
+        ProviderService.min_quantity,
+        ProviderService.max_quantity,
+        ProviderService.refill,
+        "margin",
+    ]
+    column_labels = {"margin": lazy("Margin (our price / cost per 1000)"), ProviderService.rate: lazy("Rate per 1000")}
+    column_searchable_list = [ProviderService.name, ProviderService.external_id]
+    column_sortable_list = [ProviderService.external_id, ProviderService.rate]
+    column_formatters = {"margin": margin, ProviderService.rate: money("rate", "provider.currency")}

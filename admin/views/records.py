@@ -1,0 +1,155 @@
+"""Read-only records: payments, order events, Stripe events, checkout links, subscriptions, the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from admin.base import SmplatModelView, badge, link_to, money, when
+from admin.i18n import lazy
+from admin.listing import FastListMixin
+from app.audit.models import AuditLog
+from app.orders.models import OrderEvent
+from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
+
+
+class ReadOnlyView(SmplatModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+def order_link(record: Any, _attribute: Any) -> Markup:
+    return link_to(f"/admin/order/details/{record.order_id}", f"#{record.order_id}")
+
+
+class PaymentAdmin(FastListMixin, ReadOnlyView, model=Payment):
+    name = lazy("Payment")
+    name_plural = lazy("Payments")
+    icon = "fa-solid fa-credit-card"
+    category = lazy("Sales")
+    column_list = [
+        Payment.id,
+        "order",
+        Payment.method,
+        Payment.status,
+        Payment.amount,
+        Payment.refunded_amount,
+        Payment.paid_at,
+        Payment.stripe_checkout_session_id,
+    ]
+    column_labels = {"order": lazy("Order"), Payment.refunded_amount: lazy("Refunded")}
+    column_searchable_list = [Payment.stripe_checkout_session_id, Payment.stripe_payment_intent_id]
+    column_default_sort = [(Payment.id, True)]
+    column_formatters = {
+        "order": order_link,
+        Payment.status: badge("status"),
+        Payment.amount: money("amount"),
+        Payment.refunded_amount: money("refunded_amount"),
+        Payment.paid_at: when("paid_at"),
+    }
+    column_formatters_detail = {Payment.amount: money("amount"), Payment.refunded_amount: money("refunded_amount")}
+
+
+class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
+    name = lazy("Order event")
+    name_plural = lazy("Order events")
+    icon = "fa-solid fa-timeline"
+    category = lazy("Sales")
+    column_list = [
+        OrderEvent.at,
+        "order",
+        OrderEvent.kind,
+        OrderEvent.from_state,
+        OrderEvent.to_state,
+        OrderEvent.actor_label,
+        OrderEvent.note,
+    ]
+    column_labels = {"order": lazy("Order"), OrderEvent.actor_label: lazy("Who")}
+    column_default_sort = [(OrderEvent.id, True)]
+    column_formatters = {"order": order_link, OrderEvent.at: when("at")}
+    column_details_exclude_list = [OrderEvent.order]
+
+
+class StripeEventAdmin(FastListMixin, ReadOnlyView, model=StripeEvent):
+    name = lazy("Stripe event")
+    name_plural = lazy("Stripe events")
+    icon = "fa-brands fa-stripe-s"
+    category = lazy("Sales")
+    column_list = [
+        StripeEvent.id,
+        StripeEvent.type,
+        StripeEvent.received_at,
+        StripeEvent.processed_at,
+        StripeEvent.error,
+    ]
+    column_searchable_list = [StripeEvent.id, StripeEvent.type]
+    column_default_sort = [(StripeEvent.received_at, True)]
+    column_formatters = {StripeEvent.received_at: when("received_at"), StripeEvent.processed_at: when("processed_at")}
+
+
+class CheckoutLinkAdmin(ReadOnlyView, model=CheckoutLink):
+    name = lazy("Checkout link")
+    name_plural = lazy("Checkout links")
+    icon = "fa-solid fa-link"
+    category = lazy("Sales")
+    column_list = [
+        CheckoutLink.id,
+        CheckoutLink.customer_id,
+        CheckoutLink.currency,
+        CheckoutLink.expires_at,
+        CheckoutLink.max_uses,
+        CheckoutLink.is_active,
+    ]
+    column_default_sort = [(CheckoutLink.id, True)]
+    column_details_exclude_list = [CheckoutLink.token_hash]
+    column_formatters = {CheckoutLink.expires_at: when("expires_at")}
+
+
+class SubscriptionAdmin(ReadOnlyView, model=Subscription):
+    name = lazy("Subscription")
+    name_plural = lazy("Subscriptions")
+    icon = "fa-solid fa-repeat"
+    category = lazy("Sales")
+    column_list = [
+        Subscription.id,
+        Subscription.customer_id,
+        Subscription.target_username,
+        Subscription.status,
+        Subscription.price,
+        Subscription.current_period_end,
+    ]
+    column_default_sort = [(Subscription.id, True)]
+    column_formatters = {
+        Subscription.status: badge("status"),
+        Subscription.price: money("price"),
+        Subscription.current_period_end: when("current_period_end"),
+    }
+
+
+def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:
+    if not entry.diff:
+        return Markup("")
+    fields = ", ".join(sorted(entry.diff)[:6]) + (" …" if len(entry.diff) > 6 else "")
+    return Markup('<span class="text-secondary">{}</span>').format(fields)
+
+
+class AuditLogAdmin(FastListMixin, ReadOnlyView, model=AuditLog):
+    name = lazy("Audit entry")
+    name_plural = lazy("Audit log")
+    icon = "fa-solid fa-shield-halved"
+    category = lazy("Administration")
+    column_list = [
+        AuditLog.at,
+        AuditLog.actor_label,
+        AuditLog.action,
+        AuditLog.entity_type,
+        AuditLog.entity_id,
+        AuditLog.diff,
+        AuditLog.ip,
+    ]
+    column_labels = {AuditLog.actor_label: lazy("Who"), AuditLog.diff: lazy("Changed fields")}
+    column_searchable_list = [AuditLog.actor_label, AuditLog.entity_type, AuditLog.action]
+    column_default_sort = [(AuditLog.id, True)]
+    column_formatters = {AuditLog.at: when("at"), AuditLog.diff: diff_summary}

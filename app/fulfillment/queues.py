@@ -1,0 +1,99 @@
+"""The fulfillment queues staff work from: what waits, what needs a decision, what is stuck."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from app.orders.models import OrderLine
+from app.orders.states import LineStatus
+
+QUEUE_PREVIEW = 25
+
+
+@dataclass(frozen=True)
+class QueueDefinition:
+    key: str
+    title: str
+    states: frozenset[LineStatus]
+    hint: str
+
+
+QUEUES = (
+    QueueDefinition("queued", "Queued", frozenset({LineStatus.QUEUED}), "paid, waiting for dispatch"),
+    QueueDefinition("dispatching", "Dispatching", frozenset({LineStatus.DISPATCHING}), "request being sent"),
+    QueueDefinition(
+        "needs_review",
+        "Needs review",
+        frozenset({LineStatus.DISPATCH_UNKNOWN, LineStatus.NEEDS_REVIEW}),
+        "may or may not exist at the provider: check and resolve",
+    ),
+    QueueDefinition("on_hold", "On hold", frozenset({LineStatus.ON_HOLD}), "held by staff or provider balance"),
+    QueueDefinition("failed", "Failed", frozenset({LineStatus.FAILED}), "refused by the provider"),
+    QueueDefinition(
+        "in_progress",
+        "In progress",
+        frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS}),
+        "at the provider, delivering",
+    ),
+)
+DELIVERING = frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS})
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    title: str
+    hint: str
+    count: int
+    oldest: datetime | None
+    lines: Sequence[OrderLine]
+
+
+def stuck_condition(now: datetime, stuck_after: timedelta) -> sa.ColumnElement[bool]:
+    """At the provider, and no progress reported (or no dispatch) for longer than ``stuck_after``."""
+    last_movement = sa.func.coalesce(OrderLine.last_progress_at, OrderLine.dispatched_at, OrderLine.updated_at)
+    return sa.and_(OrderLine.fulfillment_status.in_(DELIVERING), last_movement < now - stuck_after)
+
+
+async def _queue(
+    session: AsyncSession, key: str, title: str, hint: str, condition: sa.ColumnElement[bool], limit: int
+) -> Queue:
+    summary = (
+        await session.execute(sa.select(sa.func.count(), sa.func.min(OrderLine.updated_at)).where(condition))
+    ).one()
+    stmt = (
+        sa.select(OrderLine)
+        .join(OrderLine.order)
+        .options(contains_eager(OrderLine.order))
+        .where(condition)
+        .order_by(OrderLine.updated_at, OrderLine.id)
+        .limit(limit)
+    )
+    lines = (await session.scalars(stmt)).unique().all()
+    return Queue(key=key, title=title, hint=hint, count=int(summary[0]), oldest=summary[1], lines=lines)
+
+
+async def fulfillment_queues(
+    session: AsyncSession, *, stuck_after: timedelta, now: datetime | None = None, limit: int = QUEUE_PREVIEW
+) -> list[Queue]:
+    now = now or datetime.now(UTC)
+    queues = [
+        await _queue(session, q.key, q.title, q.hint, OrderLine.fulfillment_status.in_(q.states), limit) for q in QUEUES
+    ]
+    hours = int(stuck_after.total_seconds() // 3600)
+    queues.append(
+        await _queue(
+            session, "stuck", "Stuck", f"no progress for {hours} h or more", stuck_condition(now, stuck_after), limit
+        )
+    )
+    return queues
+
+
+async def count_lines(session: AsyncSession, condition: sa.ColumnElement[bool]) -> int:
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(OrderLine).where(condition)) or 0)
