@@ -29,9 +29,12 @@ from starlette.responses import RedirectResponse, Response
 
 from admin.auth import client_ip
 from admin.base import actor_of, staff_of
+from admin.i18n import admin_gettext
+from admin.listing import parse_id
 from app.actors import Actor
 from app.audit.services import record
 from app.errors import DomainError, ValidationFailed
+from app.i18n import N_
 
 MAX_FIELD_LENGTH = 2000
 
@@ -59,6 +62,11 @@ class ActionContext:
 Handler = Callable[[Any, ActionContext], Awaitable[str]]
 
 
+def done_message(template: str, items: Sequence[str]) -> str:
+    """A translated result line such as "On hold: SMP-2026-000012/1, SMP-2026-000014/2"."""
+    return admin_gettext(template) % {"items": ", ".join(items)}
+
+
 def _back_url(request: Request, fallback: str) -> str:
     candidate = request.query_params.get("next") or request.headers.get("referer") or ""
     parts = urlsplit(candidate)
@@ -69,7 +77,7 @@ def _back_url(request: Request, fallback: str) -> str:
 
 
 def _parse_pks(raw: str) -> list[int]:
-    return [int(part.strip()) for part in raw.split(",") if part.strip().isdigit()]
+    return [pk for pk in (parse_id(part) for part in raw.split(",")) if pk is not None]
 
 
 def business_action(
@@ -86,7 +94,7 @@ def business_action(
     """``show_result`` shows the handler's message on a page instead of a passing toast (e.g. a new password)."""
 
     def decorate(handler: Handler) -> Any:
-        async def endpoint(self: Any, request: Request) -> Response:
+        async def endpoint(self: Any, request: Request) -> Any:
             pks = _parse_pks(request.query_params.get("pks", ""))
             back = _back_url(request, str(request.url_for("admin:list", identity=self.identity)))
             context: dict[str, Any] = {
@@ -103,18 +111,21 @@ def business_action(
                 "result": None,
             }
             if not pks:
-                context["error"] = "Select at least one record first."
+                context["error"] = admin_gettext(N_("Select at least one record first."))
                 return await self._render_action(request, context, status_code=400)
+            if not context["objects"]:
+                context["error"] = admin_gettext(N_("The selected records no longer exist."))
+                return await self._render_action(request, context, status_code=404)
             if request.method != "POST":
                 return await self._render_action(request, context)
 
             form = await request.form()
             values = {f.name: str(form.get(f.name, "")).strip()[:MAX_FIELD_LENGTH] for f in fields}
             context["values"] = values
-            missing = {f.name: "required" for f in fields if f.required and not values[f.name]}
+            missing = {f.name: admin_gettext(N_("required")) for f in fields if f.required and not values[f.name]}
             if missing:
                 context["field_errors"] = missing
-                context["error"] = "Please fill in the marked fields."
+                context["error"] = admin_gettext(N_("Please fill in the marked fields."))
                 return await self._render_action(request, context, status_code=400)
             staff = staff_of(request)
             try:

@@ -10,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin.i18n import admin_gettext
 from app.accounts.models import Role, StaffUser
 from app.accounts.services import LoginThrottle, StaffUserService
+from app.i18n import N_
 
 SESSION_COOKIE = "smplat_admin"
+LANGUAGE_COOKIE = "smplat_admin_lang"
 SESSION_MAX_AGE = 12 * 3600
 
 
@@ -43,6 +46,7 @@ class StaffAuthBackend(AuthenticationBackend):
             https_only=https_only,
         )
         self.session_maker = session_maker
+        self.https_only = https_only
 
     async def login(self, request: Request) -> Response | bool:
         form = await request.form()
@@ -52,17 +56,31 @@ class StaffAuthBackend(AuthenticationBackend):
         async with self.session_maker() as session, session.begin():
             throttle = LoginThrottle(session)
             if await throttle.is_locked(email=email, ip=ip):
-                request.state.login_error = "Too many failed logins. Please wait a minute and try again."
+                request.state.login_error = admin_gettext(
+                    N_("Too many failed logins. Please wait a minute and try again.")
+                )
                 return False
             user = await StaffUserService(session=session).authenticate(email, password)
             if user is None:
                 await throttle.record_failure(email=email, ip=ip)
-                request.state.login_error = "Wrong email or password, or the account is deactivated."
+                request.state.login_error = admin_gettext(N_("Wrong email or password, or the account is deactivated."))
                 return False
             await throttle.clear(email=email, ip=ip)
             request.session.clear()  # a fresh session (and CSRF token) on login: no fixation
             request.session["user_id"] = user.id
-        return True
+            locale = user.locale
+        response = RedirectResponse(request.url_for("admin:index"), status_code=302)
+        # The back office speaks the staff member's language until they switch it.
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            locale,
+            max_age=SESSION_MAX_AGE * 60,
+            path="/admin",
+            samesite="lax",
+            httponly=True,
+            secure=self.https_only,
+        )
+        return response
 
     async def logout(self, request: Request) -> Response | bool:
         request.session.clear()

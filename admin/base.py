@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqladmin import ModelView
 from sqladmin._queries import Query
+from sqladmin.helpers import object_identifier_values
 from sqladmin.i18n import get_locale
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.auth import StaffIdentity, client_ip
+from admin.labels import state_label
+from admin.listing import escape_like
 from app import i18n
 from app.actors import Actor
 from app.audit.services import diff, record
+from app.errors import Conflict
 
 AUDIT_COLUMNS = ("created_at", "updated_at")
 
@@ -34,7 +41,10 @@ def actor_of(request: Request) -> Actor:
 
 
 def snapshot(obj: Any) -> dict[str, Any]:
-    return {attr.key: getattr(obj, attr.key) for attr in sa.inspect(type(obj)).column_attrs}
+    """The row's business fields (its own timestamps would only add noise to every diff)."""
+    return {
+        attr.key: getattr(obj, attr.key) for attr in sa.inspect(type(obj)).column_attrs if attr.key not in AUDIT_COLUMNS
+    }
 
 
 # -- formatters (list and detail) ------------------------------------------------------------------------------
@@ -100,7 +110,7 @@ BADGE_COLOURS = {
 def badge_html(value: Any) -> Markup:
     text = str(getattr(value, "value", value))
     colour = BADGE_COLOURS.get(text, "secondary")
-    return Markup('<span class="badge bg-{}-lt">{}</span>').format(colour, text.replace("_", " "))
+    return Markup('<span class="badge bg-{}-lt" data-state="{}">{}</span>').format(colour, text, state_label(text))
 
 
 def badge(field: str) -> Any:
@@ -118,6 +128,17 @@ def link_to(url: str, text: Any) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, escape(text))
 
 
+@asynccontextmanager
+async def readable_constraint_errors() -> AsyncIterator[None]:
+    """A database constraint refusing a form (unique slug, check) becomes a message staff can act on."""
+    try:
+        yield
+    except IntegrityError as exc:
+        driver_error = getattr(exc.orig, "__cause__", None)  # asyncpg's exception carries the constraint
+        constraint = getattr(driver_error, "constraint_name", None) or "a database rule"
+        raise Conflict(f"Not saved: the values conflict with {constraint} (a duplicate or an invalid value)") from exc
+
+
 # -- the base view ---------------------------------------------------------------------------------------------
 
 
@@ -128,6 +149,25 @@ class SmplatModelView(ModelView):
     page_size = 50
     page_size_options = [25, 50, 100]
     can_import = False
+    export_max_rows = 10_000  # finance exports at scale come from reports/, not from list pages
+
+    def _stmt_by_identifier(self, identifier: str) -> Any:
+        """A pk that cannot name a row (``abc``, ``1.5``, beyond bigint) is a 404, not a server error."""
+        try:
+            values = object_identifier_values(identifier, self.model)
+        except (ValueError, TypeError) as exc:
+            raise HTTPException(status_code=404) from exc
+        if any(isinstance(value, int) and not -(2**63) <= value < 2**63 for value in values):
+            raise HTTPException(status_code=404)
+        return super()._stmt_by_identifier(identifier)
+
+    def search_query(self, stmt: Any, term: str) -> Any:
+        """SQLAdmin's ILIKE search, with % and _ taken literally (as in the order search)."""
+        return super().search_query(stmt, escape_like(term))
+
+    def search_placeholder(self) -> str:
+        # str() each label: translated labels render in the staff member's language.
+        return ", ".join(str(self._column_labels.get(field, field)) for field in self._search_fields)
 
     async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
         """Domain checks before the write is committed; raise DomainError to refuse it (shown on the form)."""
@@ -148,7 +188,7 @@ class SmplatModelView(ModelView):
         return obj
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        async with self.session_maker(expire_on_commit=False) as session:
+        async with self.session_maker(expire_on_commit=False) as session, readable_constraint_errors():
             obj = await self.create_object(session, data, request)
             await session.flush()
             self._audit(session, request, "create", obj, {}, snapshot(obj))
@@ -160,7 +200,7 @@ class SmplatModelView(ModelView):
         stmt = self._stmt_by_identifier(pk)
         for relation in self._form_relations:
             stmt = stmt.options(sa.orm.selectinload(relation))
-        async with self.session_maker(expire_on_commit=False) as session:
+        async with self.session_maker(expire_on_commit=False) as session, readable_constraint_errors():
             obj = (await session.execute(stmt)).scalars().first()
             if obj is None:
                 raise HTTPException(status_code=404)
@@ -201,7 +241,7 @@ class SmplatModelView(ModelView):
             actor_id=staff.id,
             actor_label=staff.email,
             action=action,
-            entity_type=self.audit_entity(),
+            entity_type=self.identity,
             entity_id=getattr(obj, "id", None),
             changes=diff(before, after),
             ip=client_ip(request),

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqladmin._types import _UNSET
 from sqladmin.pagination import Pagination
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
@@ -23,9 +24,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.i18n import lazy
-from app.i18n import BERLIN
+from admin.labels import state_label
+from app.i18n import BERLIN, N_
 
 EXACT_COUNT_CAP = 10_000
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+def parse_id(text: str) -> int | None:
+    """An id from user input, or None when it cannot name a row (``abc``, ``²``, beyond bigint)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        return None
+    return int(text)
 
 
 def escape_like(term: str) -> str:
@@ -79,7 +90,7 @@ class FastListMixin:
 
     async def _planner_estimate(self, stmt: Select[Any]) -> int:
         view: Any = self
-        compiled = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        compiled = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
         plan = await view._run_arbitrary_query(sa.text(f"EXPLAIN (FORMAT JSON) {compiled}"))
         document = plan[0][0]
         parsed = json.loads(document) if isinstance(document, str) else document
@@ -90,16 +101,19 @@ class EnumFilter:
     """A list filter over an enum column; unknown values are ignored, never an error."""
 
     has_operator = False
+    default_value: Any = _UNSET
     template = "sqladmin/filters/lookup_filter.html"
 
     def __init__(self, column: Any, enum: type[StrEnum], title: str, parameter_name: str | None = None) -> None:
         self.column = column
         self.enum = enum
-        self.title = lazy(title)
+        self.title: str = lazy(title)
         self.parameter_name = parameter_name or column.key
 
-    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
-        return [("__all", lazy("All")), *[(m.value, lazy(m.value.replace("_", " ").capitalize())) for m in self.enum]]
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[[Select[Any]], Any]
+    ) -> list[tuple[str, str]]:
+        return [("__all", lazy("All")), *[(m.value, state_label(m.value).capitalize()) for m in self.enum]]
 
     async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
         if value not in {m.value for m in self.enum}:
@@ -111,23 +125,25 @@ class RelatedExistsFilter:
     """Orders having a line with this service/provider: an EXISTS over the lines, by id."""
 
     has_operator = False
+    default_value: Any = _UNSET
     template = "sqladmin/filters/lookup_filter.html"
 
     def __init__(
         self, *, title: str, parameter_name: str, condition: Callable[[int], Any], options: Callable[[], Select[Any]]
     ) -> None:
-        self.title = lazy(title)
+        self.title: str = lazy(title)
         self.parameter_name = parameter_name
         self.condition = condition
         self.options = options
 
-    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[[Select[Any]], Any]
+    ) -> list[tuple[str, str]]:
         return [("__all", lazy("All")), *[(str(key), str(label)) for key, label in await run_query(self.options())]]
 
     async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
-        if not str(value).isdigit():
-            return query
-        return query.where(self.condition(int(value)))
+        pk = parse_id(str(value))
+        return query if pk is None else query.where(self.condition(pk))
 
 
 DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})?\.\.(\d{4}-\d{2}-\d{2})?$")
@@ -157,23 +173,26 @@ class DateRangeFilter:
     """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` in Berlin dates; malformed input is ignored."""
 
     has_operator = False
+    default_value: Any = _UNSET
     template = "smplat/filters/date_range.html"
     PRESETS = (
-        ("today", "Today"),
-        ("yesterday", "Yesterday"),
-        ("7d", "Last 7 days"),
-        ("30d", "Last 30 days"),
-        ("this_month", "This month"),
-        ("last_month", "Last month"),
-        ("this_year", "This year"),
+        ("today", N_("Today")),
+        ("yesterday", N_("Yesterday")),
+        ("7d", N_("Last 7 days")),
+        ("30d", N_("Last 30 days")),
+        ("this_month", N_("This month")),
+        ("last_month", N_("Last month")),
+        ("this_year", N_("This year")),
     )
 
     def __init__(self, column: Any, title: str, parameter_name: str | None = None) -> None:
         self.column = column
-        self.title = lazy(title)
+        self.title: str = lazy(title)
         self.parameter_name = parameter_name or column.key
 
-    async def lookups(self, request: Request, model: Any, run_query: Callable[..., Any]) -> list[tuple[str, str]]:
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[[Select[Any]], Any]
+    ) -> list[tuple[str, str]]:
         return [("__all", lazy("All")), *[(key, lazy(label)) for key, label in self.PRESETS]]
 
     def bounds(self, value: str, today: date | None = None) -> tuple[date | None, date | None] | None:

@@ -21,10 +21,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.auth import StaffAuthBackend
+from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
 from admin.i18n import admin_gettext, admin_ngettext
+from admin.labels import event_label
 from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
@@ -63,11 +64,12 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
         session_maker=session_maker,
         base_url=BASE_URL,
         title="SMPLaT",
+        favicon_url="/static/favicon.svg",
         templates_dir=str(TEMPLATES),
         authentication_backend=StaffAuthBackend(admin_secret(settings), session_maker, https_only=settings.is_prod),
         authorization_backend=RoleAuthorization(),
         i18n_config=I18nConfig(
-            default_locale="de", language_switcher=["de", "en"], language_cookie_name="smplat_admin_lang"
+            default_locale="de", language_switcher=["de", "en"], language_cookie_name=LANGUAGE_COOKIE
         ),
     )
     admin.settings = settings
@@ -78,6 +80,7 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
     env.globals.update(
         template_globals(),
         badge=badge_html,
+        event_label=event_label,
         age=human_age,
         format_money=i18n.format_money,
         format_number=lambda value: i18n.format_number(value, admin_locale()),
@@ -103,7 +106,8 @@ def create_admin_mount(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> 
     async def admin_app(scope: Scope, receive: Receive, send: Send) -> None:
         # Litestar hands a mount the stripped (and slash-normalised) path; SQLAdmin's router expects the
         # original path as Starlette would see it, so restore it from raw_path.
-        raw_path = scope.get("raw_path")
+        # raw_path is the path only (ASGI spec), but some clients (Litestar's test transport) append "?query".
+        raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0]
         scope["path"] = unquote(raw_path.decode("latin-1")) if raw_path else BASE_URL + scope["path"].rstrip("/")
         scope["root_path"] = ""
         # Starlette's FileResponse would answer with granian's zero-copy "pathsend", which bypasses (and

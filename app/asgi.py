@@ -15,7 +15,7 @@ from app.db.engine import alchemy_config
 from app.observability import configure_logging
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import health, ready
-from app.web.middleware import request_context_middleware
+from app.web.middleware import reject_nul_bytes_middleware, request_context_middleware
 from app.web.templating import set_request_locale, template_config
 from storefront.controllers import StorefrontController
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, reject_nul_bytes_middleware],
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -77,20 +77,29 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale.get()).ngettext(singular, plural, n)
 
 
+# Babel locales behind our language codes: British English writes dates day-first, as our German clients expect.
+BABEL_LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+def babel_locale(locale: str | None) -> str:
+    code = locale or current_locale.get()
+    return BABEL_LOCALES.get(code, code)
+
+
 def format_money(amount: Decimal | None, currency: str = "EUR", locale: str | None = None) -> str:
     if amount is None:
         return "–"
-    return format_currency(amount, currency, locale=locale or current_locale.get())
+    return format_currency(amount, currency, locale=babel_locale(locale))
 
 
 def format_number(value: Decimal | int | None, locale: str | None = None) -> str:
     if value is None:
         return "–"
-    return format_decimal(value, locale=locale or current_locale.get())
+    return format_decimal(value, locale=babel_locale(locale))
 
 
 def format_datetime(value: datetime | None, locale: str | None = None, fmt: str = "medium") -> str:
     """A timestamp in Berlin time for people (stored and compared in UTC)."""
     if value is None:
         return "–"
-    return babel_format_datetime(value, fmt, tzinfo=BERLIN, locale=locale or current_locale.get())
+    return babel_format_datetime(value, fmt, tzinfo=BERLIN, locale=babel_locale(locale))

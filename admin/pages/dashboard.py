@@ -25,6 +25,6 @@ class DashboardView(BaseView):
         admin: Any = self._admin_ref
         async with admin.session_maker(expire_on_commit=False) as session:
             data = await build_dashboard(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
-        return await self.templates.TemplateResponse(  # type: ignore[no-any-return]
+        return await self.templates.TemplateResponse(
             request, "smplat/dashboard.html", {"dashboard": data, "title": lazy("Dashboard")}
         )

@@ -29,8 +29,13 @@ class FulfillmentBoardView(BaseView):
             if request.query_params.get("partial")
             else ("smplat/fulfillment_board.html")
         )
-        return await self.templates.TemplateResponse(  # type: ignore[no-any-return]
+        return await self.templates.TemplateResponse(
             request,
             template,
-            {"queues": queues, "line_actions": LINE_ACTION_LABELS, "title": lazy("Fulfillment board")},
+            {
+                "queues": queues,
+                "line_actions": LINE_ACTION_LABELS,
+                "title": lazy("Fulfillment board"),
+                "stuck_hours": admin.settings.stuck_after_hours,
+            },
         )

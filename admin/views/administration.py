@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.actions import ActionContext, ActionsMixin, business_action
+from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import SmplatModelView, active_badge, staff_of, when
 from admin.i18n import lazy
 from app.accounts.models import StaffUser
 from app.accounts.services import StaffUserService, new_password
 from app.company.models import CompanySettings
 from app.company.services import check_company_settings
+from app.i18n import N_
 
 
 class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
@@ -91,13 +92,15 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
             acting_user_id=staff_of(request).id,
         )
 
-    async def after_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> Response | None:
+    async def after_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> Response | None:
         if is_created:
             return await self.show_password(request, model, getattr(request.state, "initial_password", ""))
         return None
 
     async def show_password(self, request: Request, user: StaffUser, password: str) -> Response:
-        return await self.templates.TemplateResponse(  # type: ignore[no-any-return]
+        return await self.templates.TemplateResponse(
             request, "smplat/password.html", {"model_view": self, "user": user, "password": password}
         )
 
@@ -115,7 +118,7 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         for pk in ctx.pks:
             user = await users.set_active(pk, active=False, acting_user_id=staff_of(ctx.request).id)
             ctx.results.append(user.email)
-        return f"Deactivated: {', '.join(ctx.results)}"
+        return done_message(N_("Deactivated: %(items)s"), ctx.results)
 
     @business_action("activate", lazy("Activate"), description=lazy("The account can log in again."))
     async def activate(self, ctx: ActionContext) -> str:
@@ -123,7 +126,7 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         for pk in ctx.pks:
             user = await users.set_active(pk, active=True, acting_user_id=staff_of(ctx.request).id)
             ctx.results.append(user.email)
-        return f"Activated: {', '.join(ctx.results)}"
+        return done_message(N_("Activated: %(items)s"), ctx.results)
 
     @business_action(
         "reset-password",
@@ -140,4 +143,4 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
             user = await users.set_password(pk, password)
             ctx.results.append(user.email)
             lines.append(f"{user.email}: {password}")
-        return "New password — " + "; ".join(lines)
+        return done_message(N_("New password — %(items)s"), lines)

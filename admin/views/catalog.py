@@ -8,11 +8,12 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from admin.actions import ActionContext, ActionsMixin, business_action
+from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import SmplatModelView, active_badge, money
 from admin.i18n import lazy
 from app.catalog.models import Category, Service
 from app.catalog.services import CatalogService
+from app.i18n import N_
 
 
 class CategoryAdmin(SmplatModelView, model=Category):
@@ -66,7 +67,14 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         Service.name_de: lazy("Name (German)"),
         Service.description_de: lazy("Description (German)"),
         Service.description_en: lazy("Description (English)"),
-        Service.price: lazy("Price (per 1000, package or month by kind)"),
+        Service.price: lazy("Price"),
+        Service.id: lazy("ID"),
+        Service.slug: lazy("Slug"),
+        Service.category: lazy("Category"),
+        Service.kind: lazy("Kind"),
+        Service.currency: lazy("Currency"),
+        Service.cancellable: lazy("Cancellable"),
+        Service.position: lazy("Position"),
         Service.min_quantity: lazy("Minimum"),
         Service.max_quantity: lazy("Maximum"),
         Service.refill_days: lazy("Refill days"),
@@ -98,6 +106,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     ]
     form_ajax_refs = {"provider_service": {"fields": ("name", "external_id"), "order_by": "id"}}
     form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
+    form_args = {"price": {"description": lazy("per 1000 units, per package or per month, by kind")}}
 
     async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
         await CatalogService(session=session).check_definition(obj)
@@ -109,7 +118,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     @business_action("activate", lazy("Activate"), description=lazy("Shows the services in the storefront."))
     async def activate(self, ctx: ActionContext) -> str:
         count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=True)
-        return f"{count} service(s) activated"
+        return done_message(N_("Services activated: %(items)s"), [str(count)])
 
     @business_action(
         "deactivate",
@@ -118,7 +127,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     )
     async def deactivate(self, ctx: ActionContext) -> str:
         count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=False)
-        return f"{count} service(s) deactivated"
+        return done_message(N_("Services deactivated: %(items)s"), [str(count)])
 
     @business_action(
         "duplicate",
@@ -130,4 +139,4 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         catalog = CatalogService(session=ctx.session)
         copies = [await catalog.duplicate_service(pk) for pk in ctx.pks]
         ctx.results.extend(copy.slug for copy in copies)
-        return f"Created {', '.join(ctx.results)} (inactive)"
+        return done_message(N_("Created (inactive): %(items)s"), ctx.results)

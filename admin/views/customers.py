@@ -29,9 +29,8 @@ EDITABLE = (
 
 
 def customer_input(data: dict[str, Any]) -> CustomerInput:
-    return CustomerInput(
-        **{field: (str(data[field]) if data.get(field) else None) for field in EDITABLE if field in data}
-    )
+    values = {field: str(data[field]) for field in EDITABLE if data.get(field)}
+    return CustomerInput(email=values.pop("email", ""), **values)
 
 
 class CustomerAdmin(SmplatModelView, model=Customer):

@@ -9,15 +9,16 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
-from admin.actions import ActionContext, ActionField, ActionsMixin, business_action
+from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import SmplatModelView, badge, link_to, money, when
 from admin.i18n import lazy
-from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter, escape_like
+from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter, escape_like, parse_id
 from app.catalog.models import Service
 from app.customers.models import Customer
 from app.errors import ValidationFailed
 from app.fulfillment.models import Provider
 from app.fulfillment.services import FulfillmentService
+from app.i18n import N_
 from app.orders.models import Order, OrderLine
 from app.orders.numbers import looks_like_order_number
 from app.orders.services import OrderService
@@ -31,8 +32,8 @@ def order_search(stmt: Any, term: str) -> Any:
     term = term.strip()
     if looks_like_order_number(term):
         return stmt.where(Order.number == term.upper())
-    if term.isdigit() and len(term) < MIN_FUZZY_SEARCH:
-        return stmt.where(Order.id == int(term))
+    if len(term) < MIN_FUZZY_SEARCH and (pk := parse_id(term)) is not None:
+        return stmt.where(Order.id == pk)
     if len(term) < MIN_FUZZY_SEARCH:
         return stmt.where(sa.false())
     pattern = f"%{escape_like(term)}%"
@@ -188,7 +189,7 @@ class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
             order = await orders.lock_order(pk)
             await orders.cancel_order(order, actor=ctx.actor, reason=ctx.values["reason"])
             ctx.results.append(order.number)
-        return f"Canceled: {', '.join(ctx.results)}"
+        return done_message(N_("Canceled: %(items)s"), ctx.results)
 
     @business_action(
         "add-note",
@@ -202,7 +203,7 @@ class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
             order = await orders.lock_order(pk)
             await orders.add_note(order, actor=ctx.actor, note=ctx.values["note"])
             ctx.results.append(order.number)
-        return f"Note added to {', '.join(ctx.results)}"
+        return done_message(N_("Note added to %(items)s"), ctx.results)
 
 
 def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
@@ -306,12 +307,12 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLi
         done = await self._each_line(
             ctx, lambda orders, order, line: orders.hold_line(order, line, actor=ctx.actor, reason=ctx.values["reason"])
         )
-        return f"On hold: {', '.join(done)}"
+        return done_message(N_("On hold: %(items)s"), done)
 
     @business_action("resume-line", lazy("Resume"), description=lazy("Puts held lines back into the dispatch queue."))
     async def resume_line(self, ctx: ActionContext) -> str:
         done = await self._each_line(ctx, lambda orders, order, line: orders.resume_line(order, line, actor=ctx.actor))
-        return f"Resumed: {', '.join(done)}"
+        return done_message(N_("Resumed: %(items)s"), done)
 
     @business_action(
         "retry-dispatch",
@@ -326,7 +327,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLi
                 order, line, actor=ctx.actor, note=ctx.values.get("note") or None
             ),
         )
-        return f"Queued again: {', '.join(done)}"
+        return done_message(N_("Queued again: %(items)s"), done)
 
     @business_action(
         "resolve-dispatch",
@@ -361,7 +362,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLi
                 order, line, actor=ctx.actor, upstream_order_id=upstream if found else None
             ),
         )
-        return f"Resolved: {', '.join(done)}"
+        return done_message(N_("Resolved: %(items)s"), done)
 
     @business_action(
         "request-refill",
@@ -372,7 +373,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLi
         done = await self._each_line(
             ctx, lambda orders, order, line: FulfillmentService(orders).request_refill(order, line, actor=ctx.actor)
         )
-        return f"Refill requested: {', '.join(done)}"
+        return done_message(N_("Refill requested: %(items)s"), done)
 
 
 LINE_ACTION_LABELS = {

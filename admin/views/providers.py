@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
+from starlette.requests import Request
+from wtforms import PasswordField
 
 from admin.base import SmplatModelView, active_badge, badge_html, money, when
 from admin.i18n import lazy
@@ -65,7 +67,13 @@ class ProviderAdmin(SmplatModelView, model=Provider):
         "balance_synced_at",
         "services_synced_at",
     ]
-    form_widget_args = {"api_key": {"type": "password", "autocomplete": "new-password"}}
+    # A password field never renders the stored (decrypted) key; left empty, the key stays as it is.
+    form_overrides = {"api_key": PasswordField}
+    form_widget_args = {"api_key": {"autocomplete": "new-password", "placeholder": lazy("unchanged unless filled in")}}
+
+    async def on_model_change(self, data: dict[str, Any], model: Any, is_created: bool, request: Request) -> None:
+        if not is_created and not data.get("api_key"):
+            data.pop("api_key", None)
 
 
 def margin(service: ProviderService, _attribute: Any) -> Markup:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fulfillment.models import Provider
 from app.fulfillment.queues import count_lines, stuck_condition
-from app.i18n import BERLIN
+from app.i18n import BERLIN, N_
 from app.orders.models import Order, OrderLine
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 from app.payments.models import StripeEvent
@@ -92,9 +92,9 @@ async def build_dashboard(session: AsyncSession, *, stuck_after: timedelta, now:
     now = now or datetime.now(UTC)
     today = berlin_midnight(now)
     revenue = [
-        await revenue_since(session, "Today", today),
-        await revenue_since(session, "Last 7 days", today - timedelta(days=6)),
-        await revenue_since(session, "Last 30 days", today - timedelta(days=29)),
+        await revenue_since(session, N_("Today"), today),
+        await revenue_since(session, N_("Last 7 days"), today - timedelta(days=6)),
+        await revenue_since(session, N_("Last 30 days"), today - timedelta(days=29)),
     ]
     providers = (
         await session.scalars(sa.select(Provider).where(Provider.is_active.is_(True)).order_by(Provider.name))

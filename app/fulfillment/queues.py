@@ -49,30 +49,37 @@ DELIVERING = frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS})
 class Queue:
     key: str
     title: str
-    hint: str
+    hint: str  # may contain %(hours)d: the stuck threshold
     count: int
     oldest: datetime | None
     lines: Sequence[OrderLine]
 
 
+LAST_MOVEMENT = sa.func.coalesce(OrderLine.last_progress_at, OrderLine.dispatched_at, OrderLine.status_changed_at)
+
+
 def stuck_condition(now: datetime, stuck_after: timedelta) -> sa.ColumnElement[bool]:
     """At the provider, and no progress reported (or no dispatch) for longer than ``stuck_after``."""
-    last_movement = sa.func.coalesce(OrderLine.last_progress_at, OrderLine.dispatched_at, OrderLine.updated_at)
-    return sa.and_(OrderLine.fulfillment_status.in_(DELIVERING), last_movement < now - stuck_after)
+    return sa.and_(OrderLine.fulfillment_status.in_(DELIVERING), now - stuck_after > LAST_MOVEMENT)
 
 
 async def _queue(
-    session: AsyncSession, key: str, title: str, hint: str, condition: sa.ColumnElement[bool], limit: int
+    session: AsyncSession,
+    key: str,
+    title: str,
+    hint: str,
+    condition: sa.ColumnElement[bool],
+    limit: int,
+    since: sa.ColumnElement[datetime] = OrderLine.status_changed_at,  # type: ignore[assignment]
 ) -> Queue:
-    summary = (
-        await session.execute(sa.select(sa.func.count(), sa.func.min(OrderLine.updated_at)).where(condition))
-    ).one()
+    """Lines matching ``condition``, longest waiting first; ages count from ``since``."""
+    summary = (await session.execute(sa.select(sa.func.count(), sa.func.min(since)).where(condition))).one()
     stmt = (
         sa.select(OrderLine)
         .join(OrderLine.order)
         .options(contains_eager(OrderLine.order))
         .where(condition)
-        .order_by(OrderLine.updated_at, OrderLine.id)
+        .order_by(since, OrderLine.id)
         .limit(limit)
     )
     lines = (await session.scalars(stmt)).unique().all()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -69,6 +69,7 @@ class Order(IdentityAuditBase):
         sa.Index("ix_orders_customer_id_created_at", "customer_id", sa.text("created_at DESC")),
         sa.Index("ix_orders_checkout_link_id", "checkout_link_id"),
         sa.Index("ix_orders_subscription_id", "subscription_id"),
+        sa.Index("ix_orders_paid_at", "paid_at", postgresql_where=sa.text("paid_at IS NOT NULL")),
         # Staff search order numbers by any fragment ("000123", "2026-0001").
         sa.Index("ix_orders_number_trgm", "number", postgresql_using="gin", postgresql_ops={"number": "gin_trgm_ops"}),
     )
@@ -103,6 +104,10 @@ class OrderLine(IdentityAuditBase):
     charge: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 5))
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # When the line entered its current fulfillment status (queues show time in state from here).
+    status_changed_at: Mapped[datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=lambda: datetime.now(UTC), server_default=sa.func.now()
+    )
     last_progress_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -136,7 +141,7 @@ class OrderLine(IdentityAuditBase):
         sa.Index("ix_order_line_order_id", "order_id"),
         sa.Index("ix_order_line_service_id", "service_id"),
         sa.Index("ix_order_line_provider_id", "provider_id"),
-        sa.Index("ix_order_line_fulfillment_status", "fulfillment_status", "updated_at"),
+        sa.Index("ix_order_line_fulfillment_status", "fulfillment_status", "status_changed_at"),
         sa.Index("ix_order_line_link_trgm", "link", postgresql_using="gin", postgresql_ops={"link": "gin_trgm_ops"}),
         sa.Index("ix_order_line_provider_order_id", "provider_order_id"),
         sa.Index(
@@ -145,6 +150,11 @@ class OrderLine(IdentityAuditBase):
             postgresql_where=sa.text("next_poll_at IS NOT NULL"),
         ),
     )
+
+    @property
+    def last_movement_at(self) -> datetime:
+        """The last sign of life at the provider: progress reported, else dispatch, else the last status change."""
+        return self.last_progress_at or self.dispatched_at or self.status_changed_at
 
     @property
     def progress(self) -> float | None:

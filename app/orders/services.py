@@ -170,7 +170,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
 
         now = self.clock()
         for line in lines:
-            line.created_at = now
+            line.created_at = line.status_changed_at = now
         totals = order_totals((line.net for line in lines), tax)
         token, token_hash = new_tracking_token()
         sequence_value = await self.session.scalar(sa.select(order_number_seq.next_value()))
@@ -299,7 +299,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
         previous = line.fulfillment_status
         line.fulfillment_status = target
         now = self.clock()
-        line.updated_at = now  # the board measures time in the current state from here
+        line.status_changed_at = now
         if target == LineStatus.DISPATCHED:
             line.dispatched_at = now
         if target in FINAL_LINE_STATES:

@@ -8,6 +8,7 @@ import uuid
 
 import structlog
 from litestar.enums import ScopeType
+from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("smplat.request")
@@ -47,5 +48,26 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
             structlog.contextvars.clear_contextvars()
+
+    return middleware
+
+
+BAD_NUL_RESPONSE = ASGIResponse(
+    body=b"Bad request: NUL bytes are not allowed.", status_code=400, media_type="text/plain; charset=utf-8"
+)
+
+
+def reject_nul_bytes_middleware(app: ASGIApp) -> ASGIApp:
+    """PostgreSQL refuses NUL in text: a NUL in a path, search or id is a bad request, answered before routing."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and (
+            "\x00" in scope.get("path", "")
+            or b"%00" in scope.get("query_string", b"")
+            or b"\x00" in scope.get("query_string", b"")
+        ):
+            await BAD_NUL_RESPONSE(scope, receive, send)
+            return
+        await app(scope, receive, send)
 
     return middleware
