@@ -42,9 +42,13 @@ STATE_LABELS = {
 }
 
 
-def state_label(value: Any) -> str:
+def _label(labels: dict[str, str], value: Any) -> str:
     text = str(getattr(value, "value", value))
-    return admin_gettext(STATE_LABELS.get(text, text.replace("_", " ")))
+    return admin_gettext(labels.get(text, text.replace("_", " ")))
+
+
+def state_label(value: Any) -> str:
+    return _label(STATE_LABELS, value)
 
 
 EVENT_LABELS = {
@@ -59,5 +63,4 @@ EVENT_LABELS = {
 
 
 def event_label(value: Any) -> str:
-    text = str(getattr(value, "value", value))
-    return admin_gettext(EVENT_LABELS.get(text, text.replace("_", " ")))
+    return _label(EVENT_LABELS, value)

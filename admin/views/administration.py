@@ -114,19 +114,18 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         description=lazy("The account can no longer log in; its history stays."),
     )
     async def deactivate(self, ctx: ActionContext) -> str:
-        users = StaffUserService(session=ctx.session)
-        for pk in ctx.pks:
-            user = await users.set_active(pk, active=False, acting_user_id=staff_of(ctx.request).id)
-            ctx.results.append(user.email)
-        return done_message(N_("Deactivated: %(items)s"), ctx.results)
+        return await self._set_active(ctx, active=False)
 
     @business_action("activate", lazy("Activate"), description=lazy("The account can log in again."))
     async def activate(self, ctx: ActionContext) -> str:
+        return await self._set_active(ctx, active=True)
+
+    async def _set_active(self, ctx: ActionContext, *, active: bool) -> str:
         users = StaffUserService(session=ctx.session)
         for pk in ctx.pks:
-            user = await users.set_active(pk, active=True, acting_user_id=staff_of(ctx.request).id)
+            user = await users.set_active(pk, active=active, acting_user_id=staff_of(ctx.request).id)
             ctx.results.append(user.email)
-        return done_message(N_("Activated: %(items)s"), ctx.results)
+        return done_message(N_("Activated: %(items)s") if active else N_("Deactivated: %(items)s"), ctx.results)
 
     @business_action(
         "reset-password",
