@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
+from markupsafe import Markup, escape
 from sqladmin._types import _UNSET
+from sqladmin.helpers import get_object_identifier
 from sqladmin.pagination import Pagination
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
@@ -44,7 +47,9 @@ def escape_like(term: str) -> str:
 
 
 class FastListMixin:
-    """Replaces ModelView.list(): same filters, search and sorting; a cheap count."""
+    """Replaces ModelView.list(): same filters, search and sorting; a cheap count; rows rendered in one pass."""
+
+    list_template = "smplat/fast_list.html"
 
     async def list(self, request: Request) -> Pagination:
         view: Any = self
@@ -70,6 +75,56 @@ class FastListMixin:
         page = min(max(page, 1), Pagination.max_page(count, page_size))
         rows = await view._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
         return Pagination(rows=rows, page=page, page_size=page_size, count=count)
+
+    def list_rows_html(self, request: Request, rows: Sequence[Any], select_label: str, view_label: str) -> Markup:
+        """The ``<tr>``s of a read-only list (``smplat/fast_list.html``), rendered in one synchronous pass.
+
+        SQLAdmin's list.html awaits every cell in async Jinja and resolves a route per link: ~0.3 ms a row, about
+        15 ms of a 50-row page. Same cells, formatters and links here, one ``url_for`` per linked model.
+        """
+        view: Any = self
+        prefixes: dict[str, str] = {}
+
+        def details_url(obj: Any) -> str:
+            identity = view._identity_for_object(obj)
+            if identity not in prefixes:
+                prefixes[identity] = str(request.url_for("admin:details", identity=identity, pk="0"))[:-1]
+            return prefixes[identity] + quote(str(get_object_identifier(obj)), safe="")
+
+        def linked(obj: Any, text: Any) -> str:
+            return f'<a href="{details_url(obj)}">{escape(text)}</a>'
+
+        can_view = view.can_view_details and view.has_permission(request, "details")
+        select_label, view_label = escape(select_label), escape(view_label)
+        out: list[str] = []
+        for row in rows:
+            out.append(
+                f'<tr><td><input type="hidden" value="{escape(get_object_identifier(row))}"><input '
+                f'class="form-check-input m-0 align-middle select-box" type="checkbox" aria-label="{select_label}">'
+                '</td><td class="text-end">'
+            )
+            if can_view:
+                out.append(
+                    f'<a href="{details_url(row)}" data-bs-toggle="tooltip" data-bs-placement="top" '
+                    f'title="{view_label}"><span class="me-1"><i class="fa-solid fa-eye"></i></span></a>'
+                )
+            out.append("</td>")
+            for name in view._list_prop_names:
+                value = row
+                for part in name.split("."):
+                    value = getattr(value, part, None)
+                formatter = view._list_formatters.get(name)
+                shown = formatter(row, name) if formatter else view._default_formatter(value)
+                link = name in view._relation_names and name not in view._non_link_related_fields
+                if link and isinstance(value, list):
+                    cell = "".join(f"{linked(item, text)}<br />" for item, text in zip(value, shown, strict=True))
+                elif link and value is not None:
+                    cell = linked(value, shown)
+                else:
+                    cell = str(escape(shown))
+                out.append(f"<td>{cell}</td>")
+            out.append("</tr>")
+        return Markup("".join(out))  # noqa: S704 - every value above went through escape()
 
     async def fast_count(self, stmt: Select[Any]) -> int:
         view: Any = self

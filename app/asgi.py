@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -10,7 +11,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from app.config import ConfigError, Settings, get_settings
+from app.config import ConfigError, Settings, get_settings, use_settings
 from app.db.engine import alchemy_config
 from app.observability import configure_logging
 from app.web.errors import EXCEPTION_HANDLERS
@@ -23,8 +24,18 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
 
 
+def freeze_startup_objects() -> None:
+    """Move what startup built (modules, mappers, templates: ~170k objects) out of the collector's reach.
+
+    Otherwise every full collection walks them all: ~110 ms, about once per 30-50 admin list pages.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    use_settings(settings)
     configure_logging(settings)
     if not settings.database_url:
         raise ConfigError(
@@ -45,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
+        on_startup=[freeze_startup_objects],
         middleware=[request_context_middleware, reject_nul_bytes_middleware],
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),

@@ -95,5 +95,30 @@ class Settings:
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _settings_from_env() -> Settings:
     return Settings.from_env(os.environ)
+
+
+_active: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings this process runs with: those the app was created with, else the environment's."""
+    return _active if _active is not None else _settings_from_env()
+
+
+def use_settings(settings: Settings | None) -> Settings | None:
+    """Make ``settings`` the process's settings (``create_app`` does this); returns the previous ones.
+
+    Process-wide on purpose: values such as the key that encrypts provider API keys are read by code with no
+    app at hand (SQLAlchemy column types), and must agree with the app serving the process.
+    """
+    global _active
+    previous, _active = _active, settings
+    return previous
+
+
+def reload_settings() -> Settings:
+    """Read the environment again (after a command has exported values for its child processes)."""
+    _settings_from_env.cache_clear()
+    return get_settings()

@@ -213,6 +213,17 @@ ORDER BY order_id, position
 """
 
 
+SEED_STEPS = (
+    ("customers", CUSTOMERS_SQL),
+    ("customer index", BUYERS_SQL),
+    ("service index", SERVICES_SQL),
+    ("order plan", ORDER_PLAN_SQL),
+    ("line plan", LINE_PLAN_SQL),
+    ("orders", ORDERS_SQL),
+    ("order lines", LINES_SQL),
+)
+
+
 def bulk_orders_present(url: str) -> bool:
     with psycopg.connect(conninfo(url)) as conn:
         row = conn.execute("SELECT count(*) FROM orders").fetchone()
@@ -251,19 +262,10 @@ def _bulk(url: str) -> None:
             "order_id_base": _scalar(conn, "SELECT coalesce(max(id), 0) FROM orders"),
             "number_base": number_base,
         }
-        steps = [
-            ("customers", CUSTOMERS_SQL),
-            ("customer index", BUYERS_SQL),
-            ("service index", SERVICES_SQL),
-            ("order plan", ORDER_PLAN_SQL),
-            ("line plan", LINE_PLAN_SQL),
-            ("orders", ORDERS_SQL),
-            ("order lines", LINES_SQL),
-        ]
         indexes = conn.execute(SECONDARY_INDEXES_SQL).fetchall()
         for name, _definition in indexes:
             conn.execute(f"DROP INDEX {name}")
-        for name, statement in steps:
+        for name, statement in SEED_STEPS:
             started = time.perf_counter()
             cursor = conn.execute(statement, params)
             log(f"seed {name}: {cursor.rowcount} rows in {time.perf_counter() - started:.1f} s")

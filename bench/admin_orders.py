@@ -4,6 +4,8 @@ Run ``uv run python bench/admin_orders.py``. Uses ``SMPLAT_BENCH_DATABASE_URL`` 
 database ``smplat_bench``), seeded once and reused. Serves the real app with granian, logs in as a staff admin
 and requests list pages sequentially. The baseline is ``SELECT … FROM orders ORDER BY id DESC LIMIT 50`` on
 asyncpg, in the same run; ``ratio`` is the p95 of list page 1 over the baseline's p95.
+
+The database role must be a superuser (it creates the database and loads with foreign-key triggers off).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from _orders_seed import prepare_database
 
 from app.accounts.models import Role
 from app.accounts.services import LoginThrottle, StaffUserService
-from app.config import get_settings
+from app.config import Settings, use_settings
 from app.db.session import engine_for, transaction
 from app.db.urls import conninfo
 
@@ -111,8 +113,8 @@ async def baseline(url: str) -> Latency:
 
 def main() -> None:
     url = os.environ.get("SMPLAT_BENCH_DATABASE_URL") or DEFAULT_URL
-    os.environ.update(SMPLAT_ENV="test", SMPLAT_SECRET_KEY=SECRET_KEY)  # the demo seed runs in this process
-    get_settings.cache_clear()
+    # The demo seed runs in this process and encrypts the demo provider's API key with the server's secret.
+    use_settings(Settings(env="test", database_url=url, secret_key=SECRET_KEY))
     seconds = prepare_database(url)
     if seconds is not None:
         log(f"seeding took {seconds:.1f} s")

@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.config import Settings
+from app.config import Settings, use_settings
 from app.db import migrations
 from app.db.bootstrap import drop_database, ensure_database
 from app.db.embedded import EmbeddedPostgres, start_embedded
@@ -44,6 +44,15 @@ def _answers(url: str) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The whole test process runs with the test secret, like the apps and commands it starts."""
+    settings = Settings(env="test", secret_key=TEST_SECRET, data_dir=tmp_path_factory.mktemp("data"))
+    previous = use_settings(settings)
+    yield settings
+    use_settings(previous)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import os
 import psycopg
 from psycopg import sql
 
-from app.config import ConfigError, Settings, get_settings
+from app.config import ConfigError, Settings, get_settings, reload_settings
 from app.db.embedded import EmbeddedPostgres, start_embedded
 from app.db.urls import conninfo, database_name, redact, with_database
 
@@ -62,5 +62,5 @@ def resolve_database(settings: Settings | None = None) -> tuple[str, EmbeddedPos
     url = embedded.url(EMBEDDED_DATABASE)
     ensure_database(url)
     os.environ["SMPLAT_DATABASE_URL"] = url
-    get_settings.cache_clear()
+    reload_settings()
     return url, embedded

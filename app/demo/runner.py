@@ -19,7 +19,7 @@ import structlog
 from app.accounts.models import Role
 from app.accounts.services import StaffUserService
 from app.cli.errors import fail
-from app.config import get_settings
+from app.config import get_settings, reload_settings
 from app.db import migrations
 from app.db.bootstrap import EMBEDDED_DATABASE, drop_database, ensure_database, resolve_database
 from app.db.embedded import EmbeddedPostgres
@@ -108,8 +108,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     if not os.environ.get("SMPLAT_SECRET_KEY"):
         os.environ["SMPLAT_SECRET_KEY"] = demo_secret(settings.data_dir)
     os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
-    get_settings.cache_clear()
-    settings = get_settings()
+    settings = reload_settings()
 
     if reset and settings.database_url:
         raise fail("--reset only resets the embedded demo database; unset SMPLAT_DATABASE_URL to use it")

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.accounts.services import StaffUserService
+from app.config import Settings, use_settings
 from app.db.session import engine_for, transaction
 from app.demo.seed import seed_demo_data
 from app.orders.models import Order
@@ -90,10 +91,12 @@ def _free_port() -> int:
 
 
 async def _seed(url: str) -> tuple[dict[Role, str], dict[str, str]]:
-    # Provider API keys are encrypted with a key derived from SMPLAT_SECRET_KEY: seed with the server's.
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SMPLAT_SECRET_KEY", SECRET_KEY)
+    # Provider API keys are encrypted with a key derived from the secret key: seed with the server's.
+    previous = use_settings(Settings(env="test", database_url=url, secret_key=SECRET_KEY))
+    try:
         return await _seed_with_server_key(url)
+    finally:
+        use_settings(previous)
 
 
 async def _seed_with_server_key(url: str) -> tuple[dict[Role, str], dict[str, str]]:
