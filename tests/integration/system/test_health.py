@@ -55,3 +55,13 @@ async def test_unknown_json_route_gets_problem_details(client):
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+async def test_every_log_line_of_a_request_carries_its_request_id(client, caplog):
+    caplog.set_level("INFO")
+    await client.get("/services", headers={"X-Request-ID": "trace-feedbeef"})
+    lines = [record.msg for record in caplog.records if isinstance(record.msg, dict)]
+    request_lines = [line for line in lines if line.get("event") == "request"]
+    assert request_lines
+    assert all(line.get("request_id") == "trace-feedbeef" for line in request_lines)
+    assert request_lines[-1]["path"] == "/services"
