@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -252,8 +253,6 @@ def human_age(moment: Any) -> str:
     """How long ago, short: 45 s, 12 min, 5 h, 3 d."""
     if moment is None:
         return "–"
-    from datetime import UTC, datetime  # noqa: PLC0415
-
     seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:

@@ -14,9 +14,10 @@ from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 from sqladmin import Admin
 from sqladmin.authentication import login_required
-from sqladmin.i18n import I18nConfig
+from sqladmin.i18n import I18nConfig, get_locale
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,8 +51,6 @@ class SmplatAdmin(Admin):
         """The dashboard is the landing page, for every role that may see it."""
         view = next(v for v in self.views if isinstance(v, DashboardView))
         if not view.is_accessible(request):
-            from starlette.exceptions import HTTPException  # noqa: PLC0415
-
             raise HTTPException(status_code=403)
         return await view.render(request)
 
@@ -94,8 +93,6 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
 
 
 def admin_locale() -> str:
-    from sqladmin.i18n import get_locale  # noqa: PLC0415
-
     return get_locale()
 
 

@@ -70,7 +70,7 @@ async def revenue_since(session: AsyncSession, label: str, since: datetime) -> R
 async def orders_by_status(session: AsyncSession) -> dict[str, int]:
     rows = (await session.execute(sa.select(Order.status, sa.func.count()).group_by(Order.status))).all()
     counts = {status.value: 0 for status in OrderStatus}
-    counts.update({str(status.value if hasattr(status, "value") else status): int(n) for status, n in rows})
+    counts.update({OrderStatus(status).value: int(n) for status, n in rows})
     return counts
 
 

@@ -10,11 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.orders.models import Order
-from app.orders.states import PaymentStatus
-from app.payments.models import Payment, Subscription
+from app.payments.models import Payment, PaymentRecordStatus, Subscription
 
 RECENT = 25
-COLLECTED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.DISPUTED, PaymentStatus.REFUNDED)
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,9 @@ async def customer_overview(session: AsyncSession, customer_id: int) -> Customer
     collected = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Payment.amount - Payment.refunded_amount), 0))
         .join(Order, Order.id == Payment.order_id)
-        .where(Order.customer_id == customer_id, Payment.status == "succeeded", Payment.currency == "EUR")
+        .where(
+            Order.customer_id == customer_id, Payment.status == PaymentRecordStatus.SUCCEEDED, Payment.currency == "EUR"
+        )
     )
     orders = (
         (
