@@ -223,12 +223,10 @@ class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
         fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
     )
     async def cancel_order(self, ctx: ActionContext) -> str:
-        orders = OrderService(session=ctx.session)
-        for pk in ctx.pks:
-            order = await orders.lock_order(pk)
-            await orders.cancel_order(order, actor=ctx.actor, reason=ctx.values["reason"])
-            ctx.results.append(order.number)
-        return done_message(N_("Canceled: %(items)s"), ctx.results)
+        done = await self._each_order(
+            ctx, lambda orders, order: orders.cancel_order(order, actor=ctx.actor, reason=ctx.values["reason"])
+        )
+        return done_message(N_("Canceled: %(items)s"), done)
 
     @business_action(
         "add-note",
@@ -237,12 +235,19 @@ class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
         fields=[ActionField("note", lazy("Note"), kind="textarea")],
     )
     async def add_note(self, ctx: ActionContext) -> str:
+        done = await self._each_order(
+            ctx, lambda orders, order: orders.add_note(order, actor=ctx.actor, note=ctx.values["note"])
+        )
+        return done_message(N_("Note added to %(items)s"), done)
+
+    async def _each_order(self, ctx: ActionContext, act: Any) -> list[str]:
+        """Run ``act(order_service, order)`` on every selected order, each locked first."""
         orders = OrderService(session=ctx.session)
         for pk in ctx.pks:
             order = await orders.lock_order(pk)
-            await orders.add_note(order, actor=ctx.actor, note=ctx.values["note"])
+            await act(orders, order)
             ctx.results.append(order.number)
-        return done_message(N_("Note added to %(items)s"), ctx.results)
+        return ctx.results
 
 
 def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
