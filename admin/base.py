@@ -258,3 +258,11 @@ def human_age(moment: Any) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+class ReadOnlyView(SmplatModelView):
+    """Records staff look at but never create, edit or delete here (orders, payments, events, …)."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False

@@ -11,7 +11,7 @@ from sqlalchemy.orm import load_only, raiseload, selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import SmplatModelView, badge, link_to, money, when
+from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter, escape_like, parse_id
 from app.catalog.models import Service
@@ -92,14 +92,11 @@ def customer_link(order: Order, _attribute: Any) -> Markup:
     )
 
 
-class OrderAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=Order):
+class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
     name = lazy("Order")
     name_plural = lazy("Orders")
     icon = "fa-solid fa-receipt"
     category = lazy("Sales")
-    can_create = False
-    can_edit = False
-    can_delete = False
     details_template = "smplat/order_details.html"
     column_list = [
         Order.number,
@@ -265,14 +262,11 @@ def progress(line: OrderLine, _attribute: Any) -> Markup | str:
     ).format(percent, percent)
 
 
-class OrderLineAdmin(FastListMixin, ActionsMixin, SmplatModelView, model=OrderLine):
+class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine):
     name = lazy("Order line")
     name_plural = lazy("Order lines")
     icon = "fa-solid fa-list-check"
     category = lazy("Fulfillment")
-    can_create = False
-    can_edit = False
-    can_delete = False
     column_list = [
         OrderLine.id,
         OrderLine.order,

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from wtforms import PasswordField
 
-from admin.base import SmplatModelView, active_badge, badge_html, money, when
+from admin.base import ReadOnlyView, SmplatModelView, active_badge, badge_html, money, when
 from admin.i18n import lazy
 from app import i18n
 from app.fulfillment.models import Provider, ProviderService
@@ -92,14 +92,11 @@ def margin(service: ProviderService, _attribute: Any) -> Markup:
     )
 
 
-class ProviderServiceAdmin(SmplatModelView, model=ProviderService):
+class ProviderServiceAdmin(ReadOnlyView, model=ProviderService):
     name = lazy("Provider service")
     name_plural = lazy("Provider services")
     icon = "fa-solid fa-layer-group"
     category = lazy("Fulfillment")
-    can_create = False
-    can_edit = False
-    can_delete = False
     column_list = [
         ProviderService.provider,
         ProviderService.external_id,

@@ -6,18 +6,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from admin.base import SmplatModelView, badge, link_to, money, when
+from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
 from admin.listing import FastListMixin
 from app.audit.models import AuditLog
 from app.orders.models import OrderEvent
 from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
-
-
-class ReadOnlyView(SmplatModelView):
-    can_create = False
-    can_edit = False
-    can_delete = False
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:

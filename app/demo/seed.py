@@ -371,37 +371,29 @@ SCENARIOS = [
 ]
 
 # A month of finished business, so that revenue figures have something to show.
-_HISTORY_ITEMS = [
-    ("instagram-follower-de", 1000),
-    ("instagram-likes", 2000),
-    ("tiktok-follower", 500),
-    ("youtube-views", 10000),
-    ("instagram-follower-global", 5000),
-    ("tiktok-likes", 5000),
-    ("youtube-abonnenten", 100),
+_HISTORY_ITEMS = [  # (service slug, quantity, link with {n} for the order's number in the history)
+    ("instagram-follower-de", 1000, IG + "p/History{n:02d}/"),
+    ("instagram-likes", 2000, IG + "p/History{n:02d}/"),
+    ("tiktok-follower", 500, TT + "history{n:02d}"),
+    ("youtube-views", 10000, YT + "history{n:02d}"),
+    ("instagram-follower-global", 5000, IG + "p/History{n:02d}/"),
+    ("tiktok-likes", 5000, TT + "history{n:02d}"),
+    ("youtube-abonnenten", 100, YT + "history{n:02d}"),
 ]
-SCENARIOS += [
-    Scenario(
+
+
+def _history(n: int) -> Scenario:
+    slug, quantity, link = _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)]
+    return Scenario(
         f"seed:history-{n:02d}",
         n % len(CUSTOMERS),
-        [
-            (
-                _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0],
-                _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][1],
-                f"https://www.instagram.com/p/History{n:02d}/"
-                if "instagram" in _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0]
-                else (
-                    TT + f"history{n:02d}"
-                    if "tiktok" in _HISTORY_ITEMS[n % len(_HISTORY_ITEMS)][0]
-                    else YT + f"history{n:02d}"
-                ),
-            )
-        ],
+        [(slug, quantity, link.format(n=n))],
         2 + n * 1.3,
         [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, D.COMPLETED, start=100, remains=0)],
     )
-    for n in range(1, 21)
-]
+
+
+SCENARIOS += [_history(n) for n in range(1, 21)]
 
 
 async def _orders(
