@@ -30,11 +30,11 @@ from starlette.responses import RedirectResponse, Response
 from admin.auth import client_ip
 from admin.base import actor_of, staff_of
 from admin.i18n import admin_gettext
-from admin.listing import parse_id
 from app.actors import Actor
 from app.audit.services import record
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.validation import parse_id
 
 MAX_FIELD_LENGTH = 2000
 
@@ -145,11 +145,11 @@ def business_action(
                         ip=client_ip(request),
                     )
             except ValidationFailed as exc:
-                context["field_errors"] = exc.errors
-                context["error"] = exc.message
+                context["field_errors"] = exc.field_errors(admin_gettext)
+                context["error"] = exc.translated(admin_gettext)
                 return await self._render_action(request, context, status_code=400)
             except DomainError as exc:
-                context["error"] = exc.message
+                context["error"] = exc.translated(admin_gettext)
                 return await self._render_action(request, context, status_code=409)
             if show_result:
                 context.update(result=message, fields=())

@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.auth import StaffIdentity, client_ip
+from admin.i18n import admin_gettext
 from admin.labels import state_label
-from admin.listing import escape_like
-from app import i18n
+from app import i18n, states
 from app.actors import Actor
 from app.audit.services import diff, record
+from app.db.search import escape_like
 from app.errors import Conflict
+from app.i18n import N_
 
 AUDIT_COLUMNS = ("created_at", "updated_at")
 
@@ -79,39 +81,21 @@ def when(field: str) -> Any:
     return format_value
 
 
-BADGE_COLOURS = {
-    "pending_payment": "yellow",
-    "paid": "blue",
-    "in_fulfillment": "azure",
-    "completed": "green",
-    "partially_completed": "lime",
-    "canceled": "secondary",
-    "expired": "secondary",
-    "unpaid": "yellow",
-    "partially_refunded": "orange",
-    "refunded": "purple",
-    "disputed": "red",
-    "awaiting_payment": "yellow",
-    "queued": "blue",
-    "dispatching": "cyan",
-    "dispatched": "azure",
-    "in_progress": "azure",
-    "partial": "lime",
-    "on_hold": "orange",
-    "dispatch_unknown": "red",
-    "needs_review": "red",
-    "failed": "red",
-    "pending": "yellow",
-    "succeeded": "green",
-    "active": "green",
-    "inactive": "secondary",
-}
+ACTIVITY_BADGES = {"active": ("green", N_("active")), "inactive": ("secondary", N_("inactive"))}
 
 
 def badge_html(value: Any) -> Markup:
+    """A state as a coloured badge: colour and label from its machine's table (app/states.py)."""
     text = str(getattr(value, "value", value))
-    colour = BADGE_COLOURS.get(text, "secondary")
-    return Markup('<span class="badge bg-{}-lt" data-state="{}">{}</span>').format(colour, text, state_label(text))
+    entry = states.info(value)
+    colour = entry.badge if entry else "secondary"
+    return Markup('<span class="badge bg-{}-lt" data-state="{}">{}</span>').format(colour, text, state_label(value))
+
+
+def active_badge(model: Any, _attribute: Any) -> Markup:
+    state = "active" if model.is_active else "inactive"
+    colour, text = ACTIVITY_BADGES[state]
+    return Markup('<span class="badge bg-{}-lt" data-state="{}">{}</span>').format(colour, state, admin_gettext(text))
 
 
 def badge(field: str) -> Any:
@@ -119,10 +103,6 @@ def badge(field: str) -> Any:
         return badge_html(getattr(model, field))
 
     return format_value
-
-
-def active_badge(model: Any, _attribute: Any) -> Markup:
-    return badge_html("active" if model.is_active else "inactive")
 
 
 def link_to(url: str, text: Any) -> Markup:

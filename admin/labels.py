@@ -1,54 +1,17 @@
-"""How states read in the back office, in German and English (badges, filters)."""
+"""How states and event kinds read in the back office, in German and English (badges, filters, timelines)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from admin.i18n import admin_gettext
+from app import states
 from app.i18n import N_
-
-STATE_LABELS = {
-    "pending_payment": N_("pending payment"),
-    "paid": N_("paid"),
-    "in_fulfillment": N_("in fulfillment"),
-    "completed": N_("completed"),
-    "partially_completed": N_("partially completed"),
-    "canceled": N_("canceled"),
-    "expired": N_("expired"),
-    "unpaid": N_("unpaid"),
-    "partially_refunded": N_("partially refunded"),
-    "refunded": N_("refunded"),
-    "disputed": N_("disputed"),
-    "awaiting_payment": N_("awaiting payment"),
-    "queued": N_("queued"),
-    "dispatching": N_("dispatching"),
-    "dispatched": N_("dispatched"),
-    "in_progress": N_("in progress"),
-    "partial": N_("partial"),
-    "on_hold": N_("on hold"),
-    "dispatch_unknown": N_("dispatch unknown"),
-    "needs_review": N_("needs review"),
-    "failed": N_("failed"),
-    "pending": N_("pending"),
-    "succeeded": N_("succeeded"),
-    "active": N_("active"),
-    "inactive": N_("inactive"),
-    "incomplete": N_("incomplete"),
-    "past_due": N_("past due"),
-    "paused": N_("paused"),
-    "requested": N_("requested"),
-    "sent": N_("sent"),
-    "rejected": N_("rejected"),
-}
-
-
-def _label(labels: dict[str, str], value: Any) -> str:
-    text = str(getattr(value, "value", value))
-    return admin_gettext(labels.get(text, text.replace("_", " ")))
 
 
 def state_label(value: Any) -> str:
-    return _label(STATE_LABELS, value)
+    """A state of any machine (see app/states.py), in the staff member's language."""
+    return states.label(value).render(admin_gettext)
 
 
 EVENT_LABELS = {
@@ -63,4 +26,5 @@ EVENT_LABELS = {
 
 
 def event_label(value: Any) -> str:
-    return _label(EVENT_LABELS, value)
+    text = str(getattr(value, "value", value))
+    return admin_gettext(EVENT_LABELS.get(text, text.replace("_", " ")))

@@ -29,21 +29,9 @@ from starlette.requests import Request
 from admin.i18n import lazy
 from admin.labels import state_label
 from app.i18n import BERLIN, N_
+from app.validation import parse_id
 
 EXACT_COUNT_CAP = 10_000
-MAX_ID = 2**63 - 1  # PostgreSQL bigint
-
-
-def parse_id(text: str) -> int | None:
-    """An id from user input, or None when it cannot name a row (``abc``, ``²``, beyond bigint)."""
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        return None
-    return int(text)
-
-
-def escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class FastListMixin:

@@ -34,5 +34,13 @@ class Actor:
     def customer(cls, customer_id: int | None = None, label: str | None = None) -> Actor:
         return cls(ActorKind.CUSTOMER, None if customer_id is None else str(customer_id), label)
 
+    @classmethod
+    def cli(cls, label: str = "smplat command line") -> Actor:
+        return cls(ActorKind.CLI, None, label)
+
+    @classmethod
+    def worker(cls, label: str = "worker") -> Actor:
+        return cls(ActorKind.WORKER, None, label)
+
     def describe(self) -> str:
         return self.label or (f"{self.kind}:{self.id}" if self.id else str(self.kind))

@@ -7,12 +7,15 @@ build step. Source strings are English; ``de`` translates them.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -71,6 +74,44 @@ def N_(message: str) -> str:
 
 def gettext(message: str) -> str:
     return translations(current_locale.get()).gettext(message)
+
+
+Translate = Callable[[str], str]
+
+
+def untranslated(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A user-facing text decided in the domain and translated where it is shown.
+
+    ``id`` is the English source (marked with ``N_`` so it lands in the catalog), with ``%(name)s``
+    placeholders filled from ``params``; a param that is itself a Message is translated too (a state label).
+    ``str()`` gives the English text (logs, CLI).
+    """
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, translate: Translate = untranslated) -> str:
+        text = translate(self.id)
+        if not self.params:
+            return text
+        values = {k: v.render(translate) if isinstance(v, Message) else v for k, v in self.params.items()}
+        try:
+            return text % values
+        except (KeyError, ValueError, TypeError):  # a translation with a broken placeholder: fall back to English
+            return self.id % values
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def message(text: str | Message, **params: Any) -> Message:
+    """``text`` as a Message (plain strings are catalog ids, translated if the catalog knows them)."""
+    return text if isinstance(text, Message) else Message(text, params)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

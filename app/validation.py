@@ -7,6 +7,7 @@ from stdnum import vatin
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 LOCALES = ("de", "en")
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
 
 # ISO 3166-1 alpha-2 codes of the EU member states (VAT territory).
 EU_COUNTRIES = frozenset(
@@ -71,3 +72,11 @@ def normalise_locale(raw: str) -> str:
     if code not in LOCALES:
         raise ValueError("must be de or en")
     return code
+
+
+def parse_id(text: str) -> int | None:
+    """An id from user input, or None when it cannot name a row (``abc``, ``²``, beyond bigint)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        return None
+    return int(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,68 +12,16 @@ from starlette.requests import Request
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
-from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter, escape_like, parse_id
+from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
 from app.catalog.models import Service
-from app.customers.models import Customer
 from app.errors import ValidationFailed
 from app.fulfillment.models import Provider
 from app.fulfillment.services import FulfillmentService
 from app.i18n import N_
 from app.orders.models import Order, OrderLine
-from app.orders.numbers import looks_like_order_number
+from app.orders.search import line_search_condition, order_search_condition
 from app.orders.services import OrderService
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
-
-MIN_FUZZY_SEARCH = 3
-
-
-def order_search(stmt: Any, term: str) -> Any:
-    """Exact order number, else fragments of number, customer email/name/company, line link or provider id."""
-    term = term.strip()
-    if looks_like_order_number(term):
-        return stmt.where(Order.number == term.upper())
-    if len(term) < MIN_FUZZY_SEARCH and (pk := parse_id(term)) is not None:
-        return stmt.where(Order.id == pk)
-    if len(term) < MIN_FUZZY_SEARCH:
-        return stmt.where(sa.false())
-    if NUMBER_PREFIX.match(term):
-        return stmt  # "SMP", "SMP-2026-": every order number starts like this
-    pattern = f"%{escape_like(term)}%"
-    customers = sa.select(Customer.id).where(
-        sa.or_(Customer.email.ilike(pattern), Customer.name.ilike(pattern), Customer.company.ilike(pattern))
-    )
-    branches = [
-        sa.select(Order.id).where(Order.number.ilike(pattern)),
-        sa.select(Order.id).where(Order.customer_id.in_(customers)),
-        sa.select(OrderLine.order_id).where(OrderLine.provider_order_id == term),
-    ]
-    if not is_url_boilerplate(term):
-        branches.append(sa.select(OrderLine.order_id).where(OrderLine.link.ilike(pattern)))
-    return stmt.where(Order.id.in_(sa.union(*branches)))
-
-
-NUMBER_PREFIX = re.compile(r"^s(m(p(-(\d{1,4}(-)?)?)?)?)?$", re.IGNORECASE)
-# The parts every link shares: a search for "instagram" or "youtube.com/watch" would match most of a million
-# lines (a full scan of them) and tells staff nothing, so such terms do not search links; the Service filter
-# narrows orders by what was bought.
-URL_PREFIXES = (
-    "https://www.instagram.com/p/",
-    "https://www.instagram.com/reel/",
-    "https://www.tiktok.com/@",
-    "https://www.youtube.com/watch?v=",
-    "https://www.youtube.com/@",
-    "https://youtu.be/",
-    "https://www.facebook.com/",
-    "https://x.com/",
-    "https://twitter.com/",
-    "https://t.me/",
-    "https://open.spotify.com/",
-)
-
-
-def is_url_boilerplate(term: str) -> bool:
-    lowered = term.lower()
-    return any(lowered in prefix for prefix in URL_PREFIXES)
 
 
 def services_summary(order: Order, _attribute: Any) -> Markup:
@@ -195,7 +142,8 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         return sa.select(Order).options(lines)
 
     def search_query(self, stmt: Any, term: str) -> Any:
-        return order_search(stmt, term)
+        condition = order_search_condition(term)
+        return stmt if condition is None else stmt.where(condition)
 
     def search_placeholder(self) -> str:
         return str(lazy("Order number, email, name, link"))
@@ -309,10 +257,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     column_details_exclude_list = [OrderLine.service]
 
     def search_query(self, stmt: Any, term: str) -> Any:
-        term = term.strip()
-        if len(term) < MIN_FUZZY_SEARCH:
-            return stmt.where(OrderLine.provider_order_id == term)
-        return stmt.where(sa.or_(OrderLine.link.ilike(f"%{escape_like(term)}%"), OrderLine.provider_order_id == term))
+        return stmt.where(line_search_condition(term))
 
     def action_query(self) -> Any:
         return sa.select(OrderLine).options(selectinload(OrderLine.order))

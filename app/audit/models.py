@@ -6,14 +6,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import JSONB, DateTimeUTC, IdentityBase
+from app.actors import ActorKind
+from app.db.base import JSONB, DateTimeUTC, IdentityBase, enum_type
 
 
 class AuditLog(IdentityBase):
-    """Every staff write: who, what, before/after, from where. Append-only."""
+    """Every write by a command: who (staff, CLI, system, ...), what, before/after, from where. Append-only."""
 
     __tablename__ = "audit_log"
 
+    actor_kind: Mapped[ActorKind] = mapped_column(
+        enum_type(ActorKind, "actor_kind"), default=ActorKind.STAFF, server_default="staff"
+    )
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(sa.String(254))
     action: Mapped[str] = mapped_column(sa.String(80))

@@ -30,7 +30,7 @@ def reported(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ValidationFailed as exc:
-            raise CommandError("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from exc
+            raise CommandError(exc.message) from exc
         except (DomainError, ConfigError, DatabaseUnavailable, EmbeddedDatabaseError) as exc:
             raise CommandError(str(exc)) from exc
 

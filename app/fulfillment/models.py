@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -11,6 +12,8 @@ from advanced_alchemy.types import EncryptedString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.config import get_settings
+from app.i18n import N_
+from app.states import StateInfo, finals, register, sql_in
 
 if TYPE_CHECKING:
     from app.catalog.models import Service
@@ -94,7 +97,18 @@ class RefillStatus(StrEnum):
     FAILED = "failed"
 
 
-OPEN_REFILL_STATES = frozenset({RefillStatus.REQUESTED, RefillStatus.SENT, RefillStatus.IN_PROGRESS})
+REFILL_STATES: Mapping[RefillStatus, StateInfo] = register(
+    {
+        RefillStatus.REQUESTED: StateInfo(N_("requested"), "yellow", final=False, queue=None),
+        RefillStatus.SENT: StateInfo(N_("sent"), "blue", final=False, queue=None),
+        RefillStatus.IN_PROGRESS: StateInfo(N_("in progress"), "azure", final=False, queue=None),
+        RefillStatus.COMPLETED: StateInfo(N_("completed"), "green", final=True, queue=None),
+        RefillStatus.REJECTED: StateInfo(N_("rejected"), "secondary", final=True, queue=None),
+        RefillStatus.FAILED: StateInfo(N_("failed"), "red", final=True, queue=None),
+    }
+)
+# At most one refill per line in these states (the partial unique index uq_refill_request_open_per_line).
+OPEN_REFILL_STATES = frozenset(REFILL_STATES) - finals(REFILL_STATES)
 
 
 class RefillRequest(IdentityAuditBase):
@@ -116,6 +130,6 @@ class RefillRequest(IdentityAuditBase):
             "uq_refill_request_open_per_line",
             "order_line_id",
             unique=True,
-            postgresql_where=sa.text("status IN ('requested', 'sent', 'in_progress')"),
+            postgresql_where=sa.text(f"status IN ({sql_in(OPEN_REFILL_STATES)})"),
         ),
     )

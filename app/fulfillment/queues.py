@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
+from app.i18n import N_
+from app.orders import states
 from app.orders.models import OrderLine
-from app.orders.states import LineStatus
+from app.orders.states import LINE_STATES, LineStatus
 
 QUEUE_PREVIEW = 25
 
@@ -19,30 +21,27 @@ QUEUE_PREVIEW = 25
 @dataclass(frozen=True)
 class QueueDefinition:
     key: str
-    title: str
-    states: frozenset[LineStatus]
+    title: str  # catalog ids (N_): the board translates them
     hint: str
+
+    @property
+    def states(self) -> frozenset[LineStatus]:
+        """The line states worked from this queue, as LINE_STATES declares them."""
+        return frozenset(state for state, entry in LINE_STATES.items() if entry.queue == self.key)
 
 
 QUEUES = (
-    QueueDefinition("queued", "Queued", frozenset({LineStatus.QUEUED}), "paid, waiting for dispatch"),
-    QueueDefinition("dispatching", "Dispatching", frozenset({LineStatus.DISPATCHING}), "request being sent"),
+    QueueDefinition(states.QUEUED, N_("Queued"), N_("paid, waiting for dispatch")),
+    QueueDefinition(states.DISPATCHING, N_("Dispatching"), N_("request being sent")),
     QueueDefinition(
-        "needs_review",
-        "Needs review",
-        frozenset({LineStatus.DISPATCH_UNKNOWN, LineStatus.NEEDS_REVIEW}),
-        "may or may not exist at the provider: check and resolve",
+        states.NEEDS_REVIEW, N_("Needs review"), N_("may or may not exist at the provider: check and resolve")
     ),
-    QueueDefinition("on_hold", "On hold", frozenset({LineStatus.ON_HOLD}), "held by staff or provider balance"),
-    QueueDefinition("failed", "Failed", frozenset({LineStatus.FAILED}), "refused by the provider"),
-    QueueDefinition(
-        "in_progress",
-        "In progress",
-        frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS}),
-        "at the provider, delivering",
-    ),
+    QueueDefinition(states.ON_HOLD, N_("On hold"), N_("held by staff or provider balance")),
+    QueueDefinition(states.FAILED, N_("Failed"), N_("refused by the provider")),
+    QueueDefinition(states.DELIVERING, N_("In progress"), N_("at the provider, delivering")),
 )
-DELIVERING = frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS})
+STUCK = QueueDefinition("stuck", N_("Stuck"), N_("no progress for %(hours)d h or more"))
+DELIVERING = QUEUES[-1].states
 
 
 @dataclass(frozen=True)
@@ -93,12 +92,7 @@ async def fulfillment_queues(
     queues = [
         await _queue(session, q.key, q.title, q.hint, OrderLine.fulfillment_status.in_(q.states), limit) for q in QUEUES
     ]
-    hours = int(stuck_after.total_seconds() // 3600)
-    queues.append(
-        await _queue(
-            session, "stuck", "Stuck", f"no progress for {hours} h or more", stuck_condition(now, stuck_after), limit
-        )
-    )
+    queues.append(await _queue(session, STUCK.key, STUCK.title, STUCK.hint, stuck_condition(now, stuck_after), limit))
     return queues
 
 

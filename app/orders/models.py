@@ -13,6 +13,7 @@ from app.catalog.models import ServiceKind
 from app.db.base import JSONB, Currency, DateTimeUTC, IdentityAuditBase, IdentityBase, Money, Rate, enum_type, metadata
 from app.invoicing.tax import TaxTreatment
 from app.orders.states import ACTIVE_UPSTREAM, LineStatus, OrderStatus, PaymentStatus
+from app.states import sql_in
 
 if TYPE_CHECKING:
     from app.catalog.models import Service
@@ -54,6 +55,8 @@ class Order(IdentityAuditBase):
     subscription_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscription.id", ondelete="SET NULL"))
     paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Bumped by every command that changes the order or its lines: optimistic checks and ETags compare it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -134,9 +137,7 @@ class OrderLine(IdentityAuditBase):
             "provider_service_id",
             "link",
             unique=True,
-            postgresql_where=sa.text(
-                "fulfillment_status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(ACTIVE_UPSTREAM)))
-            ),
+            postgresql_where=sa.text(f"fulfillment_status IN ({sql_in(ACTIVE_UPSTREAM)})"),
         ),
         sa.Index("ix_order_line_order_id", "order_id"),
         sa.Index("ix_order_line_service_id", "service_id"),

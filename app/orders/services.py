@@ -19,6 +19,7 @@ from app.actors import Actor
 from app.catalog.models import Service, ServiceKind
 from app.customers.models import Customer
 from app.errors import DomainError, NotFound, ValidationFailed
+from app.i18n import Message
 from app.invoicing.tax import TaxDecision
 from app.orders.links import normalise_link
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, order_number_seq
@@ -158,7 +159,7 @@ class OrderService(SQLAlchemyAsyncRepositoryService[Order]):
         currencies = {item.service.currency for item in items}
         if len(currencies) != 1:
             raise ValidationFailed({"lines": "all lines of an order must be in one currency"})
-        errors: dict[str, str] = {}
+        errors: dict[str, str | Message] = {}
         lines: list[OrderLine] = []
         for position, item in enumerate(items, start=1):
             try:

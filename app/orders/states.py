@@ -1,15 +1,33 @@
-"""The order, payment and fulfillment state machines (see ARCHITECTURE "State machines").
+"""The order, payment and fulfillment state machines (see docs/architecture.md, "State machines").
 
-Each map lists, for every state, the states it may move to. Anything else raises InvalidTransition.
+Each machine is an enum, a table of what each state means (label, badge, board queue, final) and a map of the
+states it may move to. Anything not in the map raises InvalidTransition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TypeVar
 
-from app.errors import InvalidTransition
+from app.i18n import N_
+from app.states import StateInfo, check_transition, finals, register
+
+__all__ = [
+    "ACTIVE_UPSTREAM",
+    "FINAL_LINE_STATES",
+    "FINAL_ORDER_STATES",
+    "LINE_STATES",
+    "LINE_TRANSITIONS",
+    "ORDER_STATES",
+    "ORDER_TRANSITIONS",
+    "PAYMENT_STATES",
+    "PAYMENT_TRANSITIONS",
+    "LineStatus",
+    "OrderStatus",
+    "PaymentStatus",
+    "check_transition",
+    "rolled_up_order_status",
+]
 
 
 class OrderStatus(StrEnum):
@@ -45,6 +63,55 @@ class LineStatus(StrEnum):
     FAILED = "failed"
 
 
+ORDER_STATES: Mapping[OrderStatus, StateInfo] = register(
+    {
+        OrderStatus.PENDING_PAYMENT: StateInfo(N_("pending payment"), "yellow", final=False, queue=None),
+        OrderStatus.PAID: StateInfo(N_("paid"), "blue", final=False, queue=None),
+        OrderStatus.IN_FULFILLMENT: StateInfo(N_("in fulfillment"), "azure", final=False, queue=None),
+        OrderStatus.COMPLETED: StateInfo(N_("completed"), "green", final=True, queue=None),
+        OrderStatus.PARTIALLY_COMPLETED: StateInfo(N_("partially completed"), "lime", final=True, queue=None),
+        OrderStatus.CANCELED: StateInfo(N_("canceled"), "secondary", final=True, queue=None),
+        OrderStatus.EXPIRED: StateInfo(N_("expired"), "secondary", final=True, queue=None),
+    }
+)
+
+PAYMENT_STATES: Mapping[PaymentStatus, StateInfo] = register(
+    {
+        PaymentStatus.UNPAID: StateInfo(N_("unpaid"), "yellow", final=False, queue=None),
+        PaymentStatus.PAID: StateInfo(N_("paid"), "blue", final=False, queue=None),
+        PaymentStatus.PARTIALLY_REFUNDED: StateInfo(N_("partially refunded"), "orange", final=False, queue=None),
+        PaymentStatus.REFUNDED: StateInfo(N_("refunded"), "purple", final=True, queue=None),
+        PaymentStatus.DISPUTED: StateInfo(N_("disputed"), "red", final=False, queue=None),
+    }
+)
+
+# Board queues (app/fulfillment/queues.py defines their titles and hints); "stuck" is computed, not a state.
+QUEUED, DISPATCHING, NEEDS_REVIEW, ON_HOLD, FAILED, DELIVERING = (
+    "queued",
+    "dispatching",
+    "needs_review",
+    "on_hold",
+    "failed",
+    "in_progress",
+)
+
+LINE_STATES: Mapping[LineStatus, StateInfo] = register(
+    {
+        LineStatus.AWAITING_PAYMENT: StateInfo(N_("awaiting payment"), "yellow", final=False, queue=None),
+        LineStatus.QUEUED: StateInfo(N_("queued"), "blue", final=False, queue=QUEUED),
+        LineStatus.DISPATCHING: StateInfo(N_("dispatching"), "cyan", final=False, queue=DISPATCHING),
+        LineStatus.DISPATCHED: StateInfo(N_("dispatched"), "azure", final=False, queue=DELIVERING),
+        LineStatus.IN_PROGRESS: StateInfo(N_("in progress"), "azure", final=False, queue=DELIVERING),
+        LineStatus.COMPLETED: StateInfo(N_("completed"), "green", final=True, queue=None),
+        LineStatus.PARTIAL: StateInfo(N_("partial"), "lime", final=True, queue=None),
+        LineStatus.CANCELED: StateInfo(N_("canceled"), "secondary", final=True, queue=None),
+        LineStatus.ON_HOLD: StateInfo(N_("on hold"), "orange", final=False, queue=ON_HOLD),
+        LineStatus.DISPATCH_UNKNOWN: StateInfo(N_("dispatch unknown"), "red", final=False, queue=NEEDS_REVIEW),
+        LineStatus.NEEDS_REVIEW: StateInfo(N_("needs review"), "red", final=False, queue=NEEDS_REVIEW),
+        LineStatus.FAILED: StateInfo(N_("failed"), "red", final=False, queue=FAILED),
+    }
+)
+
 ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELED}),
     OrderStatus.PAID: frozenset({OrderStatus.IN_FULFILLMENT, OrderStatus.CANCELED}),
@@ -68,7 +135,8 @@ PAYMENT_TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.DISPUTED: frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
 }
 
-# Lines whose request may be at the provider: only one such line per link + provider service at a time.
+# Lines whose request may be at the provider: only one such line per link + provider service at a time
+# (the partial unique index uq_order_line_active_upstream is built from this set).
 ACTIVE_UPSTREAM: frozenset[LineStatus] = frozenset(
     {
         LineStatus.DISPATCHING,
@@ -106,17 +174,8 @@ LINE_TRANSITIONS: Mapping[LineStatus, frozenset[LineStatus]] = {
     LineStatus.CANCELED: frozenset(),
 }
 
-FINAL_LINE_STATES: frozenset[LineStatus] = frozenset(s for s, targets in LINE_TRANSITIONS.items() if not targets)
-FINAL_ORDER_STATES: frozenset[OrderStatus] = frozenset(s for s, targets in ORDER_TRANSITIONS.items() if not targets)
-
-S = TypeVar("S", bound=StrEnum)
-
-
-def check_transition(subject: str, transitions: Mapping[S, frozenset[S]], current: S, target: S) -> None:
-    """Raise InvalidTransition unless ``current -> target`` is in the map."""
-    allowed = transitions[current]
-    if target not in allowed:
-        raise InvalidTransition(subject, str(current), str(target), {str(s) for s in allowed})
+FINAL_LINE_STATES: frozenset[LineStatus] = finals(LINE_STATES)
+FINAL_ORDER_STATES: frozenset[OrderStatus] = finals(ORDER_STATES)
 
 
 def rolled_up_order_status(line_states: list[LineStatus]) -> OrderStatus | None:

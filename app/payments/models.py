@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -9,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityAuditBase, Money, enum_type
+from app.i18n import N_
+from app.states import StateInfo, register
 
 
 class PaymentMethod(StrEnum):
@@ -22,6 +25,16 @@ class PaymentRecordStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     EXPIRED = "expired"
+
+
+PAYMENT_RECORD_STATES: Mapping[PaymentRecordStatus, StateInfo] = register(
+    {
+        PaymentRecordStatus.PENDING: StateInfo(N_("pending"), "yellow", final=False, queue=None),
+        PaymentRecordStatus.SUCCEEDED: StateInfo(N_("succeeded"), "green", final=False, queue=None),
+        PaymentRecordStatus.FAILED: StateInfo(N_("failed"), "red", final=True, queue=None),
+        PaymentRecordStatus.EXPIRED: StateInfo(N_("expired"), "secondary", final=True, queue=None),
+    }
+)
 
 
 class Payment(IdentityAuditBase):
@@ -84,6 +97,17 @@ class SubscriptionStatus(StrEnum):
     PAST_DUE = "past_due"
     PAUSED = "paused"
     CANCELED = "canceled"
+
+
+SUBSCRIPTION_STATES: Mapping[SubscriptionStatus, StateInfo] = register(
+    {
+        SubscriptionStatus.INCOMPLETE: StateInfo(N_("incomplete"), "yellow", final=False, queue=None),
+        SubscriptionStatus.ACTIVE: StateInfo(N_("active"), "green", final=False, queue=None),
+        SubscriptionStatus.PAST_DUE: StateInfo(N_("past due"), "orange", final=False, queue=None),
+        SubscriptionStatus.PAUSED: StateInfo(N_("paused"), "secondary", final=False, queue=None),
+        SubscriptionStatus.CANCELED: StateInfo(N_("canceled"), "secondary", final=True, queue=None),
+    }
+)
 
 
 class Subscription(IdentityAuditBase):

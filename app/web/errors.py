@@ -10,7 +10,14 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app import i18n
-from app.errors import DomainError, ValidationFailed
+from app.errors import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from app.i18n import N_
 from app.web.templating import render
 
@@ -54,9 +61,26 @@ def _problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+# The one place a domain refusal becomes an HTTP status (most specific class first).
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (ValidationFailed, 422),
+    (PermissionDenied, 403),
+    (InvalidTransition, 409),
+    (Conflict, 409),
+    (DomainError, 400),
+)
+
+
+def domain_status(exc: DomainError) -> int:
+    return next(status for cls, status in DOMAIN_STATUS if isinstance(exc, cls))
+
+
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    extra = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else None
-    return _problem(request, exc.status_code, exc.title, i18n.gettext(exc.message), extra)
+    extra: dict[str, Any] = {"code": exc.code}
+    if isinstance(exc, ValidationFailed):
+        extra["errors"] = exc.field_errors(i18n.gettext)
+    return _problem(request, domain_status(exc), exc.title, exc.translated(i18n.gettext), extra)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -6,11 +6,18 @@ import itertools
 
 import pytest
 
+from app import states
 from app.errors import InvalidTransition
+from app.fulfillment.queues import QUEUES
+from app.i18n import translations
 from app.orders.states import (
+    ACTIVE_UPSTREAM,
     FINAL_LINE_STATES,
+    LINE_STATES,
     LINE_TRANSITIONS,
+    ORDER_STATES,
     ORDER_TRANSITIONS,
+    PAYMENT_STATES,
     PAYMENT_TRANSITIONS,
     LineStatus,
     OrderStatus,
@@ -24,6 +31,27 @@ MACHINES = [
     ("payment", PAYMENT_TRANSITIONS, PaymentStatus),
     ("line", LINE_TRANSITIONS, LineStatus),
 ]
+
+TABLES = [
+    ("order", ORDER_TRANSITIONS, ORDER_STATES),
+    ("payment", PAYMENT_TRANSITIONS, PAYMENT_STATES),
+    ("line", LINE_TRANSITIONS, LINE_STATES),
+]
+TABLER_COLOURS = {
+    "blue",
+    "azure",
+    "indigo",
+    "purple",
+    "pink",
+    "red",
+    "orange",
+    "yellow",
+    "lime",
+    "green",
+    "teal",
+    "cyan",
+    "secondary",
+}
 
 ALL_PAIRS = [
     pytest.param(transitions, current, target, id=f"{name}:{current}->{target}")
@@ -39,8 +67,9 @@ def test_transition_is_allowed_exactly_when_listed_in_the_map(transitions, curre
     else:
         with pytest.raises(InvalidTransition) as excinfo:
             check_transition("Thing", transitions, current, target)
-        assert str(current) in str(excinfo.value)
-        assert str(target) in str(excinfo.value)
+        # Both states, as people read them (labels from the state tables).
+        assert str(states.label(current)) in str(excinfo.value)
+        assert str(states.label(target)) in str(excinfo.value)
 
 
 @pytest.mark.parametrize(("name", "transitions", "states"), MACHINES)
@@ -64,6 +93,32 @@ def test_unknown_dispatch_is_never_resent_without_review_or_staff():
 
 def test_final_states_have_no_way_out():
     assert {LineStatus.COMPLETED, LineStatus.PARTIAL, LineStatus.CANCELED} == FINAL_LINE_STATES
+
+
+@pytest.mark.parametrize(("name", "transitions", "table"), TABLES)
+def test_every_state_declares_label_badge_queue_and_finality(name, transitions, table):
+    enum = type(next(iter(transitions)))
+    assert set(table) == set(enum), f"{name}: states without an entry in its table"
+    for state, entry in table.items():
+        assert entry.label and translations("de").gettext(entry.label) != entry.label, f"{name}:{state} label"
+        assert entry.badge in TABLER_COLOURS, f"{name}:{state} badge {entry.badge!r}"
+        # A state is final exactly when its transition map lets it go nowhere.
+        assert entry.final == (not transitions[state]), f"{name}:{state} finality"
+
+
+def test_every_open_line_state_is_worked_from_a_board_queue():
+    queue_keys = {queue.key for queue in QUEUES}
+    for state, entry in LINE_STATES.items():
+        if entry.final or state == LineStatus.AWAITING_PAYMENT:
+            assert entry.queue is None, state
+        else:
+            assert entry.queue in queue_keys, f"{state} has no board queue"
+    assert all(queue.states for queue in QUEUES), "a queue no state belongs to"
+
+
+def test_states_at_the_provider_are_delivering_or_awaiting_a_decision():
+    for state in ACTIVE_UPSTREAM:
+        assert LINE_STATES[state].queue in {"dispatching", "in_progress", "needs_review"}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admin.views.orders import NUMBER_PREFIX, is_url_boilerplate
+from app.orders.search import NUMBER_PREFIX, is_url_boilerplate
 
 
 @pytest.mark.parametrize("term", ["instagram", "www.youtube.com", "tiktok.com/@", "https://", "watch?v="])

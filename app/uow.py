@@ -1,0 +1,73 @@
+"""The unit of work: one transaction that a command (or a batch of them) runs in, with who acts and from where.
+
+Rule of the house (docs/design-notes.md): the face that receives a request, a job or a CLI call opens the unit
+of work and commits it once; commands only flush. Inside, a command locks what it changes in ascending id
+order, checks the transition maps, applies the change and writes its event, audit, job (and later outbox)
+rows through this object, so all of them commit or none does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.actors import Actor, ActorKind
+from app.audit.models import AuditLog
+from app.audit.services import diff
+from app.jobs import defer_in_transaction
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    ip: str | None = None  # where the request came from (web faces), for the audit trail
+
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        entity_type: str,
+        entity_id: int | str | None,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditLog:
+        """One audit row for one record: the fields that changed (secrets masked) plus any details."""
+        changes: dict[str, Any] = diff(before or {}, after or {})
+        if details:
+            changes.update({key: value for key, value in details.items() if value not in (None, "", [], {})})
+        entry = AuditLog(
+            actor_kind=actor.kind,
+            actor_id=int(actor.id) if actor.kind == ActorKind.STAFF and actor.id and actor.id.isdigit() else None,
+            actor_label=actor.describe()[:254],
+            action=action,
+            entity_type=entity_type,
+            entity_id=None if entity_id is None else str(entity_id),
+            diff=changes or None,
+            ip=self.ip,
+            at=datetime.now(UTC),
+        )
+        self.session.add(entry)
+        return entry
+
+    async def defer(self, task_name: str, args: dict[str, Any] | None = None, **options: Any) -> int:
+        """A job that exists exactly when this unit of work commits."""
+        return await defer_in_transaction(self.session, task_name, args, **options)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], *, ip: str | None = None
+) -> AsyncIterator[UnitOfWork]:
+    """Open a transaction; commit when the block ends normally, roll everything back when it raises."""
+    async with sessions() as session, session.begin():
+        yield UnitOfWork(session, ip=ip)
