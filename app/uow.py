@@ -8,9 +8,9 @@ rows through this object, so all of them commit or none does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +18,49 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.actors import Actor, ActorKind
 from app.audit.models import AuditLog
-from app.audit.services import diff
+from app.audit.services import diff, entity_name, jsonable, snapshot
 from app.jobs import defer_in_transaction
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class UnitOfWork:
     session: AsyncSession
     ip: str | None = None  # where the request came from (web faces), for the audit trail
+    # Where "now" comes from: demo data replays a past timeline through the same commands.
+    clock: Callable[[], datetime] = utc_now
+    _tracked: dict[tuple[str, Any], tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _bumped: set[tuple[str, Any]] = field(default_factory=set, repr=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def track(self, *records: Any) -> None:
+        """Remember how locked records look before a command changes them (see ``audit_changes``)."""
+        for record in records:
+            key = (entity_name(record), record.id)
+            if key not in self._tracked:
+                self._tracked[key] = (record, snapshot(record))
+
+    def bump_version(self, record: Any) -> None:
+        """Raise a versioned record's ``version`` once per unit of work (optimistic checks and ETags read it)."""
+        key = (entity_name(record), record.id)
+        if key not in self._bumped:
+            self._bumped.add(key)
+            record.version += 1
+
+    def audit_changes(self, actor: Actor, action: str, *, details: Mapping[str, Any] | None = None) -> list[AuditLog]:
+        """One audit row per tracked record that changed, with its diff; then forget them."""
+        rows = [
+            self.audit(actor, action, name, pk, before=before, after=snapshot(record), details=details)
+            for (name, pk), (record, before) in self._tracked.items()
+            if diff(before, snapshot(record))
+        ]
+        self._tracked.clear()
+        return rows
 
     def audit(
         self,
@@ -41,7 +76,7 @@ class UnitOfWork:
         """One audit row for one record: the fields that changed (secrets masked) plus any details."""
         changes: dict[str, Any] = diff(before or {}, after or {})
         if details:
-            changes.update({key: value for key, value in details.items() if value not in (None, "", [], {})})
+            changes.update({key: jsonable(value) for key, value in details.items() if value not in (None, "", [], {})})
         entry = AuditLog(
             actor_kind=actor.kind,
             actor_id=int(actor.id) if actor.kind == ActorKind.STAFF and actor.id and actor.id.isdigit() else None,
@@ -51,7 +86,7 @@ class UnitOfWork:
             entity_id=None if entity_id is None else str(entity_id),
             diff=changes or None,
             ip=self.ip,
-            at=datetime.now(UTC),
+            at=self.now(),
         )
         self.session.add(entry)
         return entry

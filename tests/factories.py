@@ -16,8 +16,12 @@ from app.customers.models import Customer
 from app.customers.services import CustomerInput, CustomerService
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.invoicing.tax import TaxDecision
-from app.orders.models import Order, OrderSource
-from app.orders.services import LineInput, OrderService, PlacedOrder
+from app.orders import commands, lifecycle
+from app.orders.commands import PlacedOrder
+from app.orders.models import Order, OrderLine, OrderSource
+from app.orders.placing import LineInput
+from app.orders.states import LineStatus
+from app.uow import UnitOfWork
 
 _seq = itertools.count(1)
 STAFF_PASSWORD = "correct horse battery"
@@ -115,9 +119,10 @@ async def place_order(
     buyer = buyer or await customer(session)
     if items is None:
         items = [(await service(session), 1000, f"https://www.instagram.com/p/post{next(_seq)}/")]
-    return await OrderService(session=session).place_order(
-        customer=buyer,
-        items=[LineInput(service=s, quantity=q, link=link) for s, q, link in items],
+    return await commands.place_order(
+        UnitOfWork(session),
+        customer_id=buyer.id,
+        items=[LineInput(service_id=s.id, quantity=q, link=link) for s, q, link in items],
         source=OrderSource.ADMIN,
         actor=TEST_ACTOR,
         tax=TaxDecision.domestic(),
@@ -127,8 +132,7 @@ async def place_order(
 
 async def paid_order(session: AsyncSession, **kwargs: object) -> Order:
     placed = await place_order(session, **kwargs)  # type: ignore[arg-type]
-    await OrderService(session=session).mark_paid(placed.order, actor=TEST_ACTOR)
-    return placed.order
+    return await commands.mark_paid(UnitOfWork(session), order_id=placed.order.id, actor=TEST_ACTOR)
 
 
 async def staff_user(session: AsyncSession, role: Role = Role.STAFF, **values: str) -> StaffUser:
@@ -136,3 +140,17 @@ async def staff_user(session: AsyncSession, role: Role = Role.STAFF, **values: s
     return await StaffUserService(session=session).create_user(
         email=values.pop("email", f"{role.value}{n}@smplat.example"), password=STAFF_PASSWORD, role=role, **values
     )
+
+
+async def move_line(
+    session: AsyncSession, line_id: int, *path: LineStatus, provider_order_id: str | None = None
+) -> OrderLine:
+    """Walk a line through ``path`` with the domain's transition primitive (test set-up for any state)."""
+    uow = UnitOfWork(session)
+    ((order, line),) = await lifecycle.lock_lines(uow, [line_id])
+    for target in path:
+        if target == LineStatus.DISPATCHED and provider_order_id:
+            line.provider_order_id = provider_order_id
+        lifecycle.set_line_status(uow, order, line, target, TEST_ACTOR)
+    await session.flush()
+    return line

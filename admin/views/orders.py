@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,10 +15,11 @@ from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
 from app.catalog.models import Service
-from app.errors import ValidationFailed
+from app.fulfillment import commands as fulfillment
+from app.fulfillment.commands import DispatchFinding
 from app.fulfillment.models import Provider
-from app.fulfillment.services import FulfillmentService
 from app.i18n import N_
+from app.orders import commands
 from app.orders.models import Order, OrderLine
 from app.orders.search import line_search_condition, order_search_condition
 from app.orders.services import OrderService
@@ -168,10 +170,22 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
     )
     async def cancel_order(self, ctx: ActionContext) -> str:
-        done = await self._each_order(
-            ctx, lambda orders, order: orders.cancel_order(order, actor=ctx.actor, reason=ctx.values["reason"])
+        outcomes = await commands.cancel_orders(
+            ctx.uow, order_ids=ctx.pks, actor=ctx.actor, reason=ctx.values["reason"]
         )
-        return done_message(N_("Canceled: %(items)s"), done)
+        canceled = [o.number for o in outcomes if o.status == OrderStatus.CANCELED]
+        closed = [o.number for o in outcomes if o.status != OrderStatus.CANCELED]
+        messages = []
+        if canceled:
+            messages.append(done_message(N_("Canceled: %(items)s"), canceled))
+        if closed:
+            messages.append(
+                done_message(
+                    N_("Open lines canceled; delivered lines kept, order closed as partially completed: %(items)s"),
+                    closed,
+                )
+            )
+        return " ".join(messages)
 
     @business_action(
         "add-note",
@@ -180,19 +194,12 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         fields=[ActionField("note", lazy("Note"), kind="textarea")],
     )
     async def add_note(self, ctx: ActionContext) -> str:
-        done = await self._each_order(
-            ctx, lambda orders, order: orders.add_note(order, actor=ctx.actor, note=ctx.values["note"])
-        )
-        return done_message(N_("Note added to %(items)s"), done)
+        orders = await commands.add_note(ctx.uow, order_ids=ctx.pks, actor=ctx.actor, note=ctx.values["note"])
+        return done_message(N_("Note added to %(items)s"), [order.number for order in orders])
 
-    async def _each_order(self, ctx: ActionContext, act: Any) -> list[str]:
-        """Run ``act(order_service, order)`` on every selected order, each locked first."""
-        orders = OrderService(session=ctx.session)
-        for pk in ctx.pks:
-            order = await orders.lock_order(pk)
-            await act(orders, order)
-            ctx.results.append(order.number)
-        return ctx.results
+
+def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
+    return [f"{order.number}/{line.position}" for order, line in locked]
 
 
 def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
@@ -268,18 +275,6 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
             f"{line.fulfillment_status}"
         )
 
-    async def _each_line(self, ctx: ActionContext, act: Any) -> list[str]:
-        orders = OrderService(session=ctx.session)
-        for pk in ctx.pks:
-            order_id = await ctx.session.scalar(sa.select(OrderLine.order_id).where(OrderLine.id == pk))
-            if order_id is None:
-                continue
-            order = await orders.lock_order(order_id)
-            line = orders.line_of(order, pk)
-            await act(orders, order, line)
-            ctx.results.append(f"{order.number}/{line.position}")
-        return ctx.results
-
     @business_action(
         "hold-line",
         lazy("Hold"),
@@ -287,15 +282,13 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         fields=[ActionField("reason", lazy("Reason"), kind="textarea")],
     )
     async def hold_line(self, ctx: ActionContext) -> str:
-        done = await self._each_line(
-            ctx, lambda orders, order, line: orders.hold_line(order, line, actor=ctx.actor, reason=ctx.values["reason"])
-        )
-        return done_message(N_("On hold: %(items)s"), done)
+        held = await commands.hold_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor, reason=ctx.values["reason"])
+        return done_message(N_("On hold: %(items)s"), line_names(held))
 
     @business_action("resume-line", lazy("Resume"), description=lazy("Puts held lines back into the dispatch queue."))
     async def resume_line(self, ctx: ActionContext) -> str:
-        done = await self._each_line(ctx, lambda orders, order, line: orders.resume_line(order, line, actor=ctx.actor))
-        return done_message(N_("Resumed: %(items)s"), done)
+        resumed = await commands.resume_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
+        return done_message(N_("Resumed: %(items)s"), line_names(resumed))
 
     @business_action(
         "retry-dispatch",
@@ -304,13 +297,10 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         fields=[ActionField("note", lazy("Note"), required=False)],
     )
     async def retry_dispatch(self, ctx: ActionContext) -> str:
-        done = await self._each_line(
-            ctx,
-            lambda orders, order, line: FulfillmentService(orders).retry_dispatch(
-                order, line, actor=ctx.actor, note=ctx.values.get("note") or None
-            ),
+        queued = await fulfillment.retry_dispatch(
+            ctx.uow, line_ids=ctx.pks, actor=ctx.actor, note=ctx.values.get("note") or None
         )
-        return done_message(N_("Queued again: %(items)s"), done)
+        return done_message(N_("Queued again: %(items)s"), line_names(queued))
 
     @business_action(
         "resolve-dispatch",
@@ -327,25 +317,22 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
                 lazy("What did you find at the provider?"),
                 kind="choice",
                 choices=[
-                    ("found", lazy("The order exists there")),
-                    ("not_placed", lazy("It was not placed: dispatch again")),
+                    (DispatchFinding.FOUND, lazy("The order exists there")),
+                    (DispatchFinding.NOT_PLACED, lazy("It was not placed: dispatch again")),
                 ],
             ),
             ActionField("upstream_order_id", lazy("Provider's order id (when it exists)"), required=False),
         ],
     )
     async def resolve_dispatch(self, ctx: ActionContext) -> str:
-        found = ctx.values["outcome"] == "found"
-        upstream = ctx.values.get("upstream_order_id") or None
-        if found and not upstream:
-            raise ValidationFailed({"upstream_order_id": "enter the provider's order id"})
-        done = await self._each_line(
-            ctx,
-            lambda orders, order, line: FulfillmentService(orders).resolve_unknown_dispatch(
-                order, line, actor=ctx.actor, upstream_order_id=upstream if found else None
-            ),
+        resolved = await fulfillment.resolve_unknown_dispatch(
+            ctx.uow,
+            line_ids=ctx.pks,
+            actor=ctx.actor,
+            finding=DispatchFinding(ctx.values["outcome"]),
+            upstream_order_id=ctx.values.get("upstream_order_id") or None,
         )
-        return done_message(N_("Resolved: %(items)s"), done)
+        return done_message(N_("Resolved: %(items)s"), line_names(resolved))
 
     @business_action(
         "request-refill",
@@ -353,10 +340,8 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         description=lazy("Asks the provider to refill delivered lines within their refill window."),
     )
     async def request_refill(self, ctx: ActionContext) -> str:
-        done = await self._each_line(
-            ctx, lambda orders, order, line: FulfillmentService(orders).request_refill(order, line, actor=ctx.actor)
-        )
-        return done_message(N_("Refill requested: %(items)s"), done)
+        refilled = await fulfillment.request_refill(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
+        return done_message(N_("Refill requested: %(items)s"), line_names(refilled))
 
 
 LINE_ACTION_LABELS = {

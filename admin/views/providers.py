@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from starlette.requests import Request
 from wtforms import PasswordField
 
-from admin.base import ReadOnlyView, SmplatModelView, active_badge, badge_html, money, when
-from admin.i18n import lazy
+from admin.base import ReadOnlyView, SmplatModelView, active_badge, money, when
+from admin.i18n import admin_gettext, lazy
 from app import i18n
+from app.catalog.models import PriceBasis
+from app.fulfillment.margins import BASE_CURRENCY, Margin, NotComparable, margin
 from app.fulfillment.models import Provider, ProviderService
 
 
@@ -76,19 +78,38 @@ class ProviderAdmin(SmplatModelView, model=Provider):
             data.pop("api_key", None)
 
 
-def margin(service: ProviderService, _attribute: Any) -> Markup:
-    """Our price per 1000 (EUR) against the provider's rate converted to EUR."""
-    ours = [s.price for s in getattr(service, "catalog_services", [])]
-    if not ours:
-        return Markup('<span class="text-secondary">–</span>')
-    cost = service.rate * service.provider.eur_per_unit
-    price = min(ours)
-    if price <= 0:
-        return badge_html("failed")
-    share = (price - cost) / price * Decimal(100)
-    colour = "green" if share >= 40 else ("yellow" if share >= 15 else "red")
-    return Markup('<span class="badge bg-{}-lt">{}%</span> <span class="text-secondary">{} / {}</span>').format(
-        colour, round(share), i18n.format_money(price, "EUR"), i18n.format_money(cost, "EUR")
+BASIS_LABELS = {
+    PriceBasis.PER_1000: lazy("per 1000"),
+    PriceBasis.PER_PACKAGE: lazy("per package"),
+    PriceBasis.PER_MONTH: lazy("per month"),
+}
+
+
+def margin_cell(upstream: ProviderService, _attribute: Any) -> Markup:
+    """The thinnest margin among our services sold through this upstream service, on a like-for-like basis."""
+    results = [
+        margin(
+            price=service.price,
+            basis=service.price_basis,
+            currency=service.currency,
+            upstream_rate=upstream.rate,
+            upstream_type=upstream.type,
+            eur_per_unit=upstream.provider.eur_per_unit,
+        )
+        for service in upstream.catalog_services
+    ]
+    comparable = [result for result in results if isinstance(result, Margin)]
+    if not comparable:
+        reasons = "; ".join(sorted({admin_gettext(r.reason) for r in results if isinstance(r, NotComparable)}))
+        return Markup('<span class="text-secondary" title="{}">–</span>').format(reasons)
+    worst = min(comparable, key=lambda m: m.share)
+    colour = "green" if worst.share >= 40 else ("yellow" if worst.share >= 15 else "red")
+    return Markup('<span class="badge bg-{}-lt">{}%</span> <span class="text-secondary">{} / {} {}</span>').format(
+        colour,
+        round(worst.share),
+        i18n.format_money(worst.price, BASE_CURRENCY, get_locale()),
+        i18n.format_money(worst.cost, BASE_CURRENCY, get_locale()),
+        BASIS_LABELS[worst.basis],
     )
 
 
@@ -108,7 +129,7 @@ class ProviderServiceAdmin(ReadOnlyView, model=ProviderService):
         ProviderService.refill,
         "margin",
     ]
-    column_labels = {"margin": lazy("Margin (our price / cost per 1000)"), ProviderService.rate: lazy("Rate per 1000")}
+    column_labels = {"margin": lazy("Margin (our price / cost)"), ProviderService.rate: lazy("Rate per 1000")}
     column_searchable_list = [ProviderService.name, ProviderService.external_id]
     column_sortable_list = [ProviderService.external_id, ProviderService.rate]
-    column_formatters = {"margin": margin, ProviderService.rate: money("rate", "provider.currency")}
+    column_formatters = {"margin": margin_cell, ProviderService.rate: money("rate", "provider.currency")}

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditLog
 
 REDACTED = "***"
 SECRET_FIELDS = frozenset({"password", "password_hash", "api_key"})
+# A row's own bookkeeping: it would only add noise to every diff.
+BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "version"})
+
+
+def snapshot(record: Any) -> dict[str, Any]:
+    """The record's business fields as loaded now (column attributes, without bookkeeping)."""
+    return {
+        attr.key: getattr(record, attr.key)
+        for attr in sa.inspect(type(record)).column_attrs
+        if attr.key not in BOOKKEEPING_FIELDS
+    }
+
+
+def entity_name(record_or_model: Any) -> str:
+    """The audit trail's name for a kind of record: its model class in snake case (``OrderLine`` -> ``order_line``)."""
+    model = record_or_model if isinstance(record_or_model, type) else type(record_or_model)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
 
 
 def jsonable(value: Any) -> Any:

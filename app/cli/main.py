@@ -150,7 +150,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--concurrency", default=10, show_default=True, type=click.IntRange(1, 200))
 @reported
 def worker(concurrency: int) -> None:
-    """Run the job worker (dispatch, polling, emails, syncs, recovery)."""
+    """Run the job worker: queued jobs, and jobs of workers that died put back in the queue."""
     from app.worker import run_worker  # noqa: PLC0415
 
     url = database_url()

@@ -20,12 +20,16 @@ from app.catalog.models import Category, Service
 from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRENCY, SERVICES
+from app.fulfillment import commands as fulfillment
+from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.invoicing.tax import TaxDecision, TaxTreatment
-from app.orders.models import Order, OrderSource
-from app.orders.services import LineInput, OrderService
+from app.orders import commands
+from app.orders.models import Order, OrderLine, OrderSource
+from app.orders.placing import LineInput
 from app.orders.states import LineStatus
-from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
+from app.payments.models import PaymentMethod
+from app.uow import UnitOfWork, utc_now
 from app.validation import EU_COUNTRIES
 
 SEED_ACTOR = Actor(ActorKind.SYSTEM, None, "demo data")
@@ -191,7 +195,8 @@ async def _customers(session: AsyncSession, report: SeedReport) -> list[Customer
 
 # -- orders ----------------------------------------------------------------------------------------------------
 
-Step = Callable[[OrderService, Order, "Scenario"], Awaitable[None]]
+Step = Callable[[UnitOfWork, Order, "Scenario"], Awaitable[None]]
+STAFF_ACTOR = Actor(ActorKind.STAFF, None, "staff@smplat.example")
 
 
 @dataclass(frozen=True)
@@ -204,17 +209,13 @@ class Scenario:
     number: int = 0
 
 
-async def _paid(service: OrderService, order: Order, _s: Scenario) -> None:
-    await service.mark_paid(order, actor=Actor(ActorKind.STRIPE, None, "Demo payment"), note="demo payment")
-    service.session.add(
-        Payment(
-            order_id=order.id,
-            method=PaymentMethod.DEMO,
-            status=PaymentRecordStatus.SUCCEEDED,
-            amount=order.gross,
-            currency=order.currency,
-            paid_at=service.clock(),
-        )
+async def _paid(uow: UnitOfWork, order: Order, _s: Scenario) -> None:
+    await commands.mark_paid(
+        uow,
+        order_id=order.id,
+        actor=Actor(ActorKind.STRIPE, None, "Demo payment"),
+        method=PaymentMethod.DEMO,
+        note="demo payment",
     )
 
 
@@ -223,45 +224,75 @@ def _line_to(
     start: int | None = None,
     remains: int | None = None,
     note: str | None = None,
-    stalled_hours: float | None = None,
+    progress_now: bool = False,
 ) -> Step:
-    async def step(service: OrderService, order: Order, scenario: Scenario) -> None:
+    """Move every line of the order along ``path`` through the fulfillment commands, as dispatch and polling do."""
+
+    async def step(uow: UnitOfWork, order: Order, scenario: Scenario) -> None:
         for line in order.lines:
             for target in path:
-                if target == LineStatus.DISPATCHED and line.provider_id is not None:
-                    line.provider_order_id = f"{scenario.number * 10 + line.position}"
-                await service.set_line_status(
-                    order,
-                    line,
-                    target,
-                    actor=SEED_ACTOR if target in (LineStatus.DISPATCHING, LineStatus.ON_HOLD) else PROVIDER_ACTOR,
-                    note=note,
-                )
-            if start is not None:
-                line.start_count = start
-                line.remains = line.quantity if remains is None else min(remains, line.quantity)
-                progress_at = service.clock()
-                if stalled_hours is not None:
-                    progress_at -= timedelta(hours=stalled_hours)
-                line.last_progress_at = progress_at
+                await _move_line(uow, line, target, scenario, start=start, remains=remains, note=note)
+            if progress_now and start is not None:
+                clock, uow.clock = uow.clock, utc_now  # the provider reported just now: not stuck
+                report = UpstreamProgress(line.fulfillment_status, start, line.quantity if remains is None else remains)
+                await fulfillment.record_progress(uow, line_id=line.id, actor=PROVIDER_ACTOR, progress=report)
+                uow.clock = clock
 
     return step
 
 
-async def _expired(service: OrderService, order: Order, _s: Scenario) -> None:
-    await service.expire(order, actor=SEED_ACTOR)
+async def _move_line(
+    uow: UnitOfWork,
+    line: OrderLine,
+    target: LineStatus,
+    scenario: Scenario,
+    *,
+    start: int | None,
+    remains: int | None,
+    note: str | None,
+) -> None:
+    if target == LineStatus.DISPATCHING:
+        await fulfillment.start_dispatch(uow, line_id=line.id, actor=SEED_ACTOR)
+    elif target == LineStatus.ON_HOLD:
+        await commands.hold_lines(uow, line_ids=[line.id], actor=STAFF_ACTOR, reason=note or "held")
+    elif target == LineStatus.NEEDS_REVIEW:
+        await fulfillment.flag_for_review(uow, line_id=line.id, actor=SEED_ACTOR, reason=note or "needs review")
+    elif target in DISPATCH_RESULTS:
+        upstream = str(scenario.number * 10 + line.position) if target == LineStatus.DISPATCHED else None
+        await fulfillment.record_dispatch(
+            uow,
+            line_id=line.id,
+            actor=PROVIDER_ACTOR,
+            result=DISPATCH_RESULTS[target],
+            provider_order_id=upstream,
+            note=note,
+        )
+    else:
+        left = 0 if target == LineStatus.COMPLETED else (line.quantity if remains is None else remains)
+        report = UpstreamProgress(target, start, min(left, line.quantity))
+        await fulfillment.record_progress(uow, line_id=line.id, actor=PROVIDER_ACTOR, progress=report, note=note)
 
 
-async def _canceled(service: OrderService, order: Order, _s: Scenario) -> None:
-    await service.cancel_order(
-        order, actor=Actor(ActorKind.STAFF, None, "staff@smplat.example"), reason="customer changed their mind"
-    )
+DISPATCH_RESULTS = {
+    LineStatus.DISPATCHED: DispatchResult.ACCEPTED,
+    LineStatus.DISPATCH_UNKNOWN: DispatchResult.UNKNOWN,
+    LineStatus.FAILED: DispatchResult.REFUSED,
+}
 
 
-async def _note(service: OrderService, order: Order, _s: Scenario) -> None:
-    await service.add_note(
-        order,
-        actor=Actor(ActorKind.STAFF, None, "staff@smplat.example"),
+async def _expired(uow: UnitOfWork, order: Order, _s: Scenario) -> None:
+    await commands.expire_order(uow, order_id=order.id, actor=SEED_ACTOR)
+
+
+async def _canceled(uow: UnitOfWork, order: Order, _s: Scenario) -> None:
+    await commands.cancel_orders(uow, order_ids=[order.id], actor=STAFF_ACTOR, reason="customer changed their mind")
+
+
+async def _note(uow: UnitOfWork, order: Order, _s: Scenario) -> None:
+    await commands.add_note(
+        uow,
+        order_ids=[order.id],
+        actor=STAFF_ACTOR,
         note="Customer asked for a slow start; checked the link, profile is public.",
     )
 
@@ -301,7 +332,7 @@ SCENARIOS = [
         0,
         [("instagram-follower-de", 2500, IG + "lena.schmidt/")],
         1,
-        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=812, remains=1400)],
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=812, remains=1400, progress_now=True)],
     ),
     Scenario(
         "seed:dispatch-unknown",
@@ -337,7 +368,7 @@ SCENARIOS = [
         2,
         [("instagram-likes", 3000, IG + "p/Bergblick02/")],
         2,
-        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=45, remains=3000, stalled_hours=30)],
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCHED, D.IN_PROGRESS, start=45, remains=3000)],
     ),
     Scenario(
         "seed:completed",
@@ -413,14 +444,14 @@ async def _orders(
             moment[0] += timedelta(seconds=37)  # each step a little later, so the timeline reads in order
             return moment[0]
 
-        order_service = OrderService(session=session)
-        order_service.clock = clock
+        uow = UnitOfWork(session, clock=clock)
         customer = customers[scenario.customer]
-        placed = await order_service.place_order(
-            customer=customer,
+        placed = await commands.place_order(
+            uow,
+            customer_id=customer.id,
             items=[
                 LineInput(
-                    service=services[slug],
+                    service_id=services[slug].id,
                     quantity=quantity,
                     link=link,
                     comments="\n".join(DEMO_COMMENTS[:quantity]) if "kommentare" in slug else None,
@@ -432,9 +463,8 @@ async def _orders(
             tax=demo_tax(customer),
             idempotency_key=scenario.key,
         )
-        order = placed.order
         for step in scenario.steps:
-            await step(order_service, order, scenario)
+            await step(uow, placed.order, scenario)
         await session.flush()
         report.add("orders")
 

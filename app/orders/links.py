@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from app.catalog.models import PLATFORM_LABELS, Platform
+from app.i18n import N_, Message
 
 MAX_LINK_LENGTH = 500
 
@@ -27,6 +28,15 @@ PROFILE_URLS: dict[Platform, str] = {
     Platform.TELEGRAM: "https://t.me/{}",
 }
 
+
+class InvalidLink(ValueError):
+    """A link the client must correct; ``text`` says how, translatable."""
+
+    def __init__(self, text: str, **params: object) -> None:
+        self.text = Message(text, params)
+        super().__init__(str(self.text))
+
+
 HANDLE = re.compile(r"^@?([A-Za-z0-9._-]{1,64})$")
 
 
@@ -36,24 +46,24 @@ def _host_matches(host: str, allowed: frozenset[str]) -> bool:
 
 
 def normalise_link(platform: Platform, raw: str) -> str:
-    """The canonical link to send to the provider; raises ValueError with a message for the client."""
+    """The canonical link to send to the provider; raises InvalidLink with a message for the client."""
     text = (raw or "").strip()
     if not text:
-        raise ValueError("enter the link to your profile or post")
+        raise InvalidLink(N_("enter the link to your profile or post"))
     if len(text) > MAX_LINK_LENGTH:
-        raise ValueError(f"the link is longer than {MAX_LINK_LENGTH} characters")
+        raise InvalidLink(N_("the link is longer than %(max)s characters"), max=MAX_LINK_LENGTH)
     handle = HANDLE.match(text)
     # "@name" is always a handle; a bare word without dots or slashes too ("name.de" is a host).
     if handle and (text.startswith("@") or "." not in text):
         if platform not in PROFILE_URLS:
-            raise ValueError("enter a full link starting with https://")
+            raise InvalidLink(N_("enter a full link starting with https://"))
         return PROFILE_URLS[platform].format(handle.group(1))
     if not re.match(r"^https?://", text, re.IGNORECASE):
         text = "https://" + text
     parts = urlsplit(text)
     if not parts.hostname or " " in text:
-        raise ValueError("this does not look like a link")
+        raise InvalidLink(N_("this does not look like a link"))
     allowed = PLATFORM_HOSTS.get(platform)
     if allowed is not None and not _host_matches(parts.hostname, allowed):
-        raise ValueError(f"this is not a link to {PLATFORM_LABELS[platform]}")
+        raise InvalidLink(N_("this is not a link to %(platform)s"), platform=PLATFORM_LABELS[platform])
     return text

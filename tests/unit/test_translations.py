@@ -23,6 +23,8 @@ def test_german_catalog_translates_every_extracted_message(tmp_path):
             "-k",
             "N_",
             "-k",
+            "lazy",
+            "-k",
             "ngettext:1,2",
             "--no-location",
             "-o",

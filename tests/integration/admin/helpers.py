@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.mount import SmplatAdmin
 from app.accounts.models import Role, StaffUser
+from app.actors import ActorKind
 from app.audit.models import AuditLog
 from app.orders.models import Order, OrderEvent, OrderLine
-from app.orders.services import OrderService
 from app.orders.states import LineStatus
 from tests import factories
 
@@ -239,6 +239,11 @@ async def audit_rows(session: AsyncSession, **where: Any) -> list[AuditLog]:
     return list((await session.scalars(stmt)).all())
 
 
+async def staff_audit_rows(session: AsyncSession) -> list[AuditLog]:
+    """What staff did (test set-up writes its own rows as the system)."""
+    return await audit_rows(session, actor_kind=ActorKind.STAFF)
+
+
 async def order_events(session: AsyncSession, order_id: int) -> list[OrderEvent]:
     stmt = (
         sa.select(OrderEvent)
@@ -268,11 +273,6 @@ async def order_with_line_at(
     """A paid order (its line queued), the line then moved along ``path`` by the order service; committed."""
     svc = await factories.service(session, **service_values)
     order = await factories.paid_order(session, items=[(svc, 1000, f"https://www.instagram.com/p/Line{svc.id}/")])
-    line = order.lines[0]
-    orders = OrderService(session=session)
-    for target in path:
-        if target == LineStatus.DISPATCHED and provider_order_id:
-            line.provider_order_id = provider_order_id
-        await orders.set_line_status(order, line, target, actor=factories.TEST_ACTOR)
+    line = await factories.move_line(session, order.lines[0].id, *path, provider_order_id=provider_order_id)
     await session.commit()
     return order, line

@@ -13,12 +13,12 @@ from tests import factories
 from tests.integration.admin.helpers import (
     ADMIN,
     action_error,
-    audit_rows,
     login_as,
     order_events,
     order_with_line_at,
     reload_line,
     reload_order,
+    staff_audit_rows,
     toasts,
 )
 
@@ -74,16 +74,12 @@ async def test_hold_then_resume_a_queued_line_records_events_and_audit_rows(web,
     ]
     assert all(e.actor_label == staff.email and e.actor_kind == ActorKind.STAFF for e in new_events)
     assert new_events[0].note == "customer asked to wait"
-    hold_row, resume_row = await audit_rows(session)
-    assert (hold_row.action, hold_row.entity_type, hold_row.entity_id) == (
-        "action:hold-line",
-        "order-line",
-        str(line.id),
-    )
-    assert hold_row.diff["values"] == {"reason": "customer asked to wait"}
-    assert hold_row.diff["results"] == [f"{order.number}/1"]
+    hold_row, resume_row = await staff_audit_rows(session)
+    assert (hold_row.action, hold_row.entity_type, hold_row.entity_id) == ("hold-line", "order_line", str(line.id))
+    assert hold_row.diff["fulfillment_status"] == {"before": "queued", "after": "on_hold"}
+    assert hold_row.diff["reason"] == "customer asked to wait"
     assert (resume_row.action, resume_row.actor_id, resume_row.actor_label) == (
-        "action:resume-line",
+        "resume-line",
         staff.user.id,
         staff.email,
     )
@@ -106,8 +102,11 @@ async def test_cancel_a_paid_order_cancels_its_queued_lines_and_the_order(web, s
     assert (line_event.note, line_event.actor_label) == ("customer withdrew", staff.email)
     assert "customer withdrew" in order_event.note
     assert order_event.actor_label == staff.email
-    (row,) = await audit_rows(session)
-    assert (row.action, row.entity_type, row.entity_id) == ("action:cancel-order", "order", str(order.id))
+    rows = await staff_audit_rows(session)
+    assert sorted((row.action, row.entity_type, row.entity_id) for row in rows) == [
+        ("cancel-order", "order", str(order.id)),
+        ("cancel-order", "order_line", str(order.lines[0].id)),
+    ]
 
 
 async def test_add_note_writes_a_note_event(web, session):
@@ -121,7 +120,7 @@ async def test_add_note_writes_a_note_event(web, session):
     note = (await order_events(session, order.id))[-1]
     assert (note.kind, note.note, note.actor_label) == (EventKind.NOTE, "Called the customer.", staff.email)
     assert (await reload_order(session, order.id)).status == OrderStatus.PAID
-    assert [row.action for row in await audit_rows(session)] == ["action:add-note"]
+    assert [row.action for row in await staff_audit_rows(session)] == ["add-note"]
 
 
 async def test_resolve_an_unknown_dispatch_found_at_the_provider(web, session):
@@ -138,7 +137,11 @@ async def test_resolve_an_unknown_dispatch_found_at_the_provider(web, session):
     assert (await reload_order(session, order.id)).status == OrderStatus.IN_FULFILLMENT
     event = next(e for e in await order_events(session, order.id) if e.to_state == "dispatched")
     assert (event.actor_label, event.data) == (staff.email, {"provider_order_id": "UP-4711"})
-    assert [row.action for row in await audit_rows(session)] == ["action:resolve-dispatch"]
+    rows = await staff_audit_rows(session)
+    assert {(row.action, row.entity_type) for row in rows} == {
+        ("resolve-dispatch", "order_line"),
+        ("resolve-dispatch", "order"),  # the order went into fulfillment
+    }
 
 
 async def test_resolve_an_unknown_dispatch_not_placed_queues_the_line_again(web, session):
@@ -165,7 +168,7 @@ async def test_resolve_found_without_the_provider_id_asks_for_it_and_changes_not
     assert "upstream_order_id" in (action_error(response.text) or "")
     assert (await reload_line(session, line.id)).fulfillment_status == D.DISPATCH_UNKNOWN
     assert len(await order_events(session, order.id)) == events_before
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_retry_a_failed_line_queues_it_again(web, session):
@@ -183,7 +186,7 @@ async def test_retry_a_failed_line_queues_it_again(web, session):
         "provider fixed the service id",
         staff.email,
     )
-    assert [row.action for row in await audit_rows(session)] == ["action:retry-dispatch"]
+    assert [row.action for row in await staff_audit_rows(session)] == ["retry-dispatch"]
 
 
 async def test_request_refill_on_a_completed_line_records_a_refill_request(web, session):
@@ -208,7 +211,7 @@ async def test_request_refill_on_a_completed_line_records_a_refill_request(web, 
         "refill requested",
         {"refill_request_id": refill.id},
     )
-    assert [row.action for row in await audit_rows(session)] == ["action:request-refill"]
+    assert [row.action for row in await staff_audit_rows(session)] == ["request-refill"]
 
 
 async def test_cancelling_a_completed_order_shows_the_error_and_changes_nothing(web, session):
@@ -228,7 +231,7 @@ async def test_cancelling_a_completed_order_shows_the_error_and_changes_nothing(
     assert unchanged.status == OrderStatus.COMPLETED
     assert [line.fulfillment_status for line in unchanged.lines] == [D.COMPLETED]
     assert len(await order_events(session, order.id)) == events_before
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_a_failing_record_rolls_back_the_whole_batch(web, session):
@@ -240,7 +243,7 @@ async def test_a_failing_record_rolls_back_the_whole_batch(web, session):
 
     assert response.status_code == 409
     assert (await reload_order(session, paid.id)).status == OrderStatus.PAID
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_a_missing_required_field_is_asked_for_and_changes_nothing(web, session):
@@ -252,7 +255,7 @@ async def test_a_missing_required_field_is_asked_for_and_changes_nothing(web, se
     assert response.status_code == 400
     assert action_error(response.text)
     assert (await reload_line(session, line.id)).fulfillment_status == D.QUEUED
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_a_role_without_the_grant_cannot_post_the_action(web, session):
@@ -263,7 +266,7 @@ async def test_a_role_without_the_grant_cannot_post_the_action(web, session):
 
     assert response.status_code == 403
     assert (await reload_line(session, line.id)).fulfillment_status == D.QUEUED
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_an_action_on_records_that_do_not_exist_is_refused_and_not_audited(web, session):
@@ -272,4 +275,4 @@ async def test_an_action_on_records_that_do_not_exist_is_refused_and_not_audited
     response = await act(web, staff, "order-line", "hold-line", 999999, reason="ghost")
 
     assert response.status_code in (400, 404)
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []

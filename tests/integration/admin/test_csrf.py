@@ -10,12 +10,12 @@ from app.orders.states import LineStatus
 from tests import factories
 from tests.integration.admin.helpers import (
     ADMIN,
-    audit_rows,
     create_staff,
     login_as,
     order_events,
     order_with_line_at,
     reload_line,
+    staff_audit_rows,
 )
 
 EXPIRED = "This form has expired"
@@ -37,7 +37,7 @@ async def test_post_without_token_is_refused_and_nothing_is_created(web, session
     assert response.status_code == 403
     assert EXPIRED in response.text
     assert "no-token" not in await categories(session)
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []
 
 
 async def test_post_with_a_wrong_token_is_refused(web, session):
@@ -106,4 +106,4 @@ async def test_action_post_without_token_is_refused_and_changes_nothing(web, ses
     assert response.status_code == 403
     assert (await reload_line(session, line.id)).fulfillment_status == LineStatus.QUEUED
     assert len(await order_events(session, order.id)) == events_before
-    assert await audit_rows(session) == []
+    assert await staff_audit_rows(session) == []

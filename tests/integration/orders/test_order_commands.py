@@ -1,4 +1,4 @@
-"""Orders through the domain service, on real PostgreSQL: events per transition, refusals change nothing."""
+"""Order commands on real PostgreSQL: events and audit rows per change, refusals change nothing."""
 
 from __future__ import annotations
 
@@ -10,17 +10,32 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.actors import Actor
+from app.accounts.models import Role, StaffUser
+from app.actors import Actor, ActorKind
+from app.audit.models import AuditLog
 from app.catalog.models import ServiceKind
 from app.db.engine import session_factory
 from app.errors import DomainError, InvalidTransition, ValidationFailed
-from app.orders.models import EventKind, Order, OrderEvent
+from app.fulfillment import commands as fulfillment
+from app.fulfillment.commands import DispatchResult, UpstreamProgress
+from app.invoicing.tax import TaxDecision
+from app.orders import commands
+from app.orders.models import EventKind, Order, OrderEvent, OrderSource
 from app.orders.numbers import ORDER_NUMBER
+from app.orders.placing import LineInput
 from app.orders.services import OrderService
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
+from app.uow import UnitOfWork, unit_of_work
 from tests import factories
 
 STAFF = Actor.staff(1, "staff@smplat.example")
+
+
+@pytest.fixture(autouse=True)
+async def staff_member(engine: AsyncEngine) -> None:
+    """The staff account behind STAFF (audit rows refer to it)."""
+    async with session_factory(engine)() as session, session.begin():
+        session.add(StaffUser(id=1, email="staff@smplat.example", password_hash="x", role=Role.STAFF))
 
 
 async def events_of(session: AsyncSession, order_id: int) -> list[OrderEvent]:
@@ -48,11 +63,15 @@ async def test_placing_an_order_prices_lines_numbers_it_and_writes_a_created_eve
 
 async def test_every_transition_writes_an_event_with_actor_and_states(session: AsyncSession):
     order = await factories.paid_order(session)
-    orders = OrderService(session=session)
     line = order.lines[0]
-    await orders.set_line_status(order, line, LineStatus.DISPATCHING, actor=STAFF)
-    await orders.set_line_status(order, line, LineStatus.DISPATCHED, actor=STAFF, note="upstream 123")
-    await orders.set_line_status(order, line, LineStatus.COMPLETED, actor=STAFF)
+    uow = UnitOfWork(session)
+    await fulfillment.start_dispatch(uow, line_id=line.id, actor=STAFF)
+    await fulfillment.record_dispatch(
+        uow, line_id=line.id, actor=STAFF, result=DispatchResult.ACCEPTED, provider_order_id="123"
+    )
+    await fulfillment.record_progress(
+        uow, line_id=line.id, actor=STAFF, progress=UpstreamProgress(LineStatus.COMPLETED, 10, 0)
+    )
 
     assert order.status == OrderStatus.COMPLETED
     transitions = [(e.kind, e.from_state, e.to_state) for e in await events_of(session, order.id)]
@@ -75,12 +94,15 @@ async def test_illegal_transition_changes_nothing(session: AsyncSession):
     placed = await factories.place_order(session)
     order_id = placed.order.id
     await session.commit()
-    orders = OrderService(session=session)
-    order = await orders.lock_order(order_id)
     before = len(await events_of(session, order_id))
 
-    with pytest.raises(InvalidTransition, match="pending payment to completed"):
-        await orders.set_status(order, OrderStatus.COMPLETED, actor=STAFF)
+    with pytest.raises(InvalidTransition, match="awaiting payment to in progress"):
+        await fulfillment.record_progress(
+            UnitOfWork(session),
+            line_id=placed.order.lines[0].id,
+            actor=STAFF,
+            progress=UpstreamProgress(LineStatus.IN_PROGRESS),
+        )
     await session.rollback()
 
     reloaded = await OrderService(session=session).get_order(order_id)
@@ -90,25 +112,27 @@ async def test_illegal_transition_changes_nothing(session: AsyncSession):
 
 async def test_canceling_a_completed_order_is_refused(session: AsyncSession):
     order = await factories.paid_order(session)
-    orders = OrderService(session=session)
-    for target in (LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.COMPLETED):
-        await orders.set_line_status(order, order.lines[0], target, actor=STAFF)
+    await factories.move_line(
+        session, order.lines[0].id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.COMPLETED
+    )
     with pytest.raises(InvalidTransition, match="completed to canceled"):
-        await orders.cancel_order(order, actor=STAFF, reason="too late")
+        await commands.cancel_orders(UnitOfWork(session), order_ids=[order.id], actor=STAFF, reason="too late")
 
 
 async def test_cancel_refuses_while_a_line_is_at_the_provider(session: AsyncSession):
     order = await factories.paid_order(session)
-    orders = OrderService(session=session)
-    await orders.set_line_status(order, order.lines[0], LineStatus.DISPATCHING, actor=STAFF)
+    await factories.move_line(session, order.lines[0].id, LineStatus.DISPATCHING)
     with pytest.raises(DomainError, match="at the provider"):
-        await orders.cancel_order(order, actor=STAFF, reason="changed mind")
+        await commands.cancel_orders(UnitOfWork(session), order_ids=[order.id], actor=STAFF, reason="changed mind")
     assert order.status == OrderStatus.PAID
 
 
 async def test_cancel_of_a_paid_order_cancels_open_lines_and_the_order(session: AsyncSession):
     order = await factories.paid_order(session)
-    await OrderService(session=session).cancel_order(order, actor=STAFF, reason="customer asked")
+    outcomes = await commands.cancel_orders(
+        UnitOfWork(session), order_ids=[order.id], actor=STAFF, reason="customer asked"
+    )
+    assert outcomes == [commands.OrderOutcome(order.number, OrderStatus.CANCELED)]
     assert order.status == OrderStatus.CANCELED
     assert order.lines[0].fulfillment_status == LineStatus.CANCELED
     notes = [e.note for e in await events_of(session, order.id) if e.to_state == "canceled"]
@@ -118,13 +142,14 @@ async def test_cancel_of_a_paid_order_cancels_open_lines_and_the_order(session: 
 
 async def test_hold_and_resume_a_queued_line(session: AsyncSession):
     order = await factories.paid_order(session)
-    orders = OrderService(session=session)
-    await orders.hold_line(order, order.lines[0], actor=STAFF, reason="wait for launch")
+    line_id = order.lines[0].id
+    uow = UnitOfWork(session)
+    await commands.hold_lines(uow, line_ids=[line_id], actor=STAFF, reason="wait for launch")
     assert order.lines[0].fulfillment_status == LineStatus.ON_HOLD
-    await orders.resume_line(order, order.lines[0], actor=STAFF)
+    await commands.resume_lines(uow, line_ids=[line_id], actor=STAFF)
     assert order.lines[0].fulfillment_status == LineStatus.QUEUED
     with pytest.raises(DomainError, match="not on hold"):
-        await orders.resume_line(order, order.lines[0], actor=STAFF)
+        await commands.resume_lines(uow, line_ids=[line_id], actor=STAFF)
 
 
 async def test_quantity_outside_the_service_bounds_is_refused_per_field(session: AsyncSession):
@@ -140,13 +165,10 @@ async def test_custom_comments_count_as_quantity(session: AsyncSession):
         session, kind=ServiceKind.CUSTOM_COMMENTS, price="40.0000", min_quantity=2, max_quantity=100
     )
     buyer = await factories.customer(session)
-    from app.invoicing.tax import TaxDecision
-    from app.orders.models import OrderSource
-    from app.orders.services import LineInput
-
-    placed = await OrderService(session=session).place_order(
-        customer=buyer,
-        items=[LineInput(service=service, quantity=0, link="@shop", comments="Great!\n\n  Love it  \nWow\n")],
+    placed = await commands.place_order(
+        UnitOfWork(session),
+        customer_id=buyer.id,
+        items=[LineInput(service_id=service.id, quantity=0, link="@shop", comments="Great!\n\n  Love it  \nWow\n")],
         source=OrderSource.ADMIN,
         actor=STAFF,
         tax=TaxDecision.domestic(),
@@ -201,8 +223,102 @@ async def test_two_active_upstream_lines_for_one_link_and_service_are_impossible
     link = "https://www.instagram.com/same/"
     first = await factories.paid_order(session, items=[(service, 1000, link)])
     second = await factories.paid_order(session, items=[(service, 1000, link)])
-    orders = OrderService(session=session)
-    await orders.set_line_status(first, first.lines[0], LineStatus.DISPATCHING, actor=STAFF)
+    await fulfillment.start_dispatch(UnitOfWork(session), line_id=first.lines[0].id, actor=STAFF)
     await session.commit()
     with pytest.raises(Exception, match="uq_order_line_active_upstream"):
-        await orders.set_line_status(second, second.lines[0], LineStatus.DISPATCHING, actor=STAFF)
+        await fulfillment.start_dispatch(UnitOfWork(session), line_id=second.lines[0].id, actor=STAFF)
+
+
+async def audit_of(session: AsyncSession, **where: object) -> list[AuditLog]:
+    stmt = sa.select(AuditLog).filter_by(**where).order_by(AuditLog.id).execution_options(populate_existing=True)
+    return list((await session.scalars(stmt)).all())
+
+
+async def test_a_batch_writes_one_audit_row_per_changed_record_with_its_diff(session: AsyncSession):
+    orders = [await factories.paid_order(session) for _ in range(15)]
+    await commands.cancel_orders(
+        UnitOfWork(session, ip="203.0.113.9"), order_ids=[o.id for o in orders], actor=STAFF, reason="duplicate"
+    )
+
+    rows = await audit_of(session, action="cancel-order")
+    assert sorted((r.entity_type, r.entity_id) for r in rows) == sorted(
+        [("order", str(o.id)) for o in orders] + [("order_line", str(o.lines[0].id)) for o in orders]
+    )
+    order_row = next(r for r in rows if r.entity_type == "order")
+    assert order_row.diff["status"] == {"before": "paid", "after": "canceled"}
+    assert order_row.diff["reason"] == "duplicate"
+    assert (order_row.actor_kind, order_row.actor_id, order_row.ip) == (ActorKind.STAFF, 1, "203.0.113.9")
+
+
+async def test_every_change_bumps_the_order_version_once(session: AsyncSession):
+    order = await factories.paid_order(session)
+    version = order.version
+    await commands.cancel_orders(UnitOfWork(session), order_ids=[order.id], actor=STAFF, reason="asked")
+    assert order.version == version + 1
+
+
+async def test_canceling_a_partly_delivered_order_closes_it_as_partially_completed(session: AsyncSession):
+    first, second = await factories.service(session), await factories.service(session)
+    order = await factories.paid_order(
+        session,
+        items=[(first, 1000, "https://www.instagram.com/p/a/"), (second, 1000, "https://www.instagram.com/p/b/")],
+    )
+    await factories.move_line(
+        session, order.lines[0].id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.COMPLETED
+    )
+
+    outcomes = await commands.cancel_orders(UnitOfWork(session), order_ids=[order.id], actor=STAFF, reason="enough")
+
+    assert outcomes == [commands.OrderOutcome(order.number, OrderStatus.PARTIALLY_COMPLETED)]
+    assert [line.fulfillment_status for line in order.lines] == [LineStatus.COMPLETED, LineStatus.CANCELED]
+
+
+async def test_a_batch_with_one_refusal_changes_nothing(session: AsyncSession):
+    good, bad = await factories.paid_order(session), await factories.paid_order(session)
+    await factories.move_line(session, bad.lines[0].id, LineStatus.DISPATCHING)
+    good_id, bad_id = good.id, bad.id
+    await session.commit()
+
+    with pytest.raises(DomainError, match="at the provider"):
+        async with session.begin():
+            await commands.cancel_orders(UnitOfWork(session), order_ids=[good_id, bad_id], actor=STAFF, reason="x")
+
+    assert (await OrderService(session=session).get_order(good_id)).status == OrderStatus.PAID
+    assert await audit_of(session, action="cancel-order") == []
+
+
+COMMANDS = {
+    "mark-paid": lambda uow, order: commands.mark_paid(uow, order_id=order.id, actor=STAFF),
+    "cancel-order": lambda uow, order: commands.cancel_orders(uow, order_ids=[order.id], actor=STAFF, reason="r"),
+    "add-note": lambda uow, order: commands.add_note(uow, order_ids=[order.id], actor=STAFF, note="n"),
+    "expire-order": lambda uow, order: commands.expire_order(uow, order_id=order.id, actor=STAFF),
+    "renew-tracking-link": lambda uow, order: commands.renew_tracking_link(uow, order_id=order.id, actor=STAFF),
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+async def test_a_failure_after_a_command_leaves_neither_its_events_nor_its_audit_rows(engine: AsyncEngine, name):
+    async with session_factory(engine)() as setup, setup.begin():
+        placed = (await factories.place_order(setup)).order
+        order_id, version = placed.id, placed.version
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        events_before = len(await events_of(session, order_id))
+
+    class Boom(Exception):
+        pass
+
+    async def command_then_failure() -> None:
+        async with unit_of_work(sessions) as uow:
+            order = await OrderService(session=uow.session).get_order(order_id)
+            await COMMANDS[name](uow, order)
+            assert await audit_of(uow.session, action=name), "the command wrote no audit row"
+            raise Boom
+
+    with pytest.raises(Boom):
+        await command_then_failure()
+
+    async with sessions() as session:
+        assert len(await events_of(session, order_id)) == events_before
+        assert await audit_of(session, action=name) == []
+        assert (await OrderService(session=session).get_order(order_id)).version == version

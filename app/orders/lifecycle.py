@@ -1,0 +1,186 @@
+"""The primitives under the order commands: locking, transitions and their event rows.
+
+Only commands (``app/*/commands.py``) call these; faces call commands. Each transition checks its map, stamps
+the time, writes an ``order_event`` row and bumps the order's version once per unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.actors import Actor
+from app.errors import NotFound
+from app.i18n import N_, Message
+from app.orders.models import EventKind, Order, OrderEvent, OrderLine
+from app.orders.states import (
+    FINAL_LINE_STATES,
+    LINE_TRANSITIONS,
+    ORDER_TRANSITIONS,
+    PAYMENT_TRANSITIONS,
+    LineStatus,
+    OrderStatus,
+    PaymentStatus,
+    check_transition,
+    rolled_up_order_status,
+)
+from app.uow import UnitOfWork
+
+CLOSING_STATES = frozenset(
+    {OrderStatus.COMPLETED, OrderStatus.PARTIALLY_COMPLETED, OrderStatus.CANCELED, OrderStatus.EXPIRED}
+)
+
+
+def order_subject(order: Order) -> Message:
+    return Message(N_("Order %(number)s"), {"number": order.number})
+
+
+def line_subject(order: Order, line: OrderLine) -> Message:
+    return Message(N_("Line %(position)s of order %(number)s"), {"position": line.position, "number": order.number})
+
+
+# -- locking -----------------------------------------------------------------------------------------------------
+
+
+async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
+    """The orders and all their lines, row-locked until the transaction ends, in ascending id order.
+
+    Orders first, then their lines (one statement per table, ``ORDER BY id``): two commands over overlapping
+    orders queue behind each other instead of deadlocking. Every id must exist.
+    """
+    ids = sorted(set(order_ids))
+    orders_stmt = (
+        sa.select(Order)
+        .where(Order.id.in_(ids))
+        .order_by(Order.id)
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    )
+    orders = list((await uow.session.scalars(orders_stmt)).unique().all())
+    if len(orders) != len(ids):
+        missing = sorted(set(ids) - {order.id for order in orders})
+        raise NotFound(N_("Order %(ids)s not found"), ids=", ".join(map(str, missing)))
+    lines_stmt = (
+        sa.select(OrderLine)
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.id)
+        .with_for_update(of=OrderLine)
+        .execution_options(populate_existing=True)
+    )
+    lines = (await uow.session.scalars(lines_stmt)).unique().all()
+    uow.track(*orders, *lines)
+    return orders
+
+
+async def lock_lines(uow: UnitOfWork, line_ids: Iterable[int]) -> list[tuple[Order, OrderLine]]:
+    """The lines (with their orders locked first, see ``lock_orders``), in ascending line id order."""
+    ids = sorted(set(line_ids))
+    rows = await uow.session.execute(sa.select(OrderLine.id, OrderLine.order_id).where(OrderLine.id.in_(ids)))
+    owners = {row.id: row.order_id for row in rows}
+    if len(owners) != len(ids):
+        missing = sorted(set(ids) - set(owners))
+        raise NotFound(N_("Order line %(ids)s not found"), ids=", ".join(map(str, missing)))
+    orders = {order.id: order for order in await lock_orders(uow, owners.values())}
+    result = []
+    for line_id in ids:
+        order = orders[owners[line_id]]
+        result.append((order, next(line for line in order.lines if line.id == line_id)))
+    return result
+
+
+# -- events ------------------------------------------------------------------------------------------------------
+
+
+def record_event(
+    uow: UnitOfWork,
+    order: Order,
+    kind: EventKind,
+    actor: Actor,
+    *,
+    line: OrderLine | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    event = OrderEvent(
+        order_id=order.id,
+        line_id=line.id if line is not None else None,
+        kind=kind,
+        from_state=str(from_state) if from_state is not None else None,
+        to_state=str(to_state) if to_state is not None else None,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        note=note,
+        data=data,
+        at=uow.now(),
+    )
+    uow.session.add(event)
+    uow.bump_version(order)
+    return event
+
+
+# -- transitions -------------------------------------------------------------------------------------------------
+
+
+def set_status(uow: UnitOfWork, order: Order, target: OrderStatus, actor: Actor, note: str | None = None) -> None:
+    check_transition(order_subject(order), ORDER_TRANSITIONS, order.status, target)
+    previous, order.status = order.status, target
+    if target == OrderStatus.PAID:
+        order.paid_at = order.paid_at or uow.now()
+    if target in CLOSING_STATES:
+        order.closed_at = uow.now()
+    record_event(uow, order, EventKind.STATUS, actor, from_state=previous, to_state=target, note=note)
+
+
+def set_payment_status(
+    uow: UnitOfWork, order: Order, target: PaymentStatus, actor: Actor, note: str | None = None
+) -> None:
+    subject = Message(N_("Payment of order %(number)s"), {"number": order.number})
+    check_transition(subject, PAYMENT_TRANSITIONS, order.payment_status, target)
+    previous, order.payment_status = order.payment_status, target
+    record_event(uow, order, EventKind.PAYMENT_STATUS, actor, from_state=previous, to_state=target, note=note)
+
+
+def set_line_status(
+    uow: UnitOfWork,
+    order: Order,
+    line: OrderLine,
+    target: LineStatus,
+    actor: Actor,
+    *,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move one line; starts the order's fulfillment on first dispatch and closes it when all lines end."""
+    check_transition(line_subject(order, line), LINE_TRANSITIONS, line.fulfillment_status, target)
+    previous, line.fulfillment_status = line.fulfillment_status, target
+    now = uow.now()
+    line.status_changed_at = now
+    if target == LineStatus.DISPATCHED:
+        line.dispatched_at = now
+    if target in FINAL_LINE_STATES:
+        line.finished_at = now
+        line.next_poll_at = None
+    record_event(
+        uow, order, EventKind.LINE_STATUS, actor, line=line, from_state=previous, to_state=target, note=note, data=data
+    )
+    if target in (LineStatus.DISPATCHED, LineStatus.IN_PROGRESS) and order.status == OrderStatus.PAID:
+        set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor, note="first line at the provider")
+    close_if_done(uow, order, actor, note)
+
+
+def close_if_done(uow: UnitOfWork, order: Order, actor: Actor, note: str | None) -> None:
+    final = rolled_up_order_status([line.fulfillment_status for line in order.lines])
+    if final is None or order.status not in (OrderStatus.PAID, OrderStatus.IN_FULFILLMENT):
+        return
+    if final != OrderStatus.CANCELED and order.status == OrderStatus.PAID:
+        set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor)
+    set_status(uow, order, final, actor, note="all lines finished" + (f": {note}" if note else ""))
+
+
+def lines_in(order: Order, states: Sequence[LineStatus] | frozenset[LineStatus]) -> list[OrderLine]:
+    return [line for line in order.lines if line.fulfillment_status in states]

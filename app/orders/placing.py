@@ -1,0 +1,93 @@
+"""Turning what a client asked for into priced, validated order lines (no database writes here)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.catalog.models import Service, ServiceKind
+from app.errors import ValidationFailed
+from app.i18n import N_, Message
+from app.orders.links import InvalidLink, normalise_link
+from app.orders.models import OrderLine
+from app.orders.pricing import line_net
+from app.orders.states import LineStatus
+
+MAX_COMMENTS = 1000
+MIN_DRIP_RUNS = 2
+
+
+def new_tracking_token() -> tuple[str, str]:
+    """A fresh (token, sha256 hex) pair. Only the hash is stored; the token goes into the client's link."""
+    token = secrets.token_urlsafe(32)
+    return token, tracking_token_hash(token)
+
+
+def tracking_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LineInput:
+    service_id: int
+    link: str
+    quantity: int
+    comments: str | None = None
+    runs: int | None = None
+    interval_minutes: int | None = None
+    unit_price: Decimal | None = None  # a price override (checkout links); None = the service's price
+
+
+def build_line(service: Service, item: LineInput, position: int) -> OrderLine:
+    """Validate one item against its service and price it; raises ValidationFailed keyed by field."""
+    prefix = f"lines[{position - 1}]."
+    errors: dict[str, str | Message] = {}
+    quantity = item.quantity
+    comments = None
+    if service.kind == ServiceKind.CUSTOM_COMMENTS:
+        lines = [c.strip() for c in (item.comments or "").splitlines() if c.strip()]
+        if not lines:
+            errors[prefix + "comments"] = N_("enter at least one comment, one per line")
+        elif len(lines) > MAX_COMMENTS:
+            errors[prefix + "comments"] = Message(N_("at most %(max)s comments"), {"max": MAX_COMMENTS})
+        quantity = len(lines)
+        comments = "\n".join(lines)
+    if not service.min_quantity <= quantity <= service.max_quantity:
+        errors[prefix + "quantity"] = Message(
+            N_("must be between %(min)s and %(max)s"), {"min": service.min_quantity, "max": service.max_quantity}
+        )
+    runs = interval = None
+    if service.kind == ServiceKind.DRIP_FEED and item.runs is not None:
+        runs, interval = item.runs, item.interval_minutes
+        if runs < MIN_DRIP_RUNS:
+            errors[prefix + "runs"] = Message(N_("a drip-feed needs at least %(min)s runs"), {"min": MIN_DRIP_RUNS})
+        if interval is None or interval < 1:
+            errors[prefix + "interval_minutes"] = N_("enter the minutes between runs")
+    try:
+        link = normalise_link(service.category.platform, item.link)
+    except InvalidLink as exc:
+        errors[prefix + "link"] = exc.text
+        link = ""
+    unit_price = service.price if item.unit_price is None else item.unit_price
+    if unit_price < 0:
+        errors[prefix + "unit_price"] = N_("must not be negative")
+    if errors:
+        raise ValidationFailed(errors)
+    return OrderLine(
+        position=position,
+        service_id=service.id,
+        service_name=service.name_en,
+        service_kind=service.kind,
+        link=link,
+        quantity=quantity,
+        comments=comments,
+        runs=runs,
+        interval_minutes=interval,
+        unit_price=unit_price,
+        net=line_net(service.kind, unit_price, quantity, runs),
+        fulfillment_status=LineStatus.AWAITING_PAYMENT,
+        provider_service_id=service.provider_service_id,
+        provider_id=service.provider_service.provider_id if service.provider_service else None,
+    )
