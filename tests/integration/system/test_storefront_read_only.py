@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.catalog import offers
 from app.catalog.models import Category, Service
 from app.db.read_only import read_only_session
+from app.db.urls import async_url
 from tests import factories
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "en"}
@@ -89,18 +90,21 @@ async def test_a_failed_query_on_a_public_page_is_an_error_page_not_a_409_json(c
     assert line["request_id"] == "trace-readonly2"
 
 
-async def test_a_read_only_session_refuses_writes_and_leaves_the_pool_writable(engine, session):
+async def test_a_read_only_session_refuses_writes_and_leaves_its_pooled_connection_writable(clean_db, session):
     service = await factories.service(session)
     await session.commit()
+    engine = create_async_engine(async_url(clean_db), pool_size=1, max_overflow=0)  # one connection, reused
+    try:
+        async with read_only_session(engine) as readonly:
+            assert await readonly.scalar(sa.text("SHOW transaction_read_only")) == "on"
+            loaded = await readonly.get(Service, service.id)
+            assert loaded is not None
+            loaded.is_active = False
+            with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
+                await readonly.flush()
 
-    async with read_only_session(engine) as readonly:
-        assert await readonly.scalar(sa.text("SHOW transaction_read_only")) == "on"
-        loaded = await readonly.get(Service, service.id)
-        assert loaded is not None
-        loaded.is_active = False
-        with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
-            await readonly.flush()
-
-    assert await is_active(session, Service, service.id)
-    async with engine.connect() as connection:
-        assert await connection.scalar(sa.text("SHOW transaction_read_only")) == "off"
+        assert await is_active(session, Service, service.id)
+        async with engine.connect() as connection:
+            assert await connection.scalar(sa.text("SHOW transaction_read_only")) == "off"
+    finally:
+        await engine.dispose()
