@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
@@ -189,11 +189,31 @@ class RelatedExistsFilter:
         return query if pk is None else query.where(self.condition(pk))
 
 
-DATE_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})?\.\.(\d{4}-\d{2}-\d{2})?$")
+# Years of four to six digits: HTML date inputs accept years up to 275760, Python's dates end at 9999.
+DATE_RANGE = re.compile(r"^(\d{4,6}-\d{2}-\d{2})?\.\.(\d{4,6}-\d{2}-\d{2})?$")
+
+
+def parse_day(text: str) -> date:
+    """A ``YYYY-MM-DD`` day; a year beyond 9999 is clamped to 9999-12-31. ValueError when it names no day."""
+    year, month, day = (int(part) for part in text.split("-"))
+    if year > MAXYEAR:
+        date(2000, month, day)  # month and day must still exist (2000 is a leap year)
+        return date.max
+    return date(year, month, day)
 
 
 def berlin_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BERLIN).astimezone(UTC)
+
+
+def day_start_or_none(day: date, *, days_later: int = 0) -> datetime | None:
+    """When a Berlin day (``days_later`` days after ``day``) starts, in UTC; None beyond what a datetime holds
+    (the start of 0001-01-01 in Berlin is still in year 0 in UTC, the day after 9999-12-31 does not exist):
+    such a bound excludes nothing, so the filter leaves that side open."""
+    try:
+        return berlin_day_start(day + timedelta(days=days_later))
+    except OverflowError:
+        return None
 
 
 def preset_range(preset: str, today: date) -> tuple[date | None, date | None] | None:
@@ -213,7 +233,10 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None] | 
 
 
 class DateRangeFilter:
-    """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` in Berlin dates; malformed input is ignored."""
+    """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` in Berlin dates, either side open.
+
+    Malformed input is ignored; dates beyond what a datetime can hold are clamped (an open side).
+    """
 
     has_operator = False
     default_value: Any = _UNSET
@@ -246,12 +269,14 @@ class DateRangeFilter:
         if not match:
             return None
         try:
-            start = date.fromisoformat(match.group(1)) if match.group(1) else None
-            end = date.fromisoformat(match.group(2)) if match.group(2) else None
+            start = parse_day(match.group(1)) if match.group(1) else None
+            end = parse_day(match.group(2)) if match.group(2) else None
         except ValueError:
             return None
         if start is None and end is None:
             return None
+        if start is not None and end is not None and start > end:
+            start, end = end, start  # a range typed backwards is read forwards
         return start, end
 
     async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
@@ -259,8 +284,8 @@ class DateRangeFilter:
         if bounds is None:
             return query
         start, end = bounds
-        if start is not None:
-            query = query.where(self.column >= berlin_day_start(start))
-        if end is not None:
-            query = query.where(self.column < berlin_day_start(end + timedelta(days=1)))
+        if start is not None and (lower := day_start_or_none(start)) is not None:
+            query = query.where(self.column >= lower)
+        if end is not None and (upper := day_start_or_none(end, days_later=1)) is not None:
+            query = query.where(self.column < upper)
         return query

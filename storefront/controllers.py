@@ -1,18 +1,25 @@
-"""Public pages: landing, catalog, service pages, language choice."""
+"""Public pages: landing, catalog, service pages, language choice.
+
+Every page here only reads: its ``db_session`` is a read-only transaction that is rolled back afterwards
+(app/db/read_only.py), and the catalog comes as frozen read models (app/catalog/offers.py). A page that
+will write (checkout, later) opens its own unit of work instead.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.catalog import offers
 from app.catalog.models import Platform
-from app.catalog.services import CatalogService
 from app.company.services import CompanySettingsService
+from app.db.read_only import read_only_session
 from app.errors import NotFound
 from app.i18n import LOCALES, N_
 from app.orders.pricing import line_net
@@ -25,12 +32,19 @@ EXAMPLE_QUANTITIES = (1000, 5000, 10000)
 DbSession = NamedDependency[AsyncSession]
 
 
+async def provide_read_only_session(db_engine: NamedDependency[AsyncEngine]) -> AsyncGenerator[AsyncSession, None]:
+    """Replaces the app's read-write ``db_session`` (committed after the response) on every public page."""
+    async with read_only_session(db_engine) as session:
+        yield session
+
+
 class StorefrontController(Controller):
     include_in_schema = False
+    dependencies = {"db_session": Provide(provide_read_only_session)}
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
-        categories = await CatalogService(session=db_session).active_categories()
+        categories = await offers.active_categories(db_session)
         services = [service for category in categories for service in category.services]
         return render(
             request,
@@ -47,7 +61,7 @@ class StorefrontController(Controller):
         db_session: DbSession,
         platform: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
-        categories = await CatalogService(session=db_session).active_categories()
+        categories = await offers.active_categories(db_session)
         platforms = sorted({c.platform for c in categories}, key=list(Platform).index)
         selected = Platform(platform) if platform in {p.value for p in Platform} else None
         if selected is not None:
@@ -63,10 +77,9 @@ class StorefrontController(Controller):
 
     @get("/services/{slug:str}")
     async def service(self, request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Template:
-        try:
-            service = await CatalogService(session=db_session).get_active_by_slug(slug)
-        except NotFound:
-            raise NotFound(N_("This service does not exist or is no longer offered.")) from None
+        service = await offers.active_service(db_session, slug)
+        if service is None:
+            raise NotFound(N_("This service does not exist or is no longer offered."))
         examples = [
             {"quantity": q, "net": line_net(service.kind, service.price, q)}
             for q in EXAMPLE_QUANTITIES

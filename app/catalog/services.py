@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Category, Service, ServiceKind
+from app.catalog.offers import CategoryOffers, active_categories
 from app.errors import Conflict, NotFound, ValidationFailed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -74,20 +74,9 @@ class CatalogService(SQLAlchemyAsyncRepositoryService[Service]):
             raise NotFound(f"no service {slug!r}")
         return service
 
-    async def active_categories(self) -> Sequence[Category]:
-        """Active categories with their active services, in display order."""
-        session = self.repository.session
-        stmt = (
-            sa.select(Category)
-            .where(Category.is_active.is_(True))
-            .options(selectinload(Category.services))
-            .order_by(Category.position, Category.id)
-        )
-        categories = (await session.scalars(stmt)).unique().all()
-        for category in categories:
-            session.expunge(category)
-            category.services = [s for s in category.services if s.is_active]
-        return [c for c in categories if c.services]
+    async def active_categories(self) -> list[CategoryOffers]:
+        """Active categories with their active services, in display order, as read models (see offers.py)."""
+        return await active_categories(self.repository.session)
 
     async def set_active(self, service_ids: Sequence[int], *, active: bool) -> int:
         result = await self.repository.session.execute(

@@ -47,4 +47,7 @@ def alchemy_config(url: str) -> SQLAlchemyAsyncConfig:
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         create_all=False,
+        # Errors are mapped once, in app/web/errors.py: the plugin's default would answer a failed query with
+        # a 409 JSON body (to browsers too) and log it only in the access line.
+        set_default_exception_handler=False,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment
 from litestar import Request
@@ -12,7 +13,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from app import i18n
-from app.catalog.models import PLATFORM_LABELS, Platform, PriceBasis, Service
+from app.catalog.models import PLATFORM_LABELS, Platform, PriceBasis
 
 APP_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -21,7 +22,18 @@ def platform_label(platform: Platform) -> str:
     return PLATFORM_LABELS.get(platform) or i18n.gettext("Other")
 
 
-def price_label(service: Service) -> str:
+class Priced(Protocol):
+    """A service or a storefront offer (app/catalog/offers.py): what a price label needs."""
+
+    @property
+    def price(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def price_basis(self) -> PriceBasis: ...
+
+
+def price_label(service: Priced) -> str:
     price = i18n.format_money(service.price, service.currency)
     basis = service.price_basis
     if basis == PriceBasis.PER_1000:
