@@ -9,9 +9,9 @@ from app.accounts.models import Role
 LIST_URLS = [
     "/admin/order/list?status=bogus",
     "/admin/order/list?payment_status=%00",
-    "/admin/order/list?created=garbage",
-    "/admin/order/list?created=2024-13-45..2024-01-01",
-    "/admin/order/list?created=..",
+    "/admin/order/list?created_at=garbage",
+    "/admin/order/list?created_at=2024-13-45..2024-01-01",
+    "/admin/order/list?created_at=..",
     "/admin/order/list?page=-1",
     "/admin/order/list?page=0",
     "/admin/order/list?page=abc",
