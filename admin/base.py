@@ -39,7 +39,7 @@ from app.editing import TIMESTAMPS, RecordChanged, check_version, lock_record, s
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
 from app.uow import UnitOfWork, unit_of_work
-from app.validation import parse_id
+from app.validation import column_errors, parse_id
 
 log = structlog.get_logger(__name__)
 
@@ -235,6 +235,8 @@ class SmplatModelView(ModelView):
     # -- the commands behind the forms (overridden by views whose domain has them) --------------------------------
 
     async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        if errors := column_errors(self.model, values):
+            raise ValidationFailed(errors)
         obj = await self.create_object(uow.session, values, request)
         await uow.flush()
         uow.audit(actor, "create", self.identity, obj.id, after=snapshot(obj))
@@ -252,6 +254,8 @@ class SmplatModelView(ModelView):
     ) -> Any:
         obj: Any = await lock_record(uow.session, self.model, record_id)
         await check_version(uow.session, obj, version, self.identity)
+        if errors := column_errors(self.model, values):
+            raise ValidationFailed(errors)
         before = snapshot(obj)
         obj = await self.update_object(uow.session, obj, values, request)
         await uow.flush()

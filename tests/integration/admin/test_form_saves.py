@@ -231,6 +231,7 @@ REFUSED = [
     ("service", "price", "1e30"),
     ("service", "min_quantity", str(2**31)),
     ("service", "description_de", "x" * 200_000),
+    ("service", "provider_service", "999999"),
     ("category", "slug", "Bad Slug!"),
     ("provider", "eur_per_unit", "0"),
     ("provider", "eur_per_unit", "-1.5"),
