@@ -1,4 +1,4 @@
-"""The base of every back-office model view: audited writes in one transaction, domain validation, formatting."""
+"""The base of every back-office model view: forms saved through domain commands in one unit of work, formatting."""
 
 from __future__ import annotations
 
@@ -8,27 +8,40 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+import structlog
 from markupsafe import Markup, escape
 from sqladmin import ModelView
 from sqladmin._queries import Query
 from sqladmin.helpers import object_identifier_values
 from sqladmin.i18n import get_locale
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from wtforms import Form
 
 from admin.auth import StaffIdentity, client_ip
+from admin.forms import (
+    VERSION_FIELD,
+    SmplatConverter,
+    SmplatForm,
+    keep_version,
+    show_refusal,
+    with_version_field,
+)
 from admin.i18n import admin_gettext
 from admin.labels import state_label
 from app import i18n, states
 from app.actors import Actor
-from app.audit.services import diff, record
+from app.db.errors import database_refusal
 from app.db.search import escape_like
-from app.errors import Conflict
+from app.editing import TIMESTAMPS, RecordChanged, check_version, lock_record, snapshot, version_token
+from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.uow import UnitOfWork, unit_of_work
+from app.validation import column_errors, parse_id
 
-AUDIT_COLUMNS = ("created_at", "updated_at")
+log = structlog.get_logger(__name__)
 
 
 def staff_of(request: Request) -> StaffIdentity:
@@ -41,13 +54,6 @@ def staff_of(request: Request) -> StaffIdentity:
 def actor_of(request: Request) -> Actor:
     staff = staff_of(request)
     return Actor.staff(staff.id, staff.email)
-
-
-def snapshot(obj: Any) -> dict[str, Any]:
-    """The row's business fields (its own timestamps would only add noise to every diff)."""
-    return {
-        attr.key: getattr(obj, attr.key) for attr in sa.inspect(type(obj)).column_attrs if attr.key not in AUDIT_COLUMNS
-    }
 
 
 # -- formatters (list and detail) ------------------------------------------------------------------------------
@@ -109,24 +115,28 @@ def link_to(url: str, text: Any) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, escape(text))
 
 
-@asynccontextmanager
-async def readable_constraint_errors() -> AsyncIterator[None]:
-    """A database constraint refusing a form (unique slug, check) becomes a message staff can act on."""
-    try:
-        yield
-    except IntegrityError as exc:
-        driver_error = getattr(exc.orig, "__cause__", None)  # asyncpg's exception carries the constraint
-        constraint = getattr(driver_error, "constraint_name", None) or "a database rule"
-        raise Conflict(f"Not saved: the values conflict with {constraint} (a duplicate or an invalid value)") from exc
-
-
 # -- the base view ---------------------------------------------------------------------------------------------
 
 
-class SmplatModelView(ModelView):
-    """Every write runs in one transaction with its audit_log row; ``validate`` applies domain rules."""
+def _foreign_key(relation: Any) -> str:
+    """The column holding a many-to-one relation's id (``category`` -> ``category_id``)."""
+    return str(relation.local_remote_pairs[0][0].key)
 
-    form_excluded_columns = list(AUDIT_COLUMNS)
+
+class SmplatModelView(ModelView):
+    """Create and edit forms save through the view's domain command, in one unit of work.
+
+    The admin only parses the form into values (``command_values``); the command (``create_command`` /
+    ``update_command``, overridden per view) locks the row, checks the version the form was opened with,
+    applies the domain's rules, writes the audit row and flushes; the unit of work commits. A refusal is shown
+    on the form, on the fields it names, with the user's input kept. Views without a domain command yet keep
+    the generic path (``create_object`` / ``update_object`` + ``validate``), with the same lock, version check
+    and audit row.
+    """
+
+    form_excluded_columns = list(TIMESTAMPS)
+    form_converter = SmplatConverter
+    form_base_class = SmplatForm
     page_size = 50
     page_size_options = [25, 50, 100]
     can_import = False
@@ -150,11 +160,109 @@ class SmplatModelView(ModelView):
         # str() each label: translated labels render in the staff member's language.
         return ", ".join(str(self._column_labels.get(field, field)) for field in self._search_fields)
 
+    @property
+    def _sessions(self) -> async_sessionmaker[AsyncSession]:
+        return cast("async_sessionmaker[AsyncSession]", self.session_maker)
+
+    # -- forms ---------------------------------------------------------------------------------------------------
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        return with_version_field(await super().scaffold_form(rules))
+
+    async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
+        data = await super().get_form_data_for_edit(obj)
+        data[VERSION_FIELD] = version_token(obj)
+        return data
+
+    def command_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The form's data as a command takes it: a chosen related record as its id (``category`` ->
+        ``category_id``), a blank optional field as None."""
+        mapper: sa.orm.Mapper[Any] = sa.inspect(self.model)
+        values: dict[str, Any] = {}
+        for key, raw in data.items():
+            relation = mapper.relationships.get(key)
+            if relation is not None and relation.direction.name == "MANYTOONE":
+                values[_foreign_key(relation)] = self._related_id(key, raw)
+                continue
+            # Browsers submit a textarea's line breaks as CRLF; the record keeps plain newlines.
+            value = raw.replace("\r\n", "\n") if isinstance(raw, str) else raw
+            column = mapper.columns.get(key)
+            blank = isinstance(value, str) and not value.strip()
+            values[key] = None if column is not None and column.nullable and blank else value
+        return values
+
+    @staticmethod
+    def _related_id(name: str, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        related_id = getattr(value, "id", None)
+        if isinstance(related_id, int):
+            return related_id
+        parsed = parse_id(str(value))
+        if parsed is None:
+            raise ValidationFailed({name: N_("is not one of the choices")})
+        return parsed
+
+    def _form_field_names(self) -> dict[str, str]:
+        """Domain field name -> form field name, where they differ (a foreign key and its relation)."""
+        mapper: sa.orm.Mapper[Any] = sa.inspect(self.model)
+        return {
+            _foreign_key(relation): relation.key
+            for relation in mapper.relationships
+            if relation.direction.name == "MANYTOONE"
+        }
+
+    @asynccontextmanager
+    async def _refusals(self) -> AsyncIterator[None]:
+        """A refused save becomes messages on the form; the database is never quoted (no SQL, no values)."""
+        labels = {str(key): str(label) for key, label in self._column_labels.items()}
+        try:
+            yield
+        except DomainError as exc:
+            if isinstance(exc, RecordChanged):
+                keep_version(exc.current_version)
+            raise show_refusal(exc, self._form_field_names(), labels) from exc
+        except DBAPIError as exc:
+            log.warning("database refused a form", view=self.identity, error=type(exc.orig).__name__)
+            raise show_refusal(database_refusal(exc, self.model), self._form_field_names(), labels) from exc
+
+    # -- the commands behind the forms (overridden by views whose domain has them) --------------------------------
+
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        if errors := column_errors(self.model, values):
+            raise ValidationFailed(errors)
+        obj = await self.create_object(uow.session, values, request)
+        await uow.flush()
+        uow.audit(actor, "create", self.identity, obj.id, after=snapshot(obj))
+        return obj
+
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        obj: Any = await lock_record(uow.session, self.model, record_id)
+        await check_version(uow.session, obj, version, self.identity)
+        if errors := column_errors(self.model, values):
+            raise ValidationFailed(errors)
+        before = snapshot(obj)
+        obj = await self.update_object(uow.session, obj, values, request)
+        await uow.flush()
+        after = snapshot(obj)
+        if after != before:
+            uow.audit(actor, "update", self.identity, record_id, before=before, after=after)
+        return obj
+
     async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
-        """Domain checks before the write is committed; raise DomainError to refuse it (shown on the form)."""
+        """Domain checks of the generic path before the write is committed; raise DomainError to refuse it."""
 
     async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
-        """Build and add the new object; views whose domain has a service override this to call it."""
+        """The generic path: build and add the new object from the form's values."""
         obj = self._get_model_object(data)
         await self.on_model_change(data, obj, True, request)
         obj = await Query(self)._set_attributes_async(session, obj, data)
@@ -168,65 +276,43 @@ class SmplatModelView(ModelView):
         await self.validate(session, obj, is_created=False, request=request)
         return obj
 
+    # -- SQLAdmin's write entry points ------------------------------------------------------------------------------
+
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        async with self.session_maker(expire_on_commit=False) as session, readable_constraint_errors():
-            obj = await self.create_object(session, data, request)
-            await session.flush()
-            self._audit(session, request, "create", obj, {}, snapshot(obj))
-            await session.commit()
+        data.pop(VERSION_FIELD, None)
+        async with self._refusals():
+            values = self.command_values(data)
+            async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
+                obj = await self.create_command(uow, values, actor=actor_of(request), request=request)
         Query._store_after_change_response(request, await self.after_model_change(data, obj, True, request))
         return obj
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
-        stmt = self._stmt_by_identifier(pk)
-        for relation in self._form_relations:
-            stmt = stmt.options(sa.orm.selectinload(relation))
-        async with self.session_maker(expire_on_commit=False) as session, readable_constraint_errors():
-            obj = (await session.execute(stmt)).scalars().first()
-            if obj is None:
-                raise HTTPException(status_code=404)
-            before = snapshot(obj)
-            obj = await self.update_object(session, obj, data, request)
-            await session.flush()
-            self._audit(session, request, "update", obj, before, snapshot(obj))
-            await session.commit()
+        version = data.pop(VERSION_FIELD, None) or None
+        record_id = parse_id(str(pk))
+        if record_id is None:
+            raise HTTPException(status_code=404)
+        async with self._refusals():
+            values = self.command_values(data)
+            async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
+                obj = await self.update_command(
+                    uow, record_id, values, version=version, actor=actor_of(request), request=request
+                )
         Query._store_after_change_response(request, await self.after_model_change(data, obj, False, request))
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
-        async with self.session_maker(expire_on_commit=False) as session:
-            obj = (await session.execute(self._stmt_by_identifier(pk))).scalars().first()
+        async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
+            obj: Any = (await uow.session.execute(self._stmt_by_identifier(pk))).scalars().first()
             if obj is None:
                 raise HTTPException(status_code=404)
             await self.on_model_delete(obj, request)
-            self._audit(session, request, "delete", obj, snapshot(obj), {})
-            await session.delete(obj)
-            await session.commit()
+            uow.audit(actor_of(request), "delete", self.identity, getattr(obj, "id", None), before=snapshot(obj))
+            await uow.session.delete(obj)
         await self.after_model_delete(obj, request)
 
     def _get_model_object(self, data: dict[str, Any]) -> Any:
         return Query(self)._get_model_object(data)
-
-    def _audit(
-        self,
-        session: AsyncSession,
-        request: Request,
-        action: str,
-        obj: Any,
-        before: dict[str, Any],
-        after: dict[str, Any],
-    ) -> None:
-        staff = staff_of(request)
-        record(
-            session,
-            actor_id=staff.id,
-            actor_label=staff.email,
-            action=action,
-            entity_type=self.identity,
-            entity_id=getattr(obj, "id", None),
-            changes=diff(before, after),
-            ip=client_ip(request),
-        )
 
 
 def human_age(moment: Any) -> str:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 from babel.support import Translations
 
 LOCALES = ("de", "en")
@@ -144,3 +144,49 @@ def format_datetime(value: datetime | None, locale: str | None = None, fmt: str 
     if value is None:
         return "–"
     return babel_format_datetime(value, fmt, tzinfo=BERLIN, locale=babel_locale(locale))
+
+
+# -- numbers typed by people -----------------------------------------------------------------------------------
+
+
+class NumberInputError(ValueError):
+    """Text that is not a number as the language writes it; ``text`` says why (and what was probably meant)."""
+
+    def __init__(self, text: Message) -> None:
+        self.text = text
+        super().__init__(str(text))
+
+
+def parse_number(raw: str, locale: str | None = None) -> Decimal:
+    """A decimal number as people write it in ``locale``: ``2,49`` and ``1.234,50`` in German, ``2.49`` and
+    ``1,234.50`` in English. Strict: a separator in the wrong place is refused (never dropped), and so are
+    exponents, infinities and NaN.
+    """
+    text = raw.strip()
+    babel_code = babel_locale(locale)
+    example = format_decimal(Decimal("1234.5"), format="#,##0.00", locale=babel_code)
+    if not text or any(ch.isalpha() for ch in text):
+        raise NumberInputError(Message(N_("must be a number such as %(example)s"), {"example": example}))
+    try:
+        value = parse_decimal(text, locale=babel_code, strict=True)
+    except NumberFormatError as exc:
+        suggestions = getattr(exc, "suggestions", None) or []
+        if suggestions:
+            raise NumberInputError(
+                Message(
+                    N_("is not a number as written here: did you mean %(suggestion)s?"), {"suggestion": suggestions[-1]}
+                )
+            ) from exc
+        raise NumberInputError(Message(N_("must be a number such as %(example)s"), {"example": example})) from exc
+    if not value.is_finite():
+        raise NumberInputError(Message(N_("must be a number such as %(example)s"), {"example": example}))
+    return value
+
+
+def format_number_input(value: Decimal | int | None, places: int | None = None, locale: str | None = None) -> str:
+    """A number as an input field shows it in ``locale`` (what ``parse_number`` reads back): at least two and at
+    most ``places`` decimals, so 2.4900 shows as 2,49 and 0.000125 as 0,000125."""
+    if value is None:
+        return ""
+    pattern = "#,##0" if places == 0 else "#,##0.00" + "#" * max(0, (places if places is not None else 6) - 2)
+    return format_decimal(value, format=pattern, locale=babel_locale(locale), decimal_quantization=False)

@@ -1,7 +1,7 @@
 """Public pages: landing, catalog, service pages, language choice.
 
 Every page here only reads: its ``db_session`` is a read-only transaction that is rolled back afterwards
-(app/db/read_only.py), and the catalog comes as frozen read models (app/catalog/offers.py). A page that
+(app/db/read_only.py), and the catalog comes as frozen read models (app/catalog/services.py). A page that
 will write (checkout, later) opens its own unit of work instead.
 """
 
@@ -16,7 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.catalog import offers
+from app.catalog import services as catalog
 from app.catalog.models import Platform
 from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
@@ -44,7 +44,7 @@ class StorefrontController(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
-        categories = await offers.active_categories(db_session)
+        categories = await catalog.active_categories(db_session)
         services = [service for category in categories for service in category.services]
         return render(
             request,
@@ -61,7 +61,7 @@ class StorefrontController(Controller):
         db_session: DbSession,
         platform: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
-        categories = await offers.active_categories(db_session)
+        categories = await catalog.active_categories(db_session)
         platforms = sorted({c.platform for c in categories}, key=list(Platform).index)
         selected = Platform(platform) if platform in {p.value for p in Platform} else None
         if selected is not None:
@@ -77,7 +77,7 @@ class StorefrontController(Controller):
 
     @get("/services/{slug:str}")
     async def service(self, request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Template:
-        service = await offers.active_service(db_session, slug)
+        service = await catalog.active_service(db_session, slug)
         if service is None:
             raise NotFound(N_("This service does not exist or is no longer offered."))
         examples = [

@@ -13,9 +13,11 @@ from admin.base import SmplatModelView, active_badge, staff_of, when
 from admin.i18n import lazy
 from app.accounts.models import StaffUser
 from app.accounts.services import StaffUserService, new_password
+from app.actors import Actor
+from app.company.commands import save_company_settings
 from app.company.models import CompanySettings
-from app.company.services import check_company_settings
 from app.i18n import N_
+from app.uow import UnitOfWork
 
 
 class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
@@ -43,8 +45,20 @@ class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
             exists = await session.get(CompanySettings, 1) is not None
         return not exists and await super().check_can_create(request)
 
-    async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
-        check_company_settings(obj)
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        return await save_company_settings(uow, values=values, actor=actor)
+
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        return await save_company_settings(uow, values=values, version=version, actor=actor)
 
 
 class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):

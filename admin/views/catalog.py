@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import SmplatModelView, active_badge, money
 from admin.i18n import lazy
+from app.actors import Actor
+from app.catalog import commands
 from app.catalog.models import Category, Service
-from app.catalog.services import CatalogService
 from app.i18n import N_
+from app.uow import UnitOfWork
 
 
 class CategoryAdmin(SmplatModelView, model=Category):
@@ -36,6 +37,21 @@ class CategoryAdmin(SmplatModelView, model=Category):
     column_default_sort = [(Category.position, False), (Category.id, False)]
     column_formatters = {Category.is_active: active_badge}
     form_excluded_columns = ["created_at", "updated_at", "services"]
+
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        return await commands.create_category(uow, values=values, actor=actor)
+
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        return await commands.update_category(uow, category_id=record_id, values=values, version=version, actor=actor)
 
 
 def price_with_basis(service: Service, attribute: Any) -> Markup:
@@ -108,8 +124,20 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
     form_args = {"price": {"description": lazy("per 1000 units, per package or per month, by kind")}}
 
-    async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
-        await CatalogService(session=session).check_definition(obj)
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        return await commands.create_service(uow, values=values, actor=actor)
+
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        return await commands.update_service(uow, service_id=record_id, values=values, version=version, actor=actor)
 
     def describe_for_action(self, service: Service) -> str:
         state = "active" if service.is_active else "inactive"
@@ -117,8 +145,9 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
 
     @business_action("activate", lazy("Activate"), description=lazy("Shows the services in the storefront."))
     async def activate(self, ctx: ActionContext) -> str:
-        count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=True)
-        return done_message(N_("Services activated: %(items)s"), [str(count)])
+        changed = await commands.set_services_active(ctx.uow, service_ids=ctx.pks, active=True, actor=ctx.actor)
+        ctx.results.extend(service.slug for service in changed)
+        return done_message(N_("Services activated: %(items)s"), [str(len(changed))])
 
     @business_action(
         "deactivate",
@@ -126,8 +155,9 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         description=lazy("Hides the services from the storefront; existing orders are not affected."),
     )
     async def deactivate(self, ctx: ActionContext) -> str:
-        count = await CatalogService(session=ctx.session).set_active(ctx.pks, active=False)
-        return done_message(N_("Services deactivated: %(items)s"), [str(count)])
+        changed = await commands.set_services_active(ctx.uow, service_ids=ctx.pks, active=False, actor=ctx.actor)
+        ctx.results.extend(service.slug for service in changed)
+        return done_message(N_("Services deactivated: %(items)s"), [str(len(changed))])
 
     @business_action(
         "duplicate",
@@ -136,7 +166,6 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         description=lazy("Creates an inactive copy to adjust before activating it."),
     )
     async def duplicate(self, ctx: ActionContext) -> str:
-        catalog = CatalogService(session=ctx.session)
-        copies = [await catalog.duplicate_service(pk) for pk in ctx.pks]
+        copies = await commands.duplicate_services(ctx.uow, service_ids=ctx.pks, actor=ctx.actor)
         ctx.results.extend(copy.slug for copy in copies)
         return done_message(N_("Created (inactive): %(items)s"), ctx.results)

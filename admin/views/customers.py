@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from admin.base import SmplatModelView, actor_of, when
+from admin.base import SmplatModelView, when
 from admin.i18n import lazy
+from app.actors import Actor
+from app.customers.commands import CUSTOMER_FIELDS, create_customer, update_customer
 from app.customers.models import Customer
 from app.customers.overview import customer_overview
-from app.customers.services import CustomerInput, CustomerService
-
-EDITABLE = (
-    "email",
-    "name",
-    "company",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "vat_id",
-    "locale",
-    "notes",
-)
-
-
-def customer_input(data: dict[str, Any]) -> CustomerInput:
-    values = {field: str(data[field]) for field in EDITABLE if data.get(field)}
-    return CustomerInput(email=values.pop("email", ""), **values)
+from app.uow import UnitOfWork
 
 
 class CustomerAdmin(SmplatModelView, model=Customer):
@@ -54,15 +36,22 @@ class CustomerAdmin(SmplatModelView, model=Customer):
     column_default_sort = [(Customer.id, True)]
     column_formatters = {Customer.created_at: when("created_at")}
     column_labels = {Customer.vat_id: lazy("VAT ID"), Customer.created_at: lazy("Created")}
-    form_columns = list(EDITABLE)
+    form_columns = list(CUSTOMER_FIELDS)
 
-    async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
-        return await CustomerService(session=session).create_customer(customer_input(data), actor=actor_of(request))
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        return await create_customer(uow, values=values, actor=actor)
 
-    async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
-        return await CustomerService(session=session).update_customer(
-            obj.id, customer_input(data), actor=actor_of(request)
-        )
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        return await update_customer(uow, customer_id=record_id, values=values, version=version, actor=actor)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         async with self.session_maker(expire_on_commit=False) as session:

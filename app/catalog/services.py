@@ -1,121 +1,132 @@
-"""The catalog: categories and the services we sell."""
+"""What the storefront offers: active services in active categories, read into plain values.
+
+Public pages only read. They get frozen read models built from one query, never ORM objects whose
+relationships could be reassigned (and flushed) on the way to a template.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog.models import Category, Service, ServiceKind
-from app.catalog.offers import CategoryOffers, active_categories
-from app.errors import Conflict, NotFound, ValidationFailed
-
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-MAX_SLUG_LENGTH = 120
+from app.catalog.models import PRICE_BASIS, Category, Platform, PriceBasis, Service, ServiceKind
 
 
-def slugify(text: str) -> str:
-    replacements = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
-    text = "".join(replacements.get(ch, ch) for ch in text.lower())
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:MAX_SLUG_LENGTH].strip("-")
+@dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    id: int
+    slug: str
+    platform: Platform
+    name_de: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_de if locale == "de" else self.name_en
 
 
-def validate_service_fields(
-    *, slug: str, price: Decimal | str, min_quantity: int, max_quantity: int, refill_days: int, kind: ServiceKind | str
-) -> dict[str, str]:
-    """Field errors for a service definition (empty when valid); mirrors the table's check constraints."""
-    errors: dict[str, str] = {}
-    if not SLUG_PATTERN.match(slug or ""):
-        errors["slug"] = "use lowercase letters, digits and single hyphens"
-    try:
-        if Decimal(price) < 0:
-            errors["price"] = "must not be negative"
-    except (InvalidOperation, TypeError, ValueError):
-        errors["price"] = "must be a number such as 2.50"
-    if min_quantity < 1:
-        errors["min_quantity"] = "must be at least 1"
-    if max_quantity < min_quantity:
-        errors["max_quantity"] = "must not be below the minimum"
-    if refill_days < 0:
-        errors["refill_days"] = "must not be negative"
-    try:
-        ServiceKind(kind)
-    except ValueError:
-        errors["kind"] = f"unknown kind {kind!r}"
-    return errors
+@dataclass(frozen=True, slots=True)
+class ServiceOffer:
+    """One service as a visitor sees it, with the category it is listed under."""
+
+    id: int
+    slug: str
+    kind: ServiceKind
+    name_de: str
+    name_en: str
+    description_de: str
+    description_en: str
+    price: Decimal
+    currency: str
+    min_quantity: int
+    max_quantity: int
+    refill_days: int
+    category: CategoryInfo
+
+    @property
+    def price_basis(self) -> PriceBasis:
+        return PRICE_BASIS[self.kind]
+
+    def name(self, locale: str) -> str:
+        return self.name_de if locale == "de" else self.name_en
+
+    def description(self, locale: str) -> str:
+        return self.description_de if locale == "de" else self.description_en
 
 
-class CategoryService(SQLAlchemyAsyncRepositoryService[Category]):
-    class Repo(SQLAlchemyAsyncRepository[Category]):
-        model_type = Category
+@dataclass(frozen=True, slots=True)
+class CategoryOffers(CategoryInfo):
+    """An active category with its active services, in display order."""
 
-    repository_type = Repo
+    services: tuple[ServiceOffer, ...] = ()
 
 
-class CatalogService(SQLAlchemyAsyncRepositoryService[Service]):
-    class Repo(SQLAlchemyAsyncRepository[Service]):
-        model_type = Service
+_CATEGORY_COLUMNS = (Category.id, Category.slug, Category.platform, Category.name_de, Category.name_en)
+_SERVICE_COLUMNS = (
+    Service.id,
+    Service.slug,
+    Service.kind,
+    Service.name_de,
+    Service.name_en,
+    Service.description_de,
+    Service.description_en,
+    Service.price,
+    Service.currency,
+    Service.min_quantity,
+    Service.max_quantity,
+    Service.refill_days,
+)
 
-    repository_type = Repo
 
-    async def get_service(self, service_id: int) -> Service:
-        service = await self.get_one_or_none(id=service_id)
-        if service is None:
-            raise NotFound(f"service {service_id} not found")
-        return service
+def _offers_query() -> sa.Select[tuple[object, ...]]:
+    """Columns only (no entities): rows that are values, nothing the session tracks."""
+    return (
+        sa.select(*_CATEGORY_COLUMNS, *_SERVICE_COLUMNS)
+        .select_from(Service)
+        .join(Category, Category.id == Service.category_id)
+        .where(Service.is_active.is_(True), Category.is_active.is_(True))
+    )
 
-    async def get_active_by_slug(self, slug: str) -> Service:
-        service = await self.get_one_or_none(Service.slug == slug, Service.is_active.is_(True))
-        if service is None or not service.category.is_active:
-            raise NotFound(f"no service {slug!r}")
-        return service
 
-    async def active_categories(self) -> list[CategoryOffers]:
-        """Active categories with their active services, in display order, as read models (see offers.py)."""
-        return await active_categories(self.repository.session)
+def _offer(row: sa.Row[tuple[object, ...]], category: CategoryInfo) -> ServiceOffer:
+    values = row._mapping
+    return ServiceOffer(
+        category=category,
+        **{column.key: values[column] for column in _SERVICE_COLUMNS},
+    )
 
-    async def set_active(self, service_ids: Sequence[int], *, active: bool) -> int:
-        result = await self.repository.session.execute(
-            sa.update(Service).where(Service.id.in_(service_ids)).values(is_active=active)
+
+def _category(row: sa.Row[tuple[object, ...]]) -> CategoryInfo:
+    values = row._mapping
+    return CategoryInfo(**{column.key: values[column] for column in _CATEGORY_COLUMNS})
+
+
+async def active_categories(session: AsyncSession) -> list[CategoryOffers]:
+    """Active categories that have at least one active service, each with those services, in display order."""
+    stmt = _offers_query().order_by(Category.position, Category.id, Service.position, Service.id)
+    grouped: dict[int, tuple[CategoryInfo, list[ServiceOffer]]] = {}
+    for row in await session.execute(stmt):
+        category_id = row._mapping[Category.id]
+        if category_id not in grouped:
+            grouped[category_id] = (_category(row), [])
+        info, services = grouped[category_id]
+        services.append(_offer(row, info))
+    return [
+        CategoryOffers(
+            id=info.id,
+            slug=info.slug,
+            platform=info.platform,
+            name_de=info.name_de,
+            name_en=info.name_en,
+            services=tuple(services),
         )
-        return int(result.rowcount or 0)
+        for info, services in grouped.values()
+    ]
 
-    async def duplicate_service(self, service_id: int) -> Service:
-        """An inactive copy with a free slug, for staff to adjust before activating it."""
-        original = await self.get_service(service_id)
-        base = f"{original.slug}-copy"[:MAX_SLUG_LENGTH]
-        slug, n = base, 2
-        while await self.exists(slug=slug):
-            slug = f"{base}-{n}"
-            n += 1
-        columns = [c.key for c in sa.inspect(Service).column_attrs if c.key not in ("id", "created_at", "updated_at")]
-        copy = Service(**{key: getattr(original, key) for key in columns})
-        copy.slug = slug
-        copy.is_active = False
-        copy.name_de = f"{original.name_de} (Kopie)"
-        copy.name_en = f"{original.name_en} (copy)"
-        return await self.create(copy)
 
-    async def ensure_slug_free(self, slug: str, *, except_id: int | None = None) -> None:
-        # No autoflush: the service being checked may carry the very slug that would collide.
-        with self.repository.session.no_autoflush:
-            existing = await self.get_one_or_none(slug=slug)
-        if existing is not None and existing.id != except_id:
-            raise Conflict(f"slug {slug!r} is already used by another service")
-
-    async def check_definition(self, service: Service) -> None:
-        errors = validate_service_fields(
-            slug=service.slug,
-            price=service.price,
-            min_quantity=service.min_quantity,
-            max_quantity=service.max_quantity,
-            refill_days=service.refill_days,
-            kind=service.kind,
-        )
-        if errors:
-            raise ValidationFailed(errors)
-        await self.ensure_slug_free(service.slug, except_id=service.id)
+async def active_service(session: AsyncSession, slug: str) -> ServiceOffer | None:
+    """The service with this slug if it is on offer (active, in an active category), else None."""
+    row = (await session.execute(_offers_query().where(Service.slug == slug))).first()
+    return None if row is None else _offer(row, _category(row))

@@ -1,21 +1,70 @@
-"""The seller's data (one row)."""
+"""The seller's data (one row): what an invoice needs, checked before it is saved."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from app.company.models import CompanySettings
 from app.errors import ValidationFailed
-from app.validation import normalise_country, normalise_email, normalise_vat_id
+from app.i18n import N_
+from app.validation import normalise_country, normalise_email, normalise_vat_id, normalise_web_url
 
 SINGLETON_ID = 1
 STEUERNUMMER = re.compile(r"^[0-9/ ]{10,15}$")
+REQUIRED_FIELDS = ("legal_name", "address_line1", "postal_code", "city", "email", "country")
+COMPANY_FIELDS = (
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "phone",
+    "website",
+    "tax_number",
+    "vat_id",
+    "managing_director",
+    "register_court",
+    "register_number",
+    "bank_name",
+    "iban",
+    "bic",
+    "is_small_business",
+)
+
+
+def _iban(raw: str) -> str:
+    try:
+        return str(stdnum_iban.validate(raw))
+    except StdnumValidationError as exc:
+        raise ValueError(raw) from exc
+
+
+def _bic(raw: str) -> str:
+    try:
+        return str(stdnum_bic.validate(raw))
+    except StdnumValidationError as exc:
+        raise ValueError(raw) from exc
+
+
+NORMALISERS: dict[str, tuple[Callable[[str], str], str]] = {
+    "email": (normalise_email, N_("is not a valid email address")),
+    "country": (normalise_country, N_("use a two-letter country code such as DE")),
+    "vat_id": (normalise_vat_id, N_("is not a valid VAT ID (country code, then the number)")),
+    "website": (normalise_web_url, N_("use a web address starting with https:// or http://")),
+    "iban": (_iban, N_("is not a valid IBAN")),
+    "bic": (_bic, N_("is not a valid BIC")),
+}
 
 
 class CompanySettingsService(SQLAlchemyAsyncRepositoryService[CompanySettings]):
@@ -28,35 +77,31 @@ class CompanySettingsService(SQLAlchemyAsyncRepositoryService[CompanySettings]):
         return await self.get_one_or_none(id=SINGLETON_ID)
 
 
-def check_company_settings(company: CompanySettings) -> None:
-    """Normalise and validate the seller data in place; invoices depend on it being right."""
+async def clean_company_settings(
+    _session: AsyncSession, proposed: dict[str, Any], _current: CompanySettings | None
+) -> dict[str, Any]:
+    """Normalised seller data, or every problem at once; invoices depend on it being right."""
+    values: dict[str, Any] = {"is_small_business": False, **proposed}
     errors: dict[str, str] = {}
-    company.id = SINGLETON_ID
-    for field, normalise in (("email", normalise_email), ("country", normalise_country), ("vat_id", normalise_vat_id)):
-        value = (getattr(company, field) or "").strip()
-        if not value:
-            setattr(company, field, None if field == "vat_id" else value)
-            continue
-        try:
-            setattr(company, field, normalise(value))
-        except ValueError as exc:
-            errors[field] = str(exc)
-    if company.iban:
-        try:
-            company.iban = stdnum_iban.validate(company.iban)
-        except StdnumValidationError:
-            errors["iban"] = "not a valid IBAN"
-    if company.bic:
-        try:
-            company.bic = stdnum_bic.validate(company.bic)
-        except StdnumValidationError:
-            errors["bic"] = "not a valid BIC"
-    if company.tax_number and not STEUERNUMMER.match(company.tax_number.strip()):
-        errors["tax_number"] = "a Steuernummer has 10 to 13 digits, e.g. 37/123/45678"
-    if not company.tax_number and not company.vat_id:
-        errors["tax_number"] = "enter the Steuernummer or the VAT ID (§14 Abs. 4 UStG)"
-    for field in ("legal_name", "address_line1", "postal_code", "city", "email"):
-        if not (getattr(company, field) or "").strip():
-            errors[field] = "is required"
+    for name in COMPANY_FIELDS:
+        value = values.get(name)
+        if isinstance(value, str) or value is None:
+            values[name] = (value or "").strip() or None
+    for name, (normalise, problem) in NORMALISERS.items():
+        if values[name] is not None:
+            try:
+                values[name] = normalise(values[name])
+            except ValueError:
+                errors[name] = problem
+    if values["tax_number"] and not STEUERNUMMER.match(values["tax_number"]):
+        errors["tax_number"] = N_("a Steuernummer has 10 to 13 digits, e.g. 37/123/45678")
+    if not values["tax_number"] and not values["vat_id"] and "vat_id" not in errors:
+        errors["tax_number"] = N_("enter the Steuernummer or the VAT ID (§14 Abs. 4 UStG)")
+    for name in REQUIRED_FIELDS:
+        if not values[name] and name not in errors:
+            errors[name] = N_("is required")
+    values["is_small_business"] = bool(values["is_small_business"])
     if errors:
         raise ValidationFailed(errors)
+    values["id"] = SINGLETON_ID
+    return values

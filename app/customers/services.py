@@ -11,7 +11,8 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 
 from app.actors import Actor
 from app.customers.models import Customer
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed
+from app.i18n import N_
 from app.validation import normalise_country, normalise_email, normalise_locale, normalise_vat_id
 
 
@@ -33,16 +34,16 @@ class CustomerInput:
         """Normalised copy; raises ValidationFailed listing every bad field."""
         errors: dict[str, str] = {}
         values: dict[str, str | None] = {f.name: _blank_to_none(getattr(self, f.name)) for f in fields(self)}
-        for name, normalise in NORMALISERS.items():
+        for name, (normalise, problem) in NORMALISERS.items():
             value = values[name]
             if value is None:
                 continue
             try:
                 values[name] = normalise(value)
-            except ValueError as exc:
-                errors[name] = str(exc)
+            except ValueError:
+                errors[name] = problem
         if values["email"] is None:
-            errors["email"] = "is required"
+            errors["email"] = N_("is required")
         if errors:
             raise ValidationFailed(errors)
         values["country"] = values["country"] or "DE"
@@ -50,11 +51,11 @@ class CustomerInput:
         return CustomerInput(**values)  # type: ignore[arg-type]  # required fields checked above
 
 
-NORMALISERS: dict[str, Callable[[str], str]] = {
-    "email": normalise_email,
-    "country": normalise_country,
-    "locale": normalise_locale,
-    "vat_id": normalise_vat_id,
+NORMALISERS: dict[str, tuple[Callable[[str], str], str]] = {
+    "email": (normalise_email, N_("is not a valid email address")),
+    "country": (normalise_country, N_("use a two-letter country code such as DE")),
+    "locale": (normalise_locale, N_("must be de or en")),
+    "vat_id": (normalise_vat_id, N_("is not a valid VAT ID (country code, then the number)")),
 }
 
 
@@ -85,18 +86,3 @@ class CustomerService(SQLAlchemyAsyncRepositoryService[Customer]):
         data = data.cleaned()
         existing = await self.get_one_or_none(email=data.email)
         return existing if existing is not None else await self.create_customer(data, actor=actor)
-
-    async def update_customer(self, customer_id: int, data: CustomerInput, *, actor: Actor) -> Customer:
-        data = data.cleaned()
-        customer = await self.get_one_or_none(id=customer_id)
-        if customer is None:
-            raise NotFound(f"customer {customer_id} not found")
-        if data.email != customer.email and await self.get_one_or_none(email=data.email):
-            raise Conflict(f"a customer with email {data.email} already exists")
-        if data.vat_id != customer.vat_id:
-            customer.vat_id_entered_by = actor.describe() if data.vat_id else None
-            customer.vat_id_entered_at = datetime.now(UTC) if data.vat_id else None
-        for f in fields(data):
-            setattr(customer, f.name, getattr(data, f.name))
-        await self.repository.session.flush()
-        return customer

@@ -23,7 +23,7 @@ def platform_label(platform: Platform) -> str:
 
 
 class Priced(Protocol):
-    """A service or a storefront offer (app/catalog/offers.py): what a price label needs."""
+    """A service or a storefront offer (app/catalog/services.py): what a price label needs."""
 
     @property
     def price(self) -> Decimal: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,16 +103,24 @@ def order_numbers(html: str) -> set[str]:
 
 
 class _FormParser(HTMLParser):
-    """The values a browser would submit for the first POST form of a page (submit buttons excluded)."""
+    """The values a browser would submit for the first POST form of a page (submit buttons excluded).
+
+    Text inputs and textareas as they stand; checked checkboxes and radios; for a select its selected options
+    (a single select without one submits its first option, a multiple one nothing); for an ajax select
+    (select2, ``data-json``) the records it shows as chosen.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.values: dict[str, str] = {}
+        self.values: dict[str, str | list[str]] = {}
         self.in_form = False
         self.done = False
         self.select: str | None = None
-        self.select_first: str | None = None
+        self.multiple = False
+        self.options: list[str] = []
+        self.selected: list[str] = []
         self.textarea: str | None = None
+        self.textareas: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {key: value or "" for key, value in attrs}
@@ -129,20 +138,26 @@ class _FormParser(HTMLParser):
             else:
                 self.values[name] = a.get("value", "")
         elif tag == "select" and name:
-            self.select, self.select_first = name, None
+            self.select, self.multiple = name, "multiple" in a
+            chosen = json.loads(a["data-json"]) if a.get("data-json") else []
+            self.options, self.selected = [], [str(item["id"]) for item in chosen]
         elif tag == "option" and self.select:
             value = a.get("value", "")
-            if self.select_first is None:
-                self.select_first = value
-                self.values.setdefault(self.select, value)
+            self.options.append(value)
             if "selected" in a:
-                self.values[self.select] = value
+                self.selected.append(value)
         elif tag == "textarea" and name:
             self.textarea = name
+            self.textareas.append(name)
             self.values[name] = ""
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
+        if tag == "select" and self.select:
+            if self.multiple:
+                if self.selected:
+                    self.values[self.select] = self.selected
+            elif self.selected or self.options:
+                self.values[self.select] = self.selected[-1] if self.selected else self.options[0]
             self.select = None
         elif tag == "textarea":
             self.textarea = None
@@ -151,13 +166,19 @@ class _FormParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.textarea:
-            self.values[self.textarea] += data
+            self.values[self.textarea] = str(self.values[self.textarea]) + data
 
 
-def form_values(html: str) -> dict[str, str]:
+def form_values(html: str) -> dict[str, Any]:
+    """What a browser submits for the page's first POST form: name -> value (a list for a multiple select)."""
     parser = _FormParser()
     parser.feed(html)
-    return {key: value.removeprefix("\n") for key, value in parser.values.items()}
+    parser.close()
+    values = parser.values
+    for name in parser.textareas:  # as a browser reads a textarea (first newline dropped) and submits it (CRLF)
+        text = str(values[name]).replace("\r\n", "\n").replace("\r", "\n").removeprefix("\n")
+        values[name] = text.replace("\n", "\r\n")
+    return values
 
 
 # -- staff and login -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from app.catalog import offers
+from app.catalog import services as offers
 from app.catalog.models import Category, Service
 from app.db.read_only import read_only_session
 from app.db.urls import async_url

@@ -1,0 +1,1 @@
+"""Upstream providers as staff set them up (the model lives in ``app.fulfillment.models``)."""

@@ -1,0 +1,121 @@
+"""Provider commands: set up a provider and change its settings (address, key, currency, thresholds).
+
+Rules: a unique name; an API address unless the provider is worked manually (http/https for SMM panels); an
+ISO 4217 currency; a positive EUR rate for margins; a low-balance threshold that is not negative. The API key
+is kept as it is when a face does not pass one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actors import Actor
+from app.editing import create_record, update_record
+from app.errors import ValidationFailed
+from app.fulfillment.models import Provider, ProviderKind
+from app.i18n import N_, Message
+from app.uow import UnitOfWork
+from app.validation import normalise_currency, normalise_web_url
+
+PROVIDER = "provider"
+PROVIDER_FIELDS = (
+    "name",
+    "kind",
+    "api_url",
+    "api_key",
+    "currency",
+    "low_balance_threshold",
+    "eur_per_unit",
+    "is_active",
+    "notes",
+)
+REQUIRED = N_("is required")
+
+
+def _api_url(values: dict[str, Any], errors: dict[str, str | Message]) -> None:
+    url = (values.get("api_url") or "").strip() or None
+    values["api_url"] = url
+    kind = values.get("kind")
+    if url is None:
+        if kind is not None and kind != ProviderKind.MANUAL:
+            errors["api_url"] = N_("is required unless the provider is worked manually")
+    elif kind == ProviderKind.SMM_V2:
+        try:
+            values["api_url"] = normalise_web_url(url)
+        except ValueError:
+            errors["api_url"] = N_("use a web address starting with https:// or http://")
+
+
+def _amounts(values: dict[str, Any], errors: dict[str, str | Message]) -> None:
+    threshold = values.get("low_balance_threshold")
+    if threshold is None:
+        values["low_balance_threshold"] = Decimal("0.00")
+    elif threshold < 0:
+        errors["low_balance_threshold"] = N_("must not be negative")
+    rate = values.get("eur_per_unit")
+    if rate is None:
+        errors["eur_per_unit"] = REQUIRED
+    elif rate <= 0:
+        errors["eur_per_unit"] = N_("must be more than 0 (1 for a provider billing in EUR)")
+
+
+async def clean_provider(session: AsyncSession, proposed: dict[str, Any], current: Provider | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"currency": "USD", "eur_per_unit": Decimal(1), "is_active": True, **proposed}
+    errors: dict[str, str | Message] = {}
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        errors["name"] = REQUIRED
+    try:
+        values["kind"] = ProviderKind(str(values.get("kind")))
+    except ValueError:
+        errors["kind"] = N_("is not one of the choices")
+        values["kind"] = None
+    _api_url(values, errors)
+    try:
+        values["currency"] = normalise_currency(str(values.get("currency") or ""))
+    except ValueError:
+        errors["currency"] = N_("use an ISO 4217 currency code such as EUR or USD")
+    _amounts(values, errors)
+    notes = values.get("notes")
+    values["notes"] = notes if isinstance(notes, str) and notes.strip() else None  # free text stays as typed
+    if values["name"] and await _name_taken(session, values["name"], current):
+        errors["name"] = N_("is already used by another provider")
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+async def _name_taken(session: AsyncSession, name: str, current: Provider | None) -> bool:
+    stmt = sa.select(Provider.id).where(Provider.name == name)
+    if current is not None:
+        stmt = stmt.where(Provider.id != current.id)
+    with session.no_autoflush:
+        return await session.scalar(stmt.limit(1)) is not None
+
+
+async def create_provider(uow: UnitOfWork, *, values: Mapping[str, Any], actor: Actor) -> Provider:
+    return await create_record(
+        uow, Provider, entity_type=PROVIDER, fields=PROVIDER_FIELDS, values=values, clean=clean_provider, actor=actor
+    )
+
+
+async def update_provider(
+    uow: UnitOfWork, *, provider_id: int, values: Mapping[str, Any], actor: Actor, version: str | None = None
+) -> Provider:
+    """Change the provider's settings; without an ``api_key`` in ``values`` the stored key stays as it is."""
+    return await update_record(
+        uow,
+        Provider,
+        provider_id,
+        entity_type=PROVIDER,
+        fields=PROVIDER_FIELDS,
+        values=values,
+        clean=clean_provider,
+        actor=actor,
+        version=version,
+    )
