@@ -11,7 +11,7 @@ from app.company.services import COMPANY_FIELDS, SINGLETON_ID, clean_company_set
 from app.editing import create_record, update_record
 from app.uow import UnitOfWork
 
-COMPANY_SETTINGS = "company-settings"
+COMPANY_SETTINGS = "company_settings"
 
 
 async def save_company_settings(

@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor, ActorKind
+from app.catalog.commands import create_category, create_service
 from app.catalog.models import Category, Service
+from app.company.commands import save_company_settings
 from app.company.models import CompanySettings
+from app.customers.commands import create_customer
 from app.customers.models import Customer
 from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRENCY, SERVICES
 from app.fulfillment import commands as fulfillment
@@ -29,11 +32,18 @@ from app.orders.models import Order, OrderLine, OrderSource
 from app.orders.placing import LineInput
 from app.orders.states import LineStatus
 from app.payments.models import PaymentMethod
+from app.providers.commands import (
+    UpstreamService,
+    create_provider,
+    record_provider_balance,
+    sync_provider_services,
+)
 from app.uow import UnitOfWork, utc_now
 from app.validation import EU_COUNTRIES
 
 SEED_ACTOR = Actor(ActorKind.SYSTEM, None, "demo data")
 PROVIDER_ACTOR = Actor(ActorKind.PROVIDER, None, "Demo provider")
+SANDBOX_ACTOR = Actor(ActorKind.WORKER, None, "provider sync")
 SANDBOX_PROVIDER = "Demo provider (sandbox)"
 MANUAL_PROVIDER = "Manual work"
 
@@ -63,133 +73,147 @@ def demo_tax(customer: Customer) -> TaxDecision:
 
 
 async def seed_demo_data(session: AsyncSession) -> SeedReport:
+    """Everything goes through the same commands staff and the worker use (actor: "demo data")."""
     report = SeedReport()
-    await _company(session, report)
-    providers = await _providers(session, report)
-    services = await _catalog(session, providers, report)
-    customers = await _customers(session, report)
+    uow = UnitOfWork(session)
+    await _company(uow, report)
+    providers = await _providers(uow, report)
+    services = await _catalog(uow, providers, report)
+    customers = await _customers(uow, report)
     await _orders(session, services, customers, report)
     await session.flush()
     return report
 
 
-async def _company(session: AsyncSession, report: SeedReport) -> None:
-    if await session.get(CompanySettings, 1) is None:
-        session.add(CompanySettings(id=1, **COMPANY))
+async def _company(uow: UnitOfWork, report: SeedReport) -> None:
+    if await uow.session.get(CompanySettings, 1) is None:
+        await save_company_settings(uow, values=COMPANY, actor=SEED_ACTOR)
         report.add("company settings")
 
 
-async def _providers(session: AsyncSession, report: SeedReport) -> dict[str, Provider]:
+async def _providers(uow: UnitOfWork, report: SeedReport) -> dict[str, Provider]:
     wanted: dict[str, dict[str, Any]] = {
         SANDBOX_PROVIDER: {
             "kind": ProviderKind.SANDBOX,
             "api_url": "sandbox://smm",
             "api_key": "demo-key",
             "currency": PROVIDER_RATE_CURRENCY,
-            "balance": Decimal("84.2500"),
+            "eur_per_unit": Decimal("0.92"),
             "low_balance_threshold": Decimal("100.00"),
         },
         MANUAL_PROVIDER: {"kind": ProviderKind.MANUAL, "currency": "EUR"},
     }
     providers: dict[str, Provider] = {}
     for name, values in wanted.items():
-        provider = await session.scalar(sa.select(Provider).where(Provider.name == name))
+        provider = await uow.session.scalar(sa.select(Provider).where(Provider.name == name))
         if provider is None:
-            provider = Provider(name=name, **values)
-            session.add(provider)
+            provider = await create_provider(uow, values={"name": name, **values}, actor=SEED_ACTOR)
             report.add("providers")
         providers[name] = provider
-    await session.flush()
+    sandbox = providers[SANDBOX_PROVIDER]
+    if sandbox.balance is None:
+        await record_provider_balance(uow, provider_id=sandbox.id, balance=Decimal("84.2500"), actor=SANDBOX_ACTOR)
     return providers
 
 
-async def _catalog(session: AsyncSession, providers: dict[str, Provider], report: SeedReport) -> dict[str, Service]:
-    categories: dict[str, Category] = {}
+def _upstream_id(position: int) -> str:
+    return str(101 + position)
+
+
+async def _catalog(uow: UnitOfWork, providers: dict[str, Provider], report: SeedReport) -> dict[str, Service]:
+    session = uow.session
+    categories: dict[str, int] = {}
     for position, demo_category in enumerate(CATEGORIES):
         category = await session.scalar(sa.select(Category).where(Category.slug == demo_category.slug))
         if category is None:
-            category = Category(
-                slug=demo_category.slug,
-                platform=demo_category.platform,
-                name_de=demo_category.name_de,
-                name_en=demo_category.name_en,
-                position=position,
-            )
-            session.add(category)
+            values = {
+                "slug": demo_category.slug,
+                "platform": demo_category.platform,
+                "name_de": demo_category.name_de,
+                "name_en": demo_category.name_en,
+                "position": position,
+            }
+            category = await create_category(uow, values=values, actor=SEED_ACTOR)
             report.add("categories")
-        categories[demo_category.slug] = category
-    await session.flush()
+        categories[demo_category.slug] = category.id
 
     sandbox = providers[SANDBOX_PROVIDER]
-    services: dict[str, Service] = {}
-    for position, demo in enumerate(SERVICES):
-        service = await session.scalar(sa.select(Service).where(Service.slug == demo.slug))
-        if service is None:
-            upstream = None
-            if demo.provider_rate is not None:
-                upstream = ProviderService(
-                    provider_id=sandbox.id,
-                    external_id=str(101 + position),
-                    name=demo.name_en,
-                    type="Custom Comments" if demo.kind == "custom_comments" else "Default",
-                    category=demo.category.capitalize(),
-                    rate=Decimal(demo.provider_rate),
-                    min_quantity=demo.min_quantity,
-                    max_quantity=demo.max_quantity,
-                    refill=demo.refill_days > 0,
-                    cancel=demo.cancellable,
-                    synced_at=datetime.now(UTC),
-                )
-                session.add(upstream)
-                await session.flush()
-            service = Service(
-                slug=demo.slug,
-                category_id=categories[demo.category].id,
-                kind=demo.kind,
-                name_de=demo.name_de,
-                name_en=demo.name_en,
-                description_de=demo.description_de,
-                description_en=demo.description_en,
-                price=Decimal(demo.price),
-                currency="EUR",
+    if sandbox.services_synced_at is None:
+        listed = [
+            UpstreamService(
+                external_id=_upstream_id(position),
+                name=demo.name_en,
+                type="Custom Comments" if demo.kind == "custom_comments" else "Default",
+                category=demo.category.capitalize(),
+                rate=Decimal(demo.provider_rate),
                 min_quantity=demo.min_quantity,
                 max_quantity=demo.max_quantity,
-                refill_days=demo.refill_days,
-                cancellable=demo.cancellable,
-                position=position,
-                provider_service_id=upstream.id if upstream else None,
+                refill=demo.refill_days > 0,
+                cancel=demo.cancellable,
             )
-            session.add(service)
-            report.add("services")
-        services[demo.slug] = service
-    await session.flush()
-    # Re-read so that relationships (category, provider service) are loaded for pricing and dispatch data.
-    loaded = (await session.scalars(sa.select(Service).where(Service.slug.in_(list(services))))).unique().all()
+            for position, demo in enumerate(SERVICES)
+            if demo.provider_rate is not None
+        ]
+        await sync_provider_services(uow, provider_id=sandbox.id, listed=listed, actor=SANDBOX_ACTOR)
+    upstream = dict(
+        (
+            await session.execute(
+                sa.select(ProviderService.external_id, ProviderService.id).where(
+                    ProviderService.provider_id == sandbox.id
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+
+    slugs = []
+    for position, demo in enumerate(SERVICES):
+        slugs.append(demo.slug)
+        if await session.scalar(sa.select(Service.id).where(Service.slug == demo.slug)) is not None:
+            continue
+        values = {
+            "slug": demo.slug,
+            "category_id": categories[demo.category],
+            "kind": demo.kind,
+            "name_de": demo.name_de,
+            "name_en": demo.name_en,
+            "description_de": demo.description_de,
+            "description_en": demo.description_en,
+            "price": Decimal(demo.price),
+            "currency": "EUR",
+            "min_quantity": demo.min_quantity,
+            "max_quantity": demo.max_quantity,
+            "refill_days": demo.refill_days,
+            "cancellable": demo.cancellable,
+            "position": position,
+            "provider_service_id": upstream.get(_upstream_id(position)) if demo.provider_rate else None,
+        }
+        await create_service(uow, values=values, actor=SEED_ACTOR)
+        report.add("services")
+    loaded = (await session.scalars(sa.select(Service).where(Service.slug.in_(slugs)))).unique().all()
     return {service.slug: service for service in loaded}
 
 
-async def _customers(session: AsyncSession, report: SeedReport) -> list[Customer]:
+async def _customers(uow: UnitOfWork, report: SeedReport) -> list[Customer]:
     customers = []
     for demo in CUSTOMERS:
-        customer = await session.scalar(sa.select(Customer).where(Customer.email == demo.email))
+        customer = await uow.session.scalar(sa.select(Customer).where(Customer.email == demo.email))
         if customer is None:
-            customer = Customer(
-                email=demo.email,
-                name=demo.name,
-                company=demo.company,
-                address_line1=demo.address_line1,
-                postal_code=demo.postal_code,
-                city=demo.city,
-                country=demo.country,
-                vat_id=demo.vat_id,
-                vat_id_entered_by="demo data" if demo.vat_id else None,
-                vat_id_entered_at=datetime.now(UTC) if demo.vat_id else None,
-                locale=demo.locale,
-            )
-            session.add(customer)
+            values = {
+                "email": demo.email,
+                "name": demo.name,
+                "company": demo.company,
+                "address_line1": demo.address_line1,
+                "postal_code": demo.postal_code,
+                "city": demo.city,
+                "country": demo.country,
+                "vat_id": demo.vat_id,
+                "locale": demo.locale,
+            }
+            customer = await create_customer(uow, values=values, actor=SEED_ACTOR)
             report.add("customers")
         customers.append(customer)
-    await session.flush()
     return customers
 
 

@@ -1,4 +1,4 @@
-"""Provider commands: set up a provider and change its settings (address, key, currency, thresholds).
+"""Provider commands: set up a provider, change its settings, and take in what it reports (services, balance).
 
 Rules: a unique name; an API address unless the provider is worked manually (http/https for SMM panels); an
 ISO 4217 currency; a positive EUR rate for margins; a low-balance threshold that is not negative. The API key
@@ -7,7 +7,8 @@ is kept as it is when a face does not pass one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor
-from app.editing import create_record, update_record
+from app.editing import create_record, lock_record, update_record
 from app.errors import ValidationFailed
-from app.fulfillment.models import Provider, ProviderKind
+from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.i18n import N_, Message
 from app.uow import UnitOfWork
 from app.validation import normalise_currency, normalise_web_url
@@ -119,3 +120,71 @@ async def update_provider(
         actor=actor,
         version=version,
     )
+
+
+@dataclass(frozen=True)
+class UpstreamService:
+    """One entry of a provider's ``services`` list (API v2), parsed."""
+
+    external_id: str
+    name: str
+    rate: Decimal  # per 1000 (per package for Package services), in the provider's currency
+    min_quantity: int
+    max_quantity: int
+    type: str = "Default"
+    category: str | None = None
+    refill: bool = False
+    cancel: bool = False
+
+
+async def sync_provider_services(
+    uow: UnitOfWork, *, provider_id: int, listed: Sequence[UpstreamService], actor: Actor
+) -> list[ProviderService]:
+    """Take the provider's current service list: add new entries, update known ones, mark vanished ones unlisted.
+
+    Entries are never deleted: our services and past lines keep pointing at them.
+    """
+    provider = await lock_record(uow.session, Provider, provider_id)
+    rows = await uow.session.scalars(
+        sa.select(ProviderService)
+        .where(ProviderService.provider_id == provider_id)
+        .order_by(ProviderService.id)
+        .with_for_update(of=ProviderService)
+    )
+    known = {row.external_id: row for row in rows}
+    now = uow.now()
+    added = 0
+    for item in listed:
+        row = known.get(item.external_id)
+        if row is None:
+            row = ProviderService(provider_id=provider_id, external_id=item.external_id)
+            uow.session.add(row)
+            known[item.external_id] = row
+            added += 1
+        for name in ("name", "rate", "min_quantity", "max_quantity", "type", "category", "refill", "cancel"):
+            setattr(row, name, getattr(item, name))
+        row.is_listed, row.synced_at = True, now
+    listed_ids = {item.external_id for item in listed}
+    unlisted = [row for external_id, row in known.items() if external_id not in listed_ids and row.is_listed]
+    for row in unlisted:
+        row.is_listed = False
+    provider.services_synced_at = now
+    uow.audit(
+        actor,
+        "sync-provider-services",
+        PROVIDER,
+        provider_id,
+        details={"listed": len(listed), "added": added, "unlisted": [row.external_id for row in unlisted]},
+    )
+    await uow.flush()
+    return list(known.values())
+
+
+async def record_provider_balance(uow: UnitOfWork, *, provider_id: int, balance: Decimal, actor: Actor) -> Provider:
+    """The balance the provider reported just now (in its currency)."""
+    provider = await lock_record(uow.session, Provider, provider_id)
+    uow.track(provider)
+    provider.balance, provider.balance_synced_at = balance, uow.now()
+    uow.audit_changes(actor, "record-provider-balance")
+    await uow.flush()
+    return provider
