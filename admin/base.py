@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.auth import StaffIdentity, client_ip
+from admin.export import ExportMixin
 from admin.i18n import admin_gettext
 from admin.labels import state_label
 from app import i18n, states
@@ -123,7 +124,7 @@ async def readable_constraint_errors() -> AsyncIterator[None]:
 # -- the base view ---------------------------------------------------------------------------------------------
 
 
-class SmplatModelView(ModelView):
+class SmplatModelView(ExportMixin, ModelView):
     """Every write runs in one transaction with its audit_log row; ``validate`` applies domain rules."""
 
     form_excluded_columns = list(AUDIT_COLUMNS)
