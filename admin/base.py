@@ -21,6 +21,7 @@ from starlette.requests import Request
 from wtforms import Form
 
 from admin.auth import StaffIdentity, client_ip
+from admin.export import ExportMixin
 from admin.forms import (
     VERSION_FIELD,
     SmplatConverter,
@@ -123,7 +124,7 @@ def _foreign_key(relation: Any) -> str:
     return str(relation.local_remote_pairs[0][0].key)
 
 
-class SmplatModelView(ModelView):
+class SmplatModelView(ExportMixin, ModelView):
     """Create and edit forms save through the view's domain command, in one unit of work.
 
     The admin only parses the form into values (``command_values``); the command (``create_command`` /

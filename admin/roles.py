@@ -16,8 +16,8 @@ from starlette.requests import Request
 from app.accounts.models import Role
 
 READ = ("list", "details")
-READ_EXPORT = (*READ, "export")
-WRITE = (*READ_EXPORT, "create", "edit")
+EDIT = ("create", "edit")
+EXPORT = ("export",)  # a file of every row a list shows: personal data in bulk only for admin and finance
 
 ORDER_ACTIONS = ("action:cancel-order", "action:add-note")
 LINE_ACTIONS = (
@@ -36,16 +36,18 @@ def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
 
 ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
     Role.ADMIN: frozenset({(WILDCARD, WILDCARD)}),
+    # Staff run the shop: catalog, orders and fulfillment. They read and edit customers one at a time; exports
+    # that carry customers' personal data (customers, orders) are not theirs, the catalog's are.
     Role.STAFF: _grants(
         {
             "dashboard": ["list"],
             "fulfillment": ["list"],
-            "category": WRITE,
-            "service": [*WRITE, *SERVICE_ACTIONS],
+            "category": [*READ, *EDIT, *EXPORT],
+            "service": [*READ, *EDIT, *EXPORT, *SERVICE_ACTIONS],
             "provider": READ,
             "provider-service": READ,
-            "customer": WRITE,
-            "order": [*READ_EXPORT, *ORDER_ACTIONS],
+            "customer": [*READ, *EDIT],
+            "order": [*READ, *ORDER_ACTIONS],
             "order-line": [*READ, *LINE_ACTIONS],
             "order-event": READ,
             "payment": READ,
@@ -53,6 +55,8 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "subscription": READ,
         }
     ),
+    # Finance reads what money depends on (provider balances, costs and margins, Stripe events, subscriptions)
+    # and exports what invoicing and bookkeeping need (customers, orders, payments, the audit log).
     Role.FINANCE: _grants(
         {
             "dashboard": ["list"],
@@ -60,16 +64,16 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "service": READ,
             "provider": READ,
             "provider-service": READ,
-            "customer": READ_EXPORT,
-            "order": READ_EXPORT,
+            "customer": [*READ, *EXPORT],
+            "order": [*READ, *EXPORT],
             "order-line": READ,
             "order-event": READ,
-            "payment": READ_EXPORT,
+            "payment": [*READ, *EXPORT],
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,
             "company-settings": [*READ, "edit"],
-            "audit-log": READ_EXPORT,
+            "audit-log": [*READ, *EXPORT],
         }
     ),
 }

@@ -80,7 +80,15 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
     column_default_sort = [(StaffUser.id, False)]
     column_formatters = {StaffUser.is_active: active_badge, StaffUser.last_login_at: when("last_login_at")}
     column_details_exclude_list = [StaffUser.password_hash]
-    column_export_exclude_list = [StaffUser.password_hash]
+    column_export_list = [
+        StaffUser.id,
+        StaffUser.email,
+        StaffUser.name,
+        StaffUser.role,
+        StaffUser.locale,
+        StaffUser.is_active,
+        StaffUser.last_login_at,
+    ]
     form_create_rules = ["email", "name", "role", "locale"]
     form_edit_rules = ["name", "role", "locale"]
     form_columns = [StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.locale]

@@ -123,6 +123,22 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     form_ajax_refs = {"provider_service": {"fields": ("name", "external_id"), "order_by": "id"}}
     form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
     form_args = {"price": {"description": lazy("per 1000 units, per package or per month, by kind")}}
+    column_export_list = [
+        Service.id,
+        Service.slug,
+        Service.name_de,
+        Service.name_en,
+        Service.category,
+        Service.kind,
+        "price_basis",
+        Service.price,
+        Service.currency,
+        Service.min_quantity,
+        Service.max_quantity,
+        Service.refill_days,
+        Service.is_active,
+    ]
+    column_export_labels = {"price_basis": lazy("Price basis")}
 
     async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
         return await commands.create_service(uow, values=values, actor=actor)

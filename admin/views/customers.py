@@ -37,6 +37,32 @@ class CustomerAdmin(SmplatModelView, model=Customer):
     column_formatters = {Customer.created_at: when("created_at")}
     column_labels = {Customer.vat_id: lazy("VAT ID"), Customer.created_at: lazy("Created")}
     form_columns = list(CUSTOMER_FIELDS)
+    # The export is the invoicing address book (admin and finance only: see admin/roles.py).
+    column_export_list = [
+        Customer.id,
+        Customer.email,
+        Customer.name,
+        Customer.company,
+        Customer.address_line1,
+        Customer.address_line2,
+        Customer.postal_code,
+        Customer.city,
+        Customer.country,
+        Customer.vat_id,
+        Customer.locale,
+        Customer.created_at,
+    ]
+    column_export_labels = {
+        "email": lazy("Email"),
+        "name": lazy("Name"),
+        "company": lazy("Company"),
+        "address_line1": lazy("Address line 1"),
+        "address_line2": lazy("Address line 2"),
+        "postal_code": lazy("Postal code"),
+        "city": lazy("City"),
+        "country": lazy("Country"),
+        "locale": lazy("Language"),
+    }
 
     async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
         return await create_customer(uow, values=values, actor=actor)

@@ -34,6 +34,11 @@ def services_summary(order: Order, _attribute: Any) -> Markup:
     ).format(", ".join(items), shown)
 
 
+def services_text(order: Order) -> str:
+    """The order's lines for an export, each as its service name and quantity (a plain number)."""
+    return ", ".join(f"{line.service_name} × {line.quantity}" for line in order.lines)
+
+
 def customer_link(order: Order, _attribute: Any) -> Markup:
     """The customer's name; SQLAdmin wraps relation columns in the link to the customer already."""
     return Markup('<span class="d-inline-block text-truncate align-bottom" style="max-width: 11rem">{}</span>').format(
@@ -123,6 +128,9 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
     }
     column_export_list = [
         Order.number,
+        "customer.display_name",
+        "customer.email",
+        "services",
         Order.status,
         Order.payment_status,
         Order.currency,
@@ -133,6 +141,16 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         Order.created_at,
         Order.paid_at,
     ]
+    column_export_labels = {
+        "customer.display_name": lazy("Customer"),
+        "customer.email": lazy("Customer email"),
+        "currency": lazy("Currency"),
+        "net": lazy("Net"),
+        "tax": lazy("Tax"),
+        "tax_treatment": lazy("Tax treatment"),
+        "paid_at": lazy("Paid"),
+    }
+    column_export_values = {"services": services_text}
 
     def list_query(self, request: Request) -> Any:
         # The list shows each line's service name and quantity: no joined service, category and provider per line
@@ -262,6 +280,29 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         OrderLine.last_progress_at: when("last_progress_at"),
     }
     column_details_exclude_list = [OrderLine.service]
+    column_export_list = [
+        OrderLine.id,
+        "order.number",
+        OrderLine.position,
+        OrderLine.service_name,
+        OrderLine.link,
+        OrderLine.quantity,
+        OrderLine.fulfillment_status,
+        "provider.name",
+        OrderLine.provider_order_id,
+        OrderLine.start_count,
+        OrderLine.remains,
+        OrderLine.updated_at,
+    ]
+    column_export_labels = {
+        "order.number": lazy("Order"),
+        "position": lazy("Line"),
+        "link": lazy("Link"),
+        "quantity": lazy("Quantity"),
+        "provider.name": lazy("Provider"),
+        "start_count": lazy("Start count"),
+        "remains": lazy("Remains"),
+    }
 
     def search_query(self, stmt: Any, term: str) -> Any:
         return stmt.where(line_search_condition(term))

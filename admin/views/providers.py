@@ -149,3 +149,15 @@ class ProviderServiceAdmin(ReadOnlyView, model=ProviderService):
     column_searchable_list = [ProviderService.name, ProviderService.external_id]
     column_sortable_list = [ProviderService.external_id, ProviderService.rate]
     column_formatters = {"margin": margin_cell, ProviderService.rate: money("rate", "provider.currency")}
+    column_export_list = [
+        "provider.name",
+        ProviderService.external_id,
+        ProviderService.name,
+        ProviderService.type,
+        ProviderService.rate,
+        "provider.currency",
+        ProviderService.min_quantity,
+        ProviderService.max_quantity,
+        ProviderService.refill,
+    ]
+    column_export_labels = {"provider.name": lazy("Provider"), "provider.currency": lazy("Currency")}

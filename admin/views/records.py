@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
+from admin.labels import event_label, state_label
 from admin.listing import FastListMixin
 from app.audit.models import AuditLog
 from app.orders.models import OrderEvent
@@ -44,6 +45,28 @@ class PaymentAdmin(FastListMixin, ReadOnlyView, model=Payment):
         Payment.paid_at: when("paid_at"),
     }
     column_formatters_detail = {Payment.amount: money("amount"), Payment.refunded_amount: money("refunded_amount")}
+    column_export_list = [
+        Payment.id,
+        Payment.order_id,
+        Payment.method,
+        Payment.status,
+        Payment.amount,
+        Payment.refunded_amount,
+        Payment.currency,
+        Payment.paid_at,
+        Payment.stripe_checkout_session_id,
+        Payment.stripe_payment_intent_id,
+    ]
+    column_export_labels = {
+        "order_id": lazy("Order ID"),
+        "method": lazy("Method"),
+        "status": lazy("Status"),
+        "amount": lazy("Amount"),
+        "currency": lazy("Currency"),
+        "paid_at": lazy("Paid"),
+        "stripe_checkout_session_id": lazy("Stripe checkout session"),
+        "stripe_payment_intent_id": lazy("Stripe payment intent"),
+    }
 
 
 class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
@@ -64,6 +87,28 @@ class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
     column_default_sort = [(OrderEvent.id, True)]
     column_formatters = {"order": order_link, OrderEvent.at: when("at")}
     column_details_exclude_list = [OrderEvent.order]
+    column_export_list = [
+        OrderEvent.at,
+        "order.number",
+        OrderEvent.kind,
+        OrderEvent.from_state,
+        OrderEvent.to_state,
+        OrderEvent.actor_label,
+        OrderEvent.note,
+    ]
+    column_export_labels = {
+        "at": lazy("When"),
+        "order.number": lazy("Order"),
+        "kind": lazy("Event"),
+        "from_state": lazy("From"),
+        "to_state": lazy("To"),
+        "note": lazy("Note"),
+    }
+    column_export_values = {
+        "kind": lambda event: event_label(event.kind),
+        "from_state": lambda event: event.from_state and state_label(event.from_state),
+        "to_state": lambda event: event.to_state and state_label(event.to_state),
+    }
 
 
 class StripeEventAdmin(FastListMixin, ReadOnlyView, model=StripeEvent):
@@ -114,12 +159,23 @@ class SubscriptionAdmin(ReadOnlyView, model=Subscription):
         Subscription.price,
         Subscription.current_period_end,
     ]
+    column_export_labels = {"currency": lazy("Currency")}
     column_default_sort = [(Subscription.id, True)]
     column_formatters = {
         Subscription.status: badge("status"),
         Subscription.price: money("price"),
         Subscription.current_period_end: when("current_period_end"),
     }
+    column_export_list = [
+        Subscription.id,
+        Subscription.customer_id,
+        Subscription.target_username,
+        Subscription.status,
+        Subscription.price,
+        Subscription.currency,
+        Subscription.current_period_end,
+    ]
+    column_export_labels = {"currency": lazy("Currency")}
 
 
 def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:
@@ -147,3 +203,4 @@ class AuditLogAdmin(FastListMixin, ReadOnlyView, model=AuditLog):
     column_searchable_list = [AuditLog.actor_label, AuditLog.entity_type, AuditLog.action]
     column_default_sort = [(AuditLog.id, True)]
     column_formatters = {AuditLog.at: when("at"), AuditLog.diff: diff_summary}
+    column_export_labels = {"diff": lazy("Changes"), "entity_id": lazy("Record ID")}

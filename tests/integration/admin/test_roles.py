@@ -10,13 +10,15 @@ touching this file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqladmin import ModelView
+from sqladmin.authorization import WILDCARD
 
 from admin.registry import ADMIN_VIEWS
-from admin.roles import role_may, roles_allowed
+from admin.roles import ROLE_GRANTS, role_may, roles_allowed
 from app.accounts.models import Role
 from app.demo.seed import SANDBOX_PROVIDER as SANDBOX
 from app.fulfillment.models import Provider
@@ -183,3 +185,62 @@ async def test_the_provider_edit_page_never_shows_the_stored_api_key(backoffice)
     assert page.status_code == 200
     assert 'name="api_key"' in page.text
     assert DEMO_API_KEY not in page.text
+
+
+# -- the README's role table -----------------------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+ROLE_TABLE_HEADER = "| role | reads | creates and edits | exports (CSV, XLSX) | business actions |"
+
+
+def view_title(view) -> str:
+    """The view's English name as the menu shows it (``str.__str__``: the source text, not a translation)."""
+    title = view.name_plural if isinstance(view, ModelView) else view.name
+    return str.__str__(title).lower()
+
+
+def role_row(backoffice, role: Role) -> str:
+    """What ``role`` may do on every registered view: its grants, limited by each view's ``can_*`` flags."""
+    if (WILDCARD, WILDCARD) in ROLE_GRANTS[role]:
+        return f"| {role} | everything | everything | everything | all |"
+    reads, edits, exports, actions = [], [], [], []
+    for view in backoffice.admin.views:
+        identity, title = view.identity, view_title(view)
+        if role_may(role, identity, "list"):
+            reads.append(title)
+        if not isinstance(view, ModelView):
+            continue
+        writes = [a for a in ("create", "edit") if getattr(view, f"can_{a}") and role_may(role, identity, a)]
+        if writes:
+            edits.append(title if len(writes) == 2 else f"{title} ({writes[0]} only)")
+        if view.can_export and role_may(role, identity, "export"):
+            exports.append(title)
+        slugs = [slug for slug in action_slugs(backoffice, identity) if role_may(role, identity, f"action:{slug}")]
+        if slugs:
+            actions.append(f"{title}: " + ", ".join(slug.replace("-", " ") for slug in slugs))
+    cells = [", ".join(reads), ", ".join(edits), ", ".join(exports), "; ".join(actions)]
+    return f"| {role} | " + " | ".join(cell or "–" for cell in cells) + " |"
+
+
+def test_the_readme_role_table_states_exactly_the_grants(backoffice):
+    """Change a grant (admin/roles.py) and this fails until the README's role table says the same."""
+    expected = [ROLE_TABLE_HEADER, "| --- | --- | --- | --- | --- |", *(role_row(backoffice, r) for r in Role)]
+    lines = README.read_text().splitlines()
+    assert ROLE_TABLE_HEADER in lines, "the README has no role table"
+    start = lines.index(ROLE_TABLE_HEADER)
+    table = lines[start : start + len(expected)]
+    assert table == expected, "README role table out of date; it should read:\n" + "\n".join(expected)
+
+
+# Pinned on purpose: a change of who may export (bulk personal data) must be a deliberate edit here too.
+EXPORTS = {
+    Role.STAFF: {"category", "service"},
+    Role.FINANCE: {"customer", "order", "payment", "audit-log"},
+}
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.FINANCE], ids=str)
+def test_who_may_export_what_is_the_decided_list(backoffice, role):
+    exportable = [v for v in backoffice.admin.views if isinstance(v, ModelView) and v.can_export]
+    assert {v.identity for v in exportable if role_may(role, v.identity, "export")} == EXPORTS[role]
+    assert all(role_may(Role.ADMIN, v.identity, "export") for v in exportable)
