@@ -30,6 +30,8 @@ class Settings:
     env: Environment = "dev"
     database_url: str | None = None
     secret_key: str = DEV_SECRET_KEY
+    # Key ring for encrypted columns, newest first; empty means SECRET_KEY alone (app/db/crypto.py).
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     base_url: str = "http://127.0.0.1:8000"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -46,10 +48,16 @@ class Settings:
     def is_prod(self) -> bool:
         return self.env == "prod"
 
+    @property
+    def key_ring(self) -> tuple[str, ...]:
+        """The passphrases that encrypt columns (the first) and decrypt them (all of them)."""
+        return self.encryption_keys or (self.secret_key,)
+
     def validate(self) -> Settings:
         """Refuse settings that are unsafe for the environment; returns self for chaining."""
         if self.env not in ("dev", "test", "prod"):
             raise ConfigError(f"SMPLAT_ENV must be dev, test or prod, not {self.env!r}")
+        self._validate_encryption_keys()
         if self.stuck_after_hours < 1:
             raise ConfigError("SMPLAT_STUCK_AFTER_HOURS must be at least 1")
         if self.is_prod:
@@ -62,6 +70,19 @@ class Settings:
             if not self.database_url:
                 raise ConfigError("SMPLAT_DATABASE_URL must be set in production (no embedded database)")
         return self
+
+    def _validate_encryption_keys(self) -> None:
+        """Every key of the ring is a real key: never empty; in production private and long, like SECRET_KEY."""
+        for position, key in enumerate(self.encryption_keys, start=1):
+            if not key:
+                raise ConfigError(f"SMPLAT_ENCRYPTION_KEYS: key {position} is empty (a stray comma?)")
+            if self.is_prod and key == DEV_SECRET_KEY:
+                raise ConfigError(f"SMPLAT_ENCRYPTION_KEYS: key {position} must be a private value in production")
+            if self.is_prod and len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ConfigError(
+                    f"SMPLAT_ENCRYPTION_KEYS: key {position} must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                    "in production"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -79,6 +100,7 @@ class Settings:
             env=env,  # type: ignore[arg-type]  # checked in validate()
             database_url=get("DATABASE_URL"),
             secret_key=get("SECRET_KEY") or ("" if env == "prod" else DEV_SECRET_KEY),
+            encryption_keys=tuple(key.strip() for key in ring.split(",")) if (ring := get("ENCRYPTION_KEYS")) else (),
             base_url=(get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             stripe_secret_key=get("STRIPE_SECRET_KEY"),
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from app.actors import Actor
 from app.audit.models import AuditLog
@@ -72,10 +73,11 @@ def editable_values(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def lock_record(session: AsyncSession, model: type[Model], record_id: int) -> Model:
-    """The row, locked for this transaction and freshly read; NotFound when it does not exist."""
+    """The row, locked for this transaction and freshly read, deferred columns included; NotFound when missing."""
     stmt = (
         sa.select(model)
         .where(model.id == record_id)  # type: ignore[attr-defined]
+        .options(undefer("*"))
         .with_for_update(of=model)
         .execution_options(populate_existing=True)
     )

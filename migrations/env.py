@@ -21,7 +21,7 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
             return "sa.DateTime(timezone=True)"
         if getattr(obj, "_variant_mapping", None) and isinstance(obj, sa.BigInteger):
             return "sa.BigInteger()"
-        if name in ("EncryptedString", "EncryptedText"):
+        if name in ("EncryptedString", "EncryptedText", "EncryptedSecret"):
             return "sa.String()"
     return False
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from markupsafe import Markup
 from sqladmin.i18n import get_locale
+from sqlalchemy.orm import undefer
 from starlette.requests import Request
 from wtforms import PasswordField
 
@@ -14,6 +16,7 @@ from admin.i18n import admin_gettext, lazy
 from app import i18n
 from app.actors import Actor
 from app.catalog.models import PriceBasis
+from app.fulfillment.credentials import KeyState, key_state
 from app.fulfillment.margins import BASE_CURRENCY, Margin, NotComparable, margin
 from app.fulfillment.models import Provider, ProviderService
 from app.providers.commands import create_provider, update_provider
@@ -31,6 +34,18 @@ def balance(provider: Provider, _attribute: Any) -> Markup:
     return Markup("{}").format(shown)
 
 
+def api_key_state(provider: Provider, _attribute: Any) -> Markup:
+    """Whether a key is stored and readable; never the key itself."""
+    state = key_state(provider.api_key)
+    if state is KeyState.UNREADABLE:
+        return Markup('<span class="badge bg-red-lt" data-testid="api-key-unreadable">{}</span>').format(
+            lazy("key unreadable — enter it again")
+        )
+    if state is KeyState.STORED:
+        return Markup('<span data-testid="api-key-stored">{}</span>').format(lazy("stored"))
+    return Markup('<span class="text-secondary" data-testid="api-key-missing">–</span>')
+
+
 class ProviderAdmin(SmplatModelView, model=Provider):
     name = lazy("Provider")
     name_plural = lazy("Providers")
@@ -46,8 +61,12 @@ class ProviderAdmin(SmplatModelView, model=Provider):
         Provider.balance_synced_at,
         Provider.services_synced_at,
         Provider.is_active,
+        "api_key_state",
     ]
+    column_export_list = column_list[:-1]  # the key's state is for the page; exports carry no key data
     column_labels = {
+        "api_key_state": lazy("API key"),
+        Provider.api_key: lazy("API key"),
         Provider.balance_synced_at: lazy("Balance synced"),
         Provider.services_synced_at: lazy("Services synced"),
         Provider.eur_per_unit: lazy("EUR per unit of its currency"),
@@ -56,14 +75,16 @@ class ProviderAdmin(SmplatModelView, model=Provider):
     column_formatters = {
         Provider.balance: balance,
         Provider.is_active: active_badge,
+        "api_key_state": api_key_state,
         Provider.balance_synced_at: when("balance_synced_at"),
         Provider.services_synced_at: when("services_synced_at"),
     }
     column_formatters_detail = {
         Provider.balance: balance,
         Provider.low_balance_threshold: money("low_balance_threshold"),
+        Provider.api_key: api_key_state,
     }
-    column_details_exclude_list = [Provider.api_key, Provider.services]
+    column_details_exclude_list = [Provider.services]
     form_excluded_columns = [
         "created_at",
         "updated_at",
@@ -92,6 +113,13 @@ class ProviderAdmin(SmplatModelView, model=Provider):
         if not values.get("api_key"):
             values.pop("api_key", None)  # left empty: the stored key stays as it is
         return await update_provider(uow, provider_id=record_id, values=values, version=version, actor=actor)
+
+    # The key is deferred everywhere else; the provider pages ask for it to show its state (never its value).
+    def list_query(self, request: Request) -> Any:
+        return sa.select(Provider).options(undefer(Provider.api_key))
+
+    def _stmt_by_identifier(self, identifier: str) -> Any:
+        return super()._stmt_by_identifier(identifier).options(undefer(Provider.api_key))
 
 
 BASIS_LABELS = {

@@ -9,13 +9,17 @@ import click
 
 from app.accounts.models import Role
 from app.accounts.services import StaffUserService
+from app.actors import Actor
 from app.cli.errors import fail, reported
 from app.config import ConfigError, get_settings
 from app.db import migrations
 from app.db.bootstrap import check_connection, resolve_database
+from app.db.engine import session_factory
+from app.db.key_rotation import KeyReport, key_status, rotate_keys
 from app.db.session import engine_for, schema_is_current, transaction
 from app.db.urls import redact
 from app.observability import configure_logging
+from app.uow import unit_of_work
 
 
 def database_url() -> str:
@@ -105,6 +109,63 @@ def user_create(email: str, role: str, name: str | None, locale: str, password_s
 
     user_id = asyncio.run(create())
     click.echo(f"created {role} user {email.strip().lower()} (id {user_id})")
+
+
+# -- encryption keys -------------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """The key ring of encrypted columns (SMPLAT_ENCRYPTION_KEYS): status and rotation."""
+
+
+def _unreadable_hint(report: KeyReport) -> str:
+    records = report.unreadable_records()
+    return (
+        f"{report.unreadable} unreadable by every key of the ring (left as they are; enter them again): "
+        + ", ".join(records[:20])
+        + (" …" if len(records) > 20 else "")
+    )
+
+
+@keys.command("status")
+@reported
+def keys_status() -> None:
+    """Count the stored values under the first key, under older keys of the ring, and unreadable ones."""
+    url = database_url()
+
+    async def run() -> KeyReport:
+        await require_current_schema(url)
+        async with engine_for(url) as engine, transaction(engine) as session:
+            return await key_status(session)
+
+    report = asyncio.run(run())
+    for column in report.columns:
+        click.echo(
+            f"{column.column}: {column.by_key[0]} under the first key, {column.under_older_keys} under older keys, "
+            f"{len(column.unreadable_ids)} unreadable"
+        )
+    if report.unreadable:
+        click.echo(_unreadable_hint(report))
+
+
+@keys.command("rotate")
+@reported
+def keys_rotate() -> None:
+    """Re-encrypt every encrypted value with the first key of the ring, in one transaction (audited)."""
+    url = database_url()
+
+    async def run() -> KeyReport:
+        await require_current_schema(url)
+        async with engine_for(url) as engine, unit_of_work(session_factory(engine)) as uow:
+            return await rotate_keys(uow, actor=Actor.cli())
+
+    report = asyncio.run(run())
+    click.echo(
+        f"re-encrypted {report.reencrypted} values with the first key of the ring; {report.unreadable} unreadable"
+    )
+    if report.unreadable:
+        click.echo(_unreadable_hint(report))
 
 
 # -- data ------------------------------------------------------------------------------------------------------

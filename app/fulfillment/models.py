@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -8,10 +7,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from advanced_alchemy.types import EncryptedString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.config import get_settings
+from app.db.crypto import EncryptedSecret, UnreadableSecret
 from app.i18n import N_
 from app.states import StateInfo, finals, register, sql_in
 
@@ -26,18 +24,16 @@ class ProviderKind(StrEnum):
     SANDBOX = "sandbox"
 
 
-def provider_key_secret() -> bytes:
-    # Derived from SECRET_KEY with a purpose label; rotating SECRET_KEY means re-entering provider API keys.
-    return hashlib.sha256(b"smplat:provider-api-key:" + get_settings().secret_key.encode()).digest()
-
-
 class Provider(IdentityAuditBase):
     __tablename__ = "provider"
 
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     kind: Mapped[ProviderKind] = mapped_column(enum_type(ProviderKind, "kind"))
     api_url: Mapped[str | None] = mapped_column(sa.String(500))
-    api_key: Mapped[str | None] = mapped_column(EncryptedString(key=provider_key_secret, length=500))
+    # Encrypted under the key ring; deferred: loaded only where asked for (app.fulfillment.credentials).
+    api_key: Mapped[str | UnreadableSecret | None] = mapped_column(
+        EncryptedSecret("provider-api-key", length=500), deferred=True, deferred_raiseload=True
+    )
     balance: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
     currency: Mapped[str] = mapped_column(Currency, default="USD", server_default="USD")
     low_balance_threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
