@@ -34,9 +34,10 @@ from admin.i18n import admin_gettext
 from admin.labels import state_label
 from app import i18n, states
 from app.actors import Actor
+from app.audit.services import snapshot
 from app.db.errors import database_refusal
 from app.db.search import escape_like
-from app.editing import TIMESTAMPS, RecordChanged, check_version, lock_record, snapshot, version_token
+from app.editing import TIMESTAMPS, RecordChanged, check_version, lock_record, version_token
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
 from app.uow import UnitOfWork, unit_of_work

@@ -26,6 +26,7 @@ from sqlalchemy.orm import undefer
 
 from app.actors import Actor
 from app.audit.models import AuditLog
+from app.audit.services import snapshot
 from app.errors import NotFound, StaleRecord, ValidationFailed
 from app.i18n import N_, Message, message
 from app.uow import UnitOfWork
@@ -59,13 +60,6 @@ def version_token(obj: Any) -> str:
         return str(version)
     updated = getattr(obj, "updated_at", None)
     return updated.astimezone(UTC).isoformat() if isinstance(updated, datetime) else ""
-
-
-def snapshot(obj: Any) -> dict[str, Any]:
-    """The row's business fields (its own timestamps would only add noise to every diff)."""
-    return {
-        attr.key: getattr(obj, attr.key) for attr in sa.inspect(type(obj)).column_attrs if attr.key not in TIMESTAMPS
-    }
 
 
 def editable_values(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:

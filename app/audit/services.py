@@ -21,11 +21,15 @@ BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "version"})
 
 
 def snapshot(record: Any) -> dict[str, Any]:
-    """The record's business fields as loaded now (column attributes, without bookkeeping)."""
+    """The record's business fields as loaded now (column attributes, without bookkeeping).
+
+    A deferred column nobody loaded (a provider's API key on a list) is left out rather than fetched.
+    """
+    unloaded = sa.inspect(record).unloaded
     return {
         attr.key: getattr(record, attr.key)
         for attr in sa.inspect(type(record)).column_attrs
-        if attr.key not in BOOKKEEPING_FIELDS
+        if attr.key not in BOOKKEEPING_FIELDS and attr.key not in unloaded
     }
 
 

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.actors import Actor
+from app.audit.services import snapshot
 from app.catalog.models import Category, Service
 from app.catalog.rules import CATEGORY_FIELDS, SERVICE_FIELDS, clean_category, clean_service
-from app.editing import create_record, snapshot, update_record
+from app.editing import create_record, update_record
 from app.errors import Conflict, NotFound
 from app.i18n import N_
 from app.uow import UnitOfWork

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqladmin import ModelView
+from sqlalchemy.orm import undefer
 
 from admin.forms import VERSION_FIELD
 from admin.registry import ADMIN_VIEWS
@@ -123,7 +124,8 @@ async def record_ids(backoffice, model) -> list[int]:
 async def stored(backoffice, model, record_id: int) -> dict[str, Any]:
     """Every column of the row but ``updated_at``."""
     async with backoffice.sessions() as session:
-        row = (await session.scalars(sa.select(model).where(model.id == record_id))).unique().one()
+        stmt = sa.select(model).where(model.id == record_id).options(undefer("*"))
+        row = (await session.scalars(stmt)).unique().one()
         return {a.key: getattr(row, a.key) for a in sa.inspect(model).column_attrs if a.key != "updated_at"}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import undefer
 
 from app.accounts.models import Role
 from app.catalog.models import Category, Service
@@ -58,7 +59,7 @@ async def edit(client, csrf: str, identity: str, pk: int, **changes: Any) -> Any
 
 
 async def reload(session, model, pk: int) -> Any:
-    stmt = sa.select(model).where(model.id == pk).execution_options(populate_existing=True)
+    stmt = sa.select(model).where(model.id == pk).options(undefer("*")).execution_options(populate_existing=True)
     return (await session.scalars(stmt)).unique().one()
 
 
