@@ -32,6 +32,7 @@ from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
 from app import i18n
 from app.config import Settings
+from app.i18n import N_
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,16 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
         ),
     )
     admin.settings = settings
+
+    async def server_error_page(request: Request, _exc: Exception) -> Response:
+        """The admin's 500 page (Starlette answers with it, then re-raises: the mount logs the error once)."""
+        context = {
+            "status_code": 500,
+            "message": admin_gettext(N_("We could not complete your request. Please try again in a moment.")),
+        }
+        return await admin.templates.TemplateResponse(request, "sqladmin/error.html", context, status_code=500)
+
+    admin.admin.exception_handlers[Exception] = server_error_page
     # Innermost, after the session middleware: the token is checked against the signed session.
     admin.admin.user_middleware.append(Middleware(CSRFMiddleware))
     env: Any = admin.templates.env
@@ -111,10 +122,19 @@ def create_admin_mount(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> 
         # breaks) Litestar's gzip middleware; without the extension it streams the body normally.
         extensions = scope.get("extensions") or {}
         scope["extensions"] = {key: value for key, value in extensions.items() if key != "http.response.pathsend"}
+        response_started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await outer(scope, receive, send)  # type: ignore[arg-type]
+            await outer(scope, receive, tracking_send)  # type: ignore[arg-type]
         except Exception:
+            if not response_started:
+                raise  # Litestar's error handler logs it and answers
+            # Starlette has answered with the 500 page and re-raises for the server to log: log it here, once.
             log.exception("admin request failed", path=scope["path"])
-            raise
 
     return admin_app

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from app.config import ConfigError, Settings, get_settings, use_settings
@@ -16,12 +18,23 @@ from app.db.engine import alchemy_config
 from app.observability import configure_logging
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import health, ready
-from app.web.middleware import reject_nul_bytes_middleware, request_context_middleware
+from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
 from storefront.controllers import StorefrontController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
+STOREFRONT_LANGUAGE_COOKIE = "lang"
+
+
+def openapi_config(settings: Settings) -> OpenAPIConfig | None:
+    """The OpenAPI schema as JSON at /schema (and /schema/openapi.json) in dev and test; none in production.
+
+    No documentation UI: Litestar's UIs load their scripts from a CDN.
+    """
+    if settings.is_prod:
+        return None
+    return OpenAPIConfig(title="SMPLaT", version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()])
 
 
 def freeze_startup_objects() -> None:
@@ -44,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
     db_config = alchemy_config(settings.database_url)
     # Imported here: the admin module builds SQLAdmin views over every model at import time.
-    from admin.mount import create_admin_mount  # noqa: PLC0415
+    from admin.auth import LANGUAGE_COOKIE  # noqa: PLC0415
+    from admin.mount import BASE_URL, create_admin_mount  # noqa: PLC0415
 
     admin_mount = create_admin_mount(settings, db_config)
     app = Litestar(
@@ -57,14 +71,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         on_startup=[freeze_startup_objects],
-        middleware=[request_context_middleware, reject_nul_bytes_middleware],
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        openapi_config=OpenAPIConfig(title="SMPLaT", version="0.1.0", path="/schema"),
+        openapi_config=openapi_config(settings),
         logging_config=None,
         debug=False,
     )
     app.state.settings = settings
+
+    def language_cookies(path: str) -> tuple[str, ...]:
+        in_admin = path == BASE_URL or path.startswith(BASE_URL + "/")
+        return (LANGUAGE_COOKIE,) if in_admin else (STOREFRONT_LANGUAGE_COOKIE,)
+
+    # Around Litestar's own handler (routing and error pages inside), so it sees every request, routed or not.
+    edge: Any = EdgeMiddleware(app.asgi_handler, settings, language_cookies=language_cookies)
+    app.asgi_handler = edge
     return app

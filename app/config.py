@@ -5,16 +5,19 @@ Nothing else in the code base reads ``os.environ``; everything asks :func:`get_s
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 
 Environment = Literal["dev", "test", "prod"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Used in dev and test only; production refuses to start with it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
@@ -43,6 +46,10 @@ class Settings:
     log_json: bool = False
     stuck_after_hours: int = 6
     data_dir: Path = field(default_factory=lambda: platformdirs.user_data_path("smplat"))
+    # Peers (IP addresses or networks) whose X-Forwarded-For/-Proto/-Host headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Host names the app answers for; None: the host of base_url in production, any host in dev and test.
+    allowed_hosts: tuple[str, ...] | None = None
 
     @property
     def is_prod(self) -> bool:
@@ -53,6 +60,19 @@ class Settings:
         """The passphrases that encrypt columns (the first) and decrypt them (all of them)."""
         return self.encryption_keys or (self.secret_key,)
 
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+    @property
+    def host_patterns(self) -> tuple[str, ...]:
+        """Allowed ``Host`` values: exact names, ``.example.com`` for a domain and its subdomains, ``*`` for any."""
+        if self.allowed_hosts is not None:
+            return tuple(host.lower() for host in self.allowed_hosts)
+        if self.is_prod:
+            return ((urlsplit(self.base_url).hostname or "").lower(),)
+        return ("*",)
+
     def validate(self) -> Settings:
         """Refuse settings that are unsafe for the environment; returns self for chaining."""
         if self.env not in ("dev", "test", "prod"):
@@ -60,6 +80,19 @@ class Settings:
         self._validate_encryption_keys()
         if self.stuck_after_hours < 1:
             raise ConfigError("SMPLAT_STUCK_AFTER_HOURS must be at least 1")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"SMPLAT_TRUSTED_PROXIES must list IP addresses or networks (CIDR), not {entry!r}"
+                ) from exc
+        if self.allowed_hosts is not None and not self.allowed_hosts:
+            raise ConfigError("SMPLAT_ALLOWED_HOSTS must name at least one host (or * for any)")
+        if any(not host or "/" in host or " " in host for host in self.host_patterns):
+            raise ConfigError(
+                "SMPLAT_ALLOWED_HOSTS must list host names (or set SMPLAT_BASE_URL to the public address)"
+            )
         if self.is_prod:
             if not self.secret_key or self.secret_key == DEV_SECRET_KEY:
                 raise ConfigError("SMPLAT_SECRET_KEY must be set to a private value in production")
@@ -112,8 +145,15 @@ class Settings:
             log_json=(get("LOG_JSON") or ("1" if env == "prod" else "0")) in ("1", "true", "yes"),
             stuck_after_hours=stuck_hours,
             data_dir=Path(data_dir).expanduser() if data_dir else platformdirs.user_data_path("smplat"),
+            trusted_proxies=_list(get("TRUSTED_PROXIES")),
+            allowed_hosts=_list(allowed_hosts) if (allowed_hosts := get("ALLOWED_HOSTS")) else None,
         )
         return settings.validate()
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple of its non-empty entries."""
+    return tuple(entry.strip() for entry in (value or "").split(",") if entry.strip())
 
 
 @lru_cache(maxsize=1)

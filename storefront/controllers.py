@@ -23,6 +23,7 @@ from app.db.read_only import read_only_session
 from app.errors import NotFound
 from app.i18n import LOCALES, N_
 from app.orders.pricing import line_net
+from app.web.security import local_path
 from app.web.templating import render
 
 FEATURED_COUNT = 6
@@ -97,8 +98,7 @@ class StorefrontController(Controller):
     async def choose_language(
         self, code: FromPath[str], next_path: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Redirect:
-        target = next_path if next_path and next_path.startswith("/") and not next_path.startswith("//") else "/"
-        response = Redirect(path=target)
+        response = Redirect(path=local_path(next_path))
         if code in LOCALES:
             response.set_cookie("lang", code, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=True)
         return response

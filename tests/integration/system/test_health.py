@@ -15,34 +15,43 @@ async def test_health_answers_without_touching_the_database(client):
     assert response.headers["x-request-id"]
 
 
+def logged(caplog, event: str) -> list[dict]:
+    return [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == event]
+
+
 async def test_ready_when_database_answers_and_schema_is_at_head(client):
     response = await client.get("/ready")
     assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ready"
-    assert body["migrations"]["current"] == body["migrations"]["head"] == migrations.head_revision()
+    assert response.json() == {"status": "ready"}
 
 
-async def test_not_ready_while_migrations_are_pending(empty_database_url, tmp_path):
+async def test_not_ready_while_migrations_are_pending_says_why_in_the_log_only(empty_database_url, tmp_path, caplog):
     migrations.upgrade(empty_database_url, "0001")
     app = create_app(Settings(env="test", database_url=empty_database_url, secret_key=TEST_SECRET, data_dir=tmp_path))
+    caplog.set_level("INFO")
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/ready")
     assert response.status_code == 503
-    assert response.json()["status"] == "migrations pending"
-    assert response.json()["migrations"]["current"] == "0001"
+    assert response.json() == {"status": "not ready"}
+    assert "0001" not in response.text
+    (line,) = logged(caplog, "not ready: migrations pending")
+    assert (line["current"], line["head"]) == ("0001", migrations.head_revision())
 
 
-async def test_not_ready_when_the_database_is_unreachable(tmp_path):
+async def test_not_ready_when_the_database_is_unreachable_says_why_in_the_log_only(tmp_path, caplog):
     app = create_app(
         Settings(
             env="test", database_url="postgresql://nobody@127.0.0.1:9/none", secret_key=TEST_SECRET, data_dir=tmp_path
         )
     )
+    caplog.set_level("INFO")
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/ready")
     assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert response.json() == {"status": "not ready"}
+    (line,) = logged(caplog, "not ready: the database does not answer")
+    assert line["error"]
+    assert line["error"] not in response.text
 
 
 async def test_request_id_from_the_client_is_kept(client):

@@ -1,0 +1,96 @@
+/* Back-office behaviour. The admin's Content-Security-Policy allows no inline script: everything lives here. */
+(function () {
+  "use strict";
+
+  // Every state-changing admin request carries the session's CSRF token (see admin/csrf.py).
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var token = meta ? meta.content : null;
+  if (token) {
+    var originalFetch = window.fetch;
+    window.fetch = function (input, init) {
+      init = init || {};
+      var method = (init.method || "GET").toUpperCase();
+      if (["GET", "HEAD", "OPTIONS"].indexOf(method) === -1) {
+        init.headers = new Headers(init.headers || {});
+        init.headers.set("X-CSRF-Token", token);
+      }
+      return originalFetch(input, init);
+    };
+  }
+
+  function addCsrfTokens() {
+    if (!token) return;
+    if (window.jQuery) {
+      window.jQuery.ajaxSetup({ headers: { "X-CSRF-Token": token } });
+    }
+    document.querySelectorAll("form").forEach(function (form) {
+      if ((form.getAttribute("method") || "GET").toUpperCase() !== "POST") return;
+      if (form.querySelector('input[name="csrf_token"]')) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrf_token";
+      input.value = token;
+      form.appendChild(input);
+    });
+  }
+
+  // Flash messages (SQLAdmin's toasts; its template's inline script is replaced by this).
+  function showToasts() {
+    if (!window.tabler || !window.tabler.bootstrap) return;
+    document.querySelectorAll(".toast.admin-toast").forEach(function (element) {
+      new window.tabler.bootstrap.Toast(element, { delay: 3000 }).show();
+    });
+  }
+
+  // Date-range filters: "from..to" in one query parameter, page reset.
+  function bindDateRanges() {
+    document.querySelectorAll("form[data-date-range]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var url = new URL(window.location.href);
+        var from = form.elements["from"].value;
+        var to = form.elements["to"].value;
+        if (from || to) {
+          url.searchParams.set(form.dataset.dateRange, from + ".." + to);
+        } else {
+          url.searchParams.delete(form.dataset.dateRange);
+        }
+        url.searchParams.delete("page");
+        window.location.href = url.toString();
+      });
+    });
+  }
+
+  // The fulfillment board reloads its queues every 30 seconds while the tab is visible.
+  function refreshBoard() {
+    var board = document.getElementById("board");
+    var stamp = document.getElementById("board-updated");
+    if (!board || !stamp || !board.dataset.refreshUrl) return;
+    function mark() {
+      stamp.textContent = new Date().toLocaleTimeString();
+    }
+    mark();
+    window.setInterval(function () {
+      if (document.hidden) return;
+      fetch(board.dataset.refreshUrl, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.text();
+        })
+        .then(function (html) {
+          board.innerHTML = html;
+          mark();
+        })
+        .catch(function () {
+          stamp.textContent = board.dataset.failedText || "";
+        });
+    }, 30000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    addCsrfTokens();
+    showToasts();
+    bindDateRanges();
+    refreshBoard();
+  });
+})();
