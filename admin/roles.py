@@ -38,6 +38,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
     Role.ADMIN: frozenset({(WILDCARD, WILDCARD)}),
     Role.STAFF: _grants(
         {
+            "account": ["list"],  # one's own password (admin/pages/account.py)
             "dashboard": ["list"],
             "fulfillment": ["list"],
             "category": WRITE,
@@ -55,6 +56,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
     ),
     Role.FINANCE: _grants(
         {
+            "account": ["list"],
             "dashboard": ["list"],
             "category": READ,
             "service": READ,
