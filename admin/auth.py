@@ -1,8 +1,14 @@
-"""Staff login for the back office: argon2 check against staff_user, signed session, throttled failures."""
+"""Staff login for the back office: throttled argon2 check, server-side sessions, forced password changes.
+
+The browser's (signed) session cookie carries a random session token; ``staff_session`` stores its hash. Every
+admin request looks the token up (one indexed query), so a logout, a password reset or change, a deactivation
+or a role change ends a session at once, even for a copy of the cookie saved earlier.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqladmin.authentication import AuthenticationBackend
@@ -11,13 +17,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin.i18n import admin_gettext
-from app.accounts.models import Role, StaffUser
-from app.accounts.services import LoginThrottle, StaffUserService
+from app.accounts.commands import log_out, record_login, touch_session
+from app.accounts.models import Role
+from app.accounts.services import SESSION_TOUCH_INTERVAL, LoginThrottle, StaffUserService, find_active_session
 from app.i18n import N_
+from app.uow import UnitOfWork, unit_of_work
 
 SESSION_COOKIE = "smplat_admin"
 LANGUAGE_COOKIE = "smplat_admin_lang"
 SESSION_MAX_AGE = 12 * 3600
+SESSION_TOKEN = "session_token"  # noqa: S105 - the key of the session token in the signed cookie
+CHANGE_PASSWORD_ROUTE = "admin:view-account"  # noqa: S105 - the route of admin/pages/account.py
+
+LOCKED = N_("Too many failed logins. Please wait a minute and try again.")
+REFUSED = N_("Wrong email or password, or the account is deactivated.")
 
 
 @dataclass(frozen=True)
@@ -26,10 +39,8 @@ class StaffIdentity:
     email: str
     role: Role
     locale: str
-
-
-class LoginRefused(Exception):
-    """Login failed; the message is shown on the login form."""
+    session_id: int | None = None
+    must_change_password: bool = False
 
 
 def client_ip(request: Request) -> str:
@@ -49,31 +60,47 @@ class StaffAuthBackend(AuthenticationBackend):
         self.https_only = https_only
 
     async def login(self, request: Request) -> Response | bool:
+        """Count the attempt first (atomically, committed), then check the password, then open a session.
+
+        Whatever was typed, a refusal is the login form with one message: a login name that cannot be an
+        email (too long, control characters) is a wrong login like any other and counts toward the throttle.
+        """
         form = await request.form()
-        email = str(form.get("username", "")).strip().lower()
+        login = str(form.get("username", ""))
         password = str(form.get("password", ""))
         ip = client_ip(request)
-        async with self.session_maker() as session, session.begin():
-            throttle = LoginThrottle(session)
-            if await throttle.is_locked(email=email, ip=ip):
-                request.state.login_error = admin_gettext(
-                    N_("Too many failed logins. Please wait a minute and try again.")
+        async with unit_of_work(self.session_maker, ip=ip) as uow:
+            admitted = await LoginThrottle(uow.session).admit(login=login, ip=ip)
+        if not admitted:
+            request.state.login_error = admin_gettext(LOCKED)
+            return False
+        async with self.session_maker() as session:
+            user = await StaffUserService(session=session).authenticate(login, password)
+            verified = (user.id, user.password_hash) if user is not None else None
+        ticket = None
+        if verified is not None:
+            async with unit_of_work(self.session_maker, ip=ip) as uow:
+                ticket = await record_login(
+                    uow,
+                    user_id=verified[0],
+                    verified_hash=verified[1],
+                    password=password,
+                    ip=ip,
+                    user_agent=request.headers.get("user-agent"),
                 )
-                return False
-            user = await StaffUserService(session=session).authenticate(email, password)
-            if user is None:
-                await throttle.record_failure(email=email, ip=ip)
-                request.state.login_error = admin_gettext(N_("Wrong email or password, or the account is deactivated."))
-                return False
-            await throttle.clear(email=email, ip=ip)
-            request.session.clear()  # a fresh session (and CSRF token) on login: no fixation
-            request.session["user_id"] = user.id
-            locale = user.locale
-        response = RedirectResponse(request.url_for("admin:index"), status_code=302)
+                if ticket is not None:
+                    await LoginThrottle(uow.session).clear(login=login, ip=ip)
+        if ticket is None:
+            request.state.login_error = admin_gettext(REFUSED)
+            return False
+        request.session.clear()  # a fresh session (and CSRF token) on login: no fixation
+        request.session[SESSION_TOKEN] = ticket.token
+        target = CHANGE_PASSWORD_ROUTE if ticket.must_change_password else "admin:index"
+        response = RedirectResponse(request.url_for(target), status_code=302)
         # The back office speaks the staff member's language until they switch it.
         response.set_cookie(
             LANGUAGE_COOKIE,
-            locale,
+            ticket.locale,
             max_age=SESSION_MAX_AGE * 60,
             path="/admin",
             samesite="lax",
@@ -83,19 +110,40 @@ class StaffAuthBackend(AuthenticationBackend):
         return response
 
     async def logout(self, request: Request) -> Response | bool:
+        """End this session on the server too (SmplatAdmin only lets a POST with the CSRF token get here)."""
+        token = request.session.get(SESSION_TOKEN)
+        if isinstance(token, str) and token:
+            async with unit_of_work(self.session_maker, ip=client_ip(request)) as uow:
+                await log_out(uow, token=token)
         request.session.clear()
         return RedirectResponse(request.url_for("admin:login"), status_code=302)
 
     async def authenticate(self, request: Request) -> Response | bool:
-        user_id = request.session.get("user_id")
-        if not user_id:
+        """The request's staff member, from the live session of its token; a staff member who must change
+        their password reaches nothing but the change-password page."""
+        token = request.session.get(SESSION_TOKEN)
+        if not isinstance(token, str) or not token:
+            request.session.pop("user_id", None)  # a cookie from before server-side sessions
             return False
-        async with self.session_maker() as session:
-            user = await session.get(StaffUser, int(user_id))
-        if user is None or not user.is_active:
+        async with self.session_maker() as session, session.begin():
+            active = await find_active_session(session, token)
+            if active is not None and active.last_seen_at < datetime.now(UTC) - SESSION_TOUCH_INTERVAL:
+                await touch_session(UnitOfWork(session), session_id=active.session_id)
+        if active is None:
             request.session.clear()
             return False
-        request.state.staff = StaffIdentity(id=user.id, email=user.email, role=user.role, locale=user.locale)
+        request.state.staff = StaffIdentity(
+            id=active.user_id,
+            email=active.email,
+            role=active.role,
+            locale=active.locale,
+            session_id=active.session_id,
+            must_change_password=active.must_change_password,
+        )
+        if active.must_change_password:
+            target = request.url_for(CHANGE_PASSWORD_ROUTE)
+            if request.url.path != target.path:
+                return RedirectResponse(target, status_code=303)
         return True
 
     async def get_user_id(self, request: Request) -> Any:

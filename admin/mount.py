@@ -20,12 +20,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
-from admin.i18n import admin_gettext, admin_ngettext
+from admin.i18n import admin_gettext, admin_ngettext, lazy
 from admin.labels import event_label
 from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
@@ -54,6 +54,16 @@ class SmplatAdmin(Admin):
         if not view.is_accessible(request):
             raise HTTPException(status_code=403)
         return await view.render(request)
+
+    async def logout(self, request: Request) -> Response:
+        """Logging out is a POST with the CSRF token (the user menu's button); a GET — an old bookmark, a link
+        prefetched or planted on another page — only asks, and logs nobody out."""
+        if request.method == "POST":
+            return await super().logout(request)
+        backend = self.authentication_backend
+        if backend is None or not await backend.authenticate(request):
+            return RedirectResponse(request.url_for("admin:login"), status_code=302)
+        return await self.templates.TemplateResponse(request, "smplat/logout.html", {"title": lazy("Log out")})
 
 
 def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[Starlette, SmplatAdmin]:

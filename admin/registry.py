@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqladmin import Admin, BaseView, ModelView
 
+from admin.pages.account import AccountView
 from admin.pages.dashboard import DashboardView
 from admin.pages.fulfillment import FulfillmentBoardView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
@@ -38,12 +39,14 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     CompanySettingsAdmin,
     StaffUserAdmin,
     AuditLogAdmin,
+    AccountView,
 ]
 
 
 def configure_admin(admin: Admin) -> None:
-    """Action endpoints answer POST too: GET shows the confirmation form, POST (with CSRF token) acts."""
+    """Action endpoints and the logout answer POST too: GET shows a confirmation form, POST (with the CSRF
+    token) acts."""
     for route in admin.admin.router.routes:
         name = getattr(route, "name", "") or ""
-        if name.startswith("action-") and getattr(route, "methods", None) is not None:
+        if (name.startswith("action-") or name == "logout") and getattr(route, "methods", None) is not None:
             route.methods = {"GET", "HEAD", "POST"}  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
     # that carry customers' personal data (customers, orders) are not theirs, the catalog's are.
     Role.STAFF: _grants(
         {
+            "account": ["list"],  # one's own password (admin/pages/account.py)
             "dashboard": ["list"],
             "fulfillment": ["list"],
             "category": [*READ, *EDIT, *EXPORT],
@@ -59,6 +60,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
     # and exports what invoicing and bookkeeping need (customers, orders, payments, the audit log).
     Role.FINANCE: _grants(
         {
+            "account": ["list"],
             "dashboard": ["list"],
             "category": READ,
             "service": READ,

@@ -1,6 +1,6 @@
 """Imports every model so that the metadata is complete (Alembic, SQLAdmin, tests)."""
 
-from app.accounts.models import LoginFailure, Role, StaffUser
+from app.accounts.models import LoginAttempts, Role, StaffSession, StaffUser
 from app.audit.models import AuditLog
 from app.catalog.models import Category, Service, ServiceKind
 from app.company.models import CompanySettings
@@ -17,7 +17,7 @@ __all__ = [
     "CompanySettings",
     "Customer",
     "EventKind",
-    "LoginFailure",
+    "LoginAttempts",
     "Order",
     "OrderEvent",
     "OrderLine",
@@ -30,6 +30,7 @@ __all__ = [
     "Role",
     "Service",
     "ServiceKind",
+    "StaffSession",
     "StaffUser",
     "StripeEvent",
     "Subscription",

@@ -22,11 +22,14 @@ import psycopg
 from _common import Latency, admin_login, log, served_app, time_calls
 from _orders_seed import prepare_database
 
+from app.accounts.commands import create_staff_user, reset_staff_password
 from app.accounts.models import Role
 from app.accounts.services import LoginThrottle, StaffUserService
+from app.actors import Actor
 from app.config import Settings, use_settings
 from app.db.session import engine_for, transaction
 from app.db.urls import conninfo
+from app.uow import UnitOfWork
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smplat_bench"
 # Fixed, because the seeded data outlive a run: provider API keys in the database are encrypted with it.
@@ -50,14 +53,19 @@ class Probe:
 
 async def ensure_staff_admin(url: str) -> None:
     """The bench's admin account with a known password, not locked out by failures of an earlier run."""
+    actor = Actor.system("bench")
     async with engine_for(url) as engine, transaction(engine) as session:
-        users = StaffUserService(session=session)
-        existing = await users.get_one_or_none(email=STAFF_EMAIL)
+        uow = UnitOfWork(session)
+        existing = await StaffUserService(session=session).get_one_or_none(email=STAFF_EMAIL)
         if existing is None:
-            await users.create_user(email=STAFF_EMAIL, password=STAFF_PASSWORD, role=Role.ADMIN, locale="en")
+            await create_staff_user(
+                uow, email=STAFF_EMAIL, password=STAFF_PASSWORD, role=Role.ADMIN, locale="en", actor=actor
+            )
         else:
-            await users.set_password(existing.id, STAFF_PASSWORD)
-        await LoginThrottle(session).clear(email=STAFF_EMAIL, ip="127.0.0.1")
+            await reset_staff_password(
+                uow, user_id=existing.id, actor=actor, password=STAFF_PASSWORD, require_change=False
+            )
+        await LoginThrottle(session).clear(login=STAFF_EMAIL, ip="127.0.0.1")
 
 
 def probes(url: str) -> list[Probe]:

@@ -8,8 +8,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import passwords
 from app.accounts.models import Role, StaffUser
-from app.accounts.services import StaffUserService
 from app.actors import Actor
 from app.catalog.models import Category, Platform, Service, ServiceKind
 from app.customers.models import Customer
@@ -135,11 +135,30 @@ async def paid_order(session: AsyncSession, **kwargs: object) -> Order:
     return await commands.mark_paid(UnitOfWork(session), order_id=placed.order.id, actor=TEST_ACTOR)
 
 
-async def staff_user(session: AsyncSession, role: Role = Role.STAFF, **values: str) -> StaffUser:
+_STAFF_PASSWORD_HASH: dict[object, str] = {}
+
+
+async def staff_user(session: AsyncSession, role: Role = Role.STAFF, **values: object) -> StaffUser:
+    """An account to act with (password ``STAFF_PASSWORD``). A fixture row, not a change under test: it is
+    inserted directly and writes no audit row (tests of account changes call ``app.accounts.commands``)."""
     n = next(_seq)
-    return await StaffUserService(session=session).create_user(
-        email=values.pop("email", f"{role.value}{n}@smplat.example"), password=STAFF_PASSWORD, role=role, **values
+    # One hash per hasher (tests swap in a cheap one): hashing is deliberately slow.
+    hasher_key = passwords._hasher
+    if hasher_key not in _STAFF_PASSWORD_HASH:
+        _STAFF_PASSWORD_HASH[hasher_key] = passwords.hash_password(STAFF_PASSWORD)
+    email = str(values.pop("email", f"{role.value}{n}@smplat.example")).strip().lower()
+    user = StaffUser(
+        email=email,
+        password_hash=_STAFF_PASSWORD_HASH[hasher_key],
+        role=role,
+        locale=values.pop("locale", "de"),
+        is_active=True,
+        must_change_password=False,
+        **values,
     )
+    session.add(user)
+    await session.flush()
+    return user
 
 
 async def move_line(

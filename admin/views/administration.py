@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import SmplatModelView, active_badge, staff_of, when
-from admin.i18n import lazy
+from admin.i18n import admin_gettext, lazy
+from app.accounts.commands import (
+    create_staff_user,
+    end_staff_sessions,
+    reset_staff_password,
+    set_staff_active,
+    update_staff_profile,
+)
 from app.accounts.models import StaffUser
-from app.accounts.services import StaffUserService, new_password
+from app.accounts.services import new_password
 from app.actors import Actor
 from app.company.commands import save_company_settings
 from app.company.models import CompanySettings
@@ -62,6 +68,8 @@ class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
 
 
 class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
+    """Staff accounts. Every change goes through ``app.accounts.commands``, which write the audit rows."""
+
     name = lazy("Staff user")
     name_plural = lazy("Staff users")
     icon = "fa-solid fa-user-shield"
@@ -76,6 +84,7 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         StaffUser.is_active,
         StaffUser.last_login_at,
     ]
+    column_labels = {StaffUser.must_change_password: lazy("Must change password at next login")}
     column_searchable_list = [StaffUser.email, StaffUser.name]
     column_default_sort = [(StaffUser.id, False)]
     column_formatters = {StaffUser.is_active: active_badge, StaffUser.last_login_at: when("last_login_at")}
@@ -93,25 +102,40 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
     form_edit_rules = ["name", "role", "locale"]
     form_columns = [StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.locale]
 
-    async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        """A new account with a random password shown once; its owner must replace it at the first login."""
         password = new_password()
-        user = await StaffUserService(session=session).create_user(
-            email=str(data.get("email") or ""),
+        user = await create_staff_user(
+            uow,
+            email=str(values.get("email") or ""),
             password=password,
-            role=str(data.get("role") or ""),
-            name=data.get("name") or None,
-            locale=str(data.get("locale") or "de"),
+            role=str(values.get("role") or ""),
+            name=values.get("name") or None,
+            locale=str(values.get("locale") or "de"),
+            actor=actor,
+            must_change_password=True,
         )
         request.state.initial_password = password
         return user
 
-    async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
-        return await StaffUserService(session=session).update_profile(
-            obj.id,
-            name=data.get("name"),
-            role=str(data.get("role") or obj.role),
-            locale=str(data.get("locale") or "de"),
-            acting_user_id=staff_of(request).id,
+    async def update_command(
+        self,
+        uow: UnitOfWork,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        version: str | None,
+        actor: Actor,
+        request: Request,
+    ) -> Any:
+        return await update_staff_profile(
+            uow,
+            user_id=record_id,
+            actor=actor,
+            name=values.get("name"),
+            role=str(values.get("role") or ""),
+            locale=str(values.get("locale") or ""),
+            version=version,
         )
 
     async def after_model_change(
@@ -127,13 +151,14 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         )
 
     def describe_for_action(self, user: StaffUser) -> str:
-        return f"{user.email} · {user.role} · {'active' if user.is_active else 'deactivated'}"
+        state = admin_gettext(N_("active") if user.is_active else N_("inactive"))
+        return f"{user.email} · {user.role} · {state}"
 
     @business_action(
         "deactivate",
         lazy("Deactivate"),
         danger=True,
-        description=lazy("The account can no longer log in; its history stays."),
+        description=lazy("The account can no longer log in and its sessions end; its history stays."),
     )
     async def deactivate(self, ctx: ActionContext) -> str:
         return await self._set_active(ctx, active=False)
@@ -143,10 +168,8 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         return await self._set_active(ctx, active=True)
 
     async def _set_active(self, ctx: ActionContext, *, active: bool) -> str:
-        users = StaffUserService(session=ctx.session)
-        for pk in ctx.pks:
-            user = await users.set_active(pk, active=active, acting_user_id=staff_of(ctx.request).id)
-            ctx.results.append(user.email)
+        users = await set_staff_active(ctx.uow, user_ids=ctx.pks, active=active, actor=ctx.actor)
+        ctx.results.extend(user.email for user in users)
         return done_message(N_("Activated: %(items)s") if active else N_("Deactivated: %(items)s"), ctx.results)
 
     @business_action(
@@ -154,14 +177,34 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         lazy("Reset password"),
         add_in_list=False,
         show_result=True,
-        description=lazy("Sets a new random password and shows it once; the old one stops working."),
+        description=lazy(
+            "Sets a new random password and shows it once; the old one stops working, the account's sessions "
+            "end, and its owner must choose a new password at the next login."
+        ),
     )
     async def reset_password(self, ctx: ActionContext) -> str:
-        users = StaffUserService(session=ctx.session)
+        uow = ctx.uow
         lines = []
-        for pk in ctx.pks:
-            password = new_password()
-            user = await users.set_password(pk, password)
-            ctx.results.append(user.email)
-            lines.append(f"{user.email}: {password}")
+        for pk in sorted(set(ctx.pks)):
+            reset = await reset_staff_password(
+                uow, user_id=pk, actor=ctx.actor, keep_session_id=staff_of(ctx.request).session_id
+            )
+            ctx.results.append(reset.email)  # never the password: the results go into the audit log
+            lines.append(f"{reset.email}: {reset.password}")
         return done_message(N_("New password — %(items)s"), lines)
+
+    @business_action(
+        "end-sessions",
+        lazy("Log out everywhere"),
+        add_in_list=False,
+        description=lazy("Ends every session of the account (your own current one excepted); it logs in again."),
+    )
+    async def end_sessions(self, ctx: ActionContext) -> str:
+        ended = await end_staff_sessions(
+            ctx.uow,
+            user_ids=ctx.pks,
+            actor=ctx.actor,
+            keep_session_id=staff_of(ctx.request).session_id,
+        )
+        ctx.results.append(str(ended))
+        return admin_gettext(N_("Sessions ended: %(count)s")) % {"count": ended}

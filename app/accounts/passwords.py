@@ -5,7 +5,10 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from app.i18n import N_, Message
+
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # far above any passphrase; keeps a hostile login from hashing megabytes
 
 _hasher = PasswordHasher()
 
@@ -28,10 +31,14 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> Message | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        return Message(N_("must be at least %(count)s characters"), {"count": MIN_PASSWORD_LENGTH})
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return Message(N_("must be at most %(count)s characters"), {"count": MAX_PASSWORD_LENGTH})
     if password.strip() != password:
-        return "must not start or end with spaces"
+        return Message(N_("must not start or end with spaces"))
+    if any(ord(char) < 32 or ord(char) == 127 for char in password):
+        return Message(N_("must not contain control characters"))
     return None

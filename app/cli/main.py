@@ -7,8 +7,8 @@ import sys
 
 import click
 
+from app.accounts.commands import create_staff_user
 from app.accounts.models import Role
-from app.accounts.services import StaffUserService
 from app.actors import Actor
 from app.cli.errors import fail, reported
 from app.config import ConfigError, get_settings
@@ -19,7 +19,7 @@ from app.db.key_rotation import KeyReport, key_status, rotate_keys
 from app.db.session import engine_for, schema_is_current, transaction
 from app.db.urls import redact
 from app.observability import configure_logging
-from app.uow import unit_of_work
+from app.uow import UnitOfWork, unit_of_work
 
 
 def database_url() -> str:
@@ -102,8 +102,14 @@ def user_create(email: str, role: str, name: str | None, locale: str, password_s
     async def create() -> int:
         await require_current_schema(url)
         async with engine_for(url) as engine, transaction(engine) as session:
-            created = await StaffUserService(session=session).create_user(
-                email=email, password=password, role=role, name=name, locale=locale
+            created = await create_staff_user(
+                UnitOfWork(session),
+                email=email,
+                password=password,
+                role=role,
+                name=name,
+                locale=locale,
+                actor=Actor.cli(),
             )
             return created.id
 

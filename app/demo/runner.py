@@ -16,8 +16,11 @@ from pathlib import Path
 import click
 import structlog
 
+from app.accounts.commands import create_staff_user, reset_staff_password, set_staff_active
 from app.accounts.models import Role
+from app.accounts.passwords import verify_password
 from app.accounts.services import StaffUserService
+from app.actors import Actor
 from app.cli.errors import fail
 from app.config import get_settings, reload_settings
 from app.db import migrations
@@ -26,6 +29,7 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.session import engine_for, transaction
 from app.db.urls import redact
 from app.demo.seed import seed_demo_data
+from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -61,16 +65,22 @@ def demo_logins(data_dir: Path) -> dict[str, str]:
 
 
 async def prepare(url: str, logins: dict[str, str]) -> str:
+    """Seed the demo data and make the printed demo logins work (created, or reset to the printed password)."""
+    actor = Actor.system("smplat demo")
     async with engine_for(url) as engine, transaction(engine) as session:
         report = await seed_demo_data(session)
+        uow = UnitOfWork(session)
         users = StaffUserService(session=session)
         for email, role in DEMO_USERS:
             existing = await users.get_one_or_none(email=email)
             if existing is None:
-                await users.create_user(email=email, password=logins[email], role=role, locale="de")
-            else:
-                await users.set_password(existing.id, logins[email])
-                await users.set_active(existing.id, active=True, acting_user_id=None)
+                await create_staff_user(uow, email=email, password=logins[email], role=role, locale="de", actor=actor)
+                continue
+            if not verify_password(existing.password_hash, logins[email]) or existing.must_change_password:
+                await reset_staff_password(
+                    uow, user_id=existing.id, actor=actor, password=logins[email], require_change=False
+                )
+            await set_staff_active(uow, user_ids=[existing.id], active=True, actor=actor)
     return report.summary()
 
 

@@ -23,12 +23,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from app.accounts.commands import create_staff_user
 from app.accounts.models import Role
-from app.accounts.services import StaffUserService
+from app.actors import Actor
 from app.config import Settings, use_settings
 from app.db.session import engine_for, transaction
 from app.demo.seed import seed_demo_data
 from app.orders.models import Order
+from app.uow import UnitOfWork
 from tests.conftest import _truncate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,6 +44,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
+ACTOR = Actor.system("e2e setup")
 GERMAN_STAFF = "mitarbeiterin@e2e.example"  # a staff user whose language is German; the others' is English
 SECRET_KEY = "e2e-secret-key-" + "k" * 25  # 40 characters
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,14 +107,21 @@ async def _seed_with_server_key(url: str) -> tuple[dict[Role, str], dict[str, st
         async with transaction(engine) as session:
             await seed_demo_data(session)
             users = {}
+            uow = UnitOfWork(session)
             for role in Role:
                 email = f"{role.value}@e2e.example"
-                await StaffUserService(session=session).create_user(
-                    email=email, password=PASSWORD, role=role, name=f"E2E {role.value}", locale="en"
+                await create_staff_user(
+                    uow, email=email, password=PASSWORD, role=role, name=f"E2E {role.value}", locale="en", actor=ACTOR
                 )
                 users[role] = email
-            await StaffUserService(session=session).create_user(
-                email=GERMAN_STAFF, password=PASSWORD, role=Role.STAFF, name="E2E Mitarbeiterin", locale="de"
+            await create_staff_user(
+                uow,
+                email=GERMAN_STAFF,
+                password=PASSWORD,
+                role=Role.STAFF,
+                name="E2E Mitarbeiterin",
+                locale="de",
+                actor=ACTOR,
             )
         async with transaction(engine) as session:
             rows = await session.execute(

@@ -11,6 +11,7 @@ from tests import factories
 from tests.integration.admin.helpers import (
     ADMIN,
     create_staff,
+    log_out,
     login_as,
     order_events,
     order_with_line_at,
@@ -53,7 +54,7 @@ async def test_post_with_a_wrong_token_is_refused(web, session):
 
 async def test_a_token_from_an_earlier_session_is_refused(web, session):
     earlier = await login_as(session, web, Role.ADMIN)
-    await web.get("/admin/logout")
+    await log_out(web)
     await login_as(session, web, Role.ADMIN)
 
     response = await web.post(

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import psycopg
 import pytest
 
+from app.db.urls import conninfo
 from tests.conftest import TEST_SECRET
 
 SMPLAT = [sys.executable, "-m", "app"]
@@ -52,6 +54,34 @@ def test_user_create_then_duplicate_is_refused(clean_db):
     assert again.returncode != 0
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_user_create_leaves_an_audit_row_by_the_command_line(clean_db):
+    result = smplat(
+        "user",
+        "create",
+        "--email",
+        "ops@smplat.example",
+        "--role",
+        "admin",
+        "--password-stdin",
+        database_url=clean_db,
+        stdin="a long password\n",
+    )
+    assert result.returncode == 0, result.stderr
+
+    with psycopg.connect(conninfo(clean_db)) as conn:
+        user_id = conn.execute("SELECT id FROM staff_user WHERE email = 'ops@smplat.example'").fetchone()[0]
+        rows = conn.execute(
+            "SELECT actor_kind, actor_id, action, entity_type, entity_id, diff FROM audit_log"
+        ).fetchall()
+    assert len(rows) == 1
+    actor_kind, actor_id, action, entity_type, entity_id, diff = rows[0]
+    assert (actor_kind, actor_id, action, entity_type, entity_id) == ("cli", None, "create", "staff_user", str(user_id))
+    assert diff["email"] == {"before": None, "after": "ops@smplat.example"}
+    assert diff["role"] == {"before": None, "after": "admin"}
+    assert diff["password_hash"] == {"before": None, "after": "***"}
+    assert "a long password" not in str(diff)
 
 
 def test_unknown_role_is_refused_with_the_choices(clean_db):
