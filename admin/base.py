@@ -10,9 +10,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 import structlog
 from markupsafe import Markup, escape
-from sqladmin import ModelView
-from sqladmin._queries import Query
-from sqladmin.helpers import object_identifier_values
+from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.i18n import get_locale
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from wtforms import Form
 
+from admin import sqladmin_compat as compat
 from admin.auth import StaffIdentity, client_ip
 from admin.export import ExportMixin
 from admin.forms import (
@@ -30,8 +29,8 @@ from admin.forms import (
     show_refusal,
     with_version_field,
 )
-from admin.i18n import admin_gettext
-from admin.labels import state_label
+from admin.i18n import admin_gettext, lazy
+from admin.labels import ENUM_FORMATTERS, FIELD_LABELS, state_label
 from app import i18n, states
 from app.actors import Actor
 from app.audit.services import snapshot
@@ -125,7 +124,14 @@ def _foreign_key(relation: Any) -> str:
     return str(relation.local_remote_pairs[0][0].key)
 
 
-class SmplatModelView(ExportMixin, ModelView):
+class SmplatModelView(ExportMixin, compat.RecordStatementHook):
+    # Every field has a label in both languages (admin/labels.py); a view's own labels win.
+    column_type_formatters = {**BASE_FORMATTERS, **ENUM_FORMATTERS}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.column_labels = {**{name: lazy(text) for name, text in FIELD_LABELS.items()}, **cls.column_labels}
+
     """Create and edit forms save through the view's domain command, in one unit of work.
 
     The admin only parses the form into values (``command_values``); the command (``create_command`` /
@@ -144,15 +150,15 @@ class SmplatModelView(ExportMixin, ModelView):
     can_import = False
     export_max_rows = 10_000  # finance exports at scale come from reports/, not from list pages
 
-    def _stmt_by_identifier(self, identifier: str) -> Any:
+    def record_statement(self, identifier: str) -> Any:
         """A pk that cannot name a row (``abc``, ``1.5``, beyond bigint) is a 404, not a server error."""
         try:
-            values = object_identifier_values(identifier, self.model)
+            values = compat.object_identifier_values(identifier, self.model)
         except (ValueError, TypeError) as exc:
             raise HTTPException(status_code=404) from exc
         if any(isinstance(value, int) and not -(2**63) <= value < 2**63 for value in values):
             raise HTTPException(status_code=404)
-        return super()._stmt_by_identifier(identifier)
+        return super().record_statement(identifier)
 
     def search_query(self, stmt: Any, term: str) -> Any:
         """SQLAdmin's ILIKE search, with % and _ taken literally (as in the order search)."""
@@ -160,7 +166,7 @@ class SmplatModelView(ExportMixin, ModelView):
 
     def search_placeholder(self) -> str:
         # str() each label: translated labels render in the staff member's language.
-        return ", ".join(str(self._column_labels.get(field, field)) for field in self._search_fields)
+        return ", ".join(compat.column_label(self, field) for field in compat.search_fields(self))
 
     @property
     def _sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -217,7 +223,7 @@ class SmplatModelView(ExportMixin, ModelView):
     @asynccontextmanager
     async def _refusals(self) -> AsyncIterator[None]:
         """A refused save becomes messages on the form; the database is never quoted (no SQL, no values)."""
-        labels = {str(key): str(label) for key, label in self._column_labels.items()}
+        labels = {str(key): str(label) for key, label in compat.column_labels(self).items()}
         try:
             yield
         except DomainError as exc:
@@ -265,16 +271,16 @@ class SmplatModelView(ExportMixin, ModelView):
 
     async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
         """The generic path: build and add the new object from the form's values."""
-        obj = self._get_model_object(data)
+        obj = compat.new_record(self, data)
         await self.on_model_change(data, obj, True, request)
-        obj = await Query(self)._set_attributes_async(session, obj, data)
+        obj = await compat.set_attributes(self, session, obj, data)
         session.add(obj)
         await self.validate(session, obj, is_created=True, request=request)
         return obj
 
     async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
         await self.on_model_change(data, obj, False, request)
-        obj = await Query(self)._set_attributes_async(session, obj, data)
+        obj = await compat.set_attributes(self, session, obj, data)
         await self.validate(session, obj, is_created=False, request=request)
         return obj
 
@@ -286,7 +292,7 @@ class SmplatModelView(ExportMixin, ModelView):
             values = self.command_values(data)
             async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
                 obj = await self.create_command(uow, values, actor=actor_of(request), request=request)
-        Query._store_after_change_response(request, await self.after_model_change(data, obj, True, request))
+        compat.store_after_change_response(request, await self.after_model_change(data, obj, True, request))
         return obj
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
@@ -300,21 +306,18 @@ class SmplatModelView(ExportMixin, ModelView):
                 obj = await self.update_command(
                     uow, record_id, values, version=version, actor=actor_of(request), request=request
                 )
-        Query._store_after_change_response(request, await self.after_model_change(data, obj, False, request))
+        compat.store_after_change_response(request, await self.after_model_change(data, obj, False, request))
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
         async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
-            obj: Any = (await uow.session.execute(self._stmt_by_identifier(pk))).scalars().first()
+            obj: Any = (await uow.session.execute(self.record_statement(pk))).scalars().first()
             if obj is None:
                 raise HTTPException(status_code=404)
             await self.on_model_delete(obj, request)
             uow.audit(actor_of(request), "delete", self.identity, getattr(obj, "id", None), before=snapshot(obj))
             await uow.session.delete(obj)
         await self.after_model_delete(obj, request)
-
-    def _get_model_object(self, data: dict[str, Any]) -> Any:
-        return Query(self)._get_model_object(data)
 
 
 def human_age(moment: Any) -> str:

@@ -20,12 +20,12 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from sqladmin._types import _UNSET
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin import sqladmin_compat as compat
 from admin.i18n import admin_gettext
 from admin.listing import FastListMixin
 from app.i18n import BERLIN, Translate
@@ -43,12 +43,12 @@ LIST_ONLY_PARAMETERS = frozenset({"page", "pageSize"})
 async def list_statement(view: Any, request: Request) -> Select[Any]:
     """The statement of ``view``'s list for this request's filters, search and sort, without paging."""
     stmt = view.list_query(request)
-    for relation in view._list_relations:
+    for relation in compat.list_relations(view):
         stmt = stmt.options(selectinload(relation))
     for list_filter in view.get_filters():
         name = list_filter.parameter_name
         value = request.query_params.get(name)
-        if not value and getattr(list_filter, "default_value", _UNSET) is _UNSET:
+        if not value and getattr(list_filter, "default_value", compat.UNSET) is compat.UNSET:
             continue
         if getattr(list_filter, "has_operator", False):
             operation = request.query_params.get(f"{name}_op")
@@ -101,12 +101,12 @@ class ExportMixin:
 
     def export_column_names(self) -> list[str]:
         view: Any = self
-        return list(view._export_prop_names)
+        return compat.export_fields(view)
 
     def export_header(self) -> list[str]:
         view: Any = self
         return [
-            str(self.column_export_labels.get(name) or view._column_labels.get(name) or name)
+            str(self.column_export_labels.get(name) or compat.column_labels(view).get(name) or name)
             for name in self.export_column_names()
         ]
 
@@ -131,7 +131,7 @@ class ExportMixin:
         view: Any = self
         stmt = await list_statement(view, request)
         relationships = sa.inspect(view.model).relationships
-        listed = {relation.key for relation in view._list_relations}
+        listed = {relation.key for relation in compat.list_relations(view)}
         for name in self.export_column_names():
             first = name.split(".", 1)[0]
             if "." in name and first in relationships and first not in listed:

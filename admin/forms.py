@@ -26,7 +26,9 @@ from wtforms import Field, Form, HiddenField, validators
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import TextInput
 
+from admin import sqladmin_compat as compat
 from admin.i18n import admin_gettext
+from admin.labels import choice_label
 from app import i18n
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
@@ -50,7 +52,7 @@ class _QuietRefusals(logging.Filter):
         )
 
 
-logging.getLogger("sqladmin.application").addFilter(_QuietRefusals())
+logging.getLogger(compat.SAVE_LOGGER).addFilter(_QuietRefusals())
 
 
 def _enum_value(value: Any) -> Any:
@@ -115,7 +117,8 @@ class SmplatConverter(ModelConverter):
             kwargs.setdefault("allow_blank", True)
             accepted.append(None)
             kwargs["filters"] = [*kwargs.get("filters", []), lambda value: value or None]
-        kwargs["choices"] = [(value, value) for value in values]
+        enum = getattr(column.type, "enum_class", None)
+        kwargs["choices"] = [(value, choice_label(enum, value)) for value in values]
         kwargs["validators"] = [*kwargs.get("validators", []), validators.AnyOf(accepted)]
         kwargs.setdefault("coerce", lambda value: None if value is None else str(_enum_value(value)))
         return SelectField(**kwargs)
@@ -142,7 +145,8 @@ def show_refusal(exc: DomainError, field_names: dict[str, str], labels: dict[str
         return FormRefused(exc.translated(admin_gettext))
     elsewhere = []
     for name, text in exc.field_errors(admin_gettext).items():
-        field = form._fields.get(field_names.get(name, name)) if form is not None else None
+        wanted = field_names.get(name, name)
+        field = form[wanted] if form is not None and wanted in form else None
         if field is not None and field.name != VERSION_FIELD:
             field.errors = [*field.errors, text]
         else:
@@ -155,6 +159,6 @@ def keep_version(version: str) -> None:
     """After a refused save over someone else's change: the form now carries their version, so that saving again
     is a deliberate overwrite."""
     form = current_form()
-    if form is not None and VERSION_FIELD in form._fields:
-        form._fields[VERSION_FIELD].data = version
-        form._fields[VERSION_FIELD].raw_data = [version]
+    if form is not None and VERSION_FIELD in form:
+        form[VERSION_FIELD].data = version
+        form[VERSION_FIELD].raw_data = [version]

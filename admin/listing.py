@@ -17,8 +17,6 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqladmin._types import _UNSET
-from sqladmin.helpers import get_object_identifier
 from sqladmin.pagination import Pagination
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
@@ -26,6 +24,7 @@ from sqlalchemy.sql import Select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from admin import sqladmin_compat as compat
 from admin.i18n import lazy
 from admin.labels import state_label
 from app.i18n import BERLIN, N_
@@ -49,7 +48,7 @@ class FastListMixin:
         if page_size < 1:
             raise HTTPException(status_code=400, detail="Invalid page or pageSize parameter")
         stmt = view.list_query(request)
-        for relation in view._list_relations:
+        for relation in compat.list_relations(view):
             stmt = stmt.options(selectinload(relation))
         for list_filter in view.get_filters():
             value = request.query_params.get(list_filter.parameter_name)
@@ -61,7 +60,7 @@ class FastListMixin:
         count = await self.fast_count(stmt)
         stmt = view.sort_query(stmt, request)
         page = min(max(page, 1), Pagination.max_page(count, page_size))
-        rows = await view._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
+        rows = await compat.run_query(view, stmt.limit(page_size).offset((page - 1) * page_size))
         return Pagination(rows=rows, page=page, page_size=page_size, count=count)
 
     def list_rows_html(self, request: Request, rows: Sequence[Any], select_label: str, view_label: str) -> Markup:
@@ -74,10 +73,10 @@ class FastListMixin:
         prefixes: dict[str, str] = {}
 
         def details_url(obj: Any) -> str:
-            identity = view._identity_for_object(obj)
+            identity = compat.identity_for(view, obj)
             if identity not in prefixes:
                 prefixes[identity] = str(request.url_for("admin:details", identity=identity, pk="0"))[:-1]
-            return prefixes[identity] + quote(str(get_object_identifier(obj)), safe="")
+            return prefixes[identity] + quote(str(compat.get_object_identifier(obj)), safe="")
 
         def linked(obj: Any, text: Any) -> str:
             return f'<a href="{details_url(obj)}">{escape(text)}</a>'
@@ -87,7 +86,7 @@ class FastListMixin:
         out: list[str] = []
         for row in rows:
             out.append(
-                f'<tr><td><input type="hidden" value="{escape(get_object_identifier(row))}"><input '
+                f'<tr><td><input type="hidden" value="{escape(compat.get_object_identifier(row))}"><input '
                 f'class="form-check-input m-0 align-middle select-box" type="checkbox" aria-label="{select_label}">'
                 '</td><td class="text-end">'
             )
@@ -97,13 +96,13 @@ class FastListMixin:
                     f'title="{view_label}"><span class="me-1"><i class="fa-solid fa-eye"></i></span></a>'
                 )
             out.append("</td>")
-            for name in view._list_prop_names:
+            for name in compat.list_fields(view):
                 value = row
                 for part in name.split("."):
                     value = getattr(value, part, None)
-                formatter = view._list_formatters.get(name)
-                shown = formatter(row, name) if formatter else view._default_formatter(value)
-                link = name in view._relation_names and name not in view._non_link_related_fields
+                formatter = compat.list_formatter(view, name)
+                shown = formatter(row, name) if formatter else compat.default_formatter(view, value)
+                link = compat.is_link(view, name)
                 if link and isinstance(value, list):
                     cell = "".join(f"{linked(item, text)}<br />" for item, text in zip(value, shown, strict=True))
                 elif link and value is not None:
@@ -119,14 +118,14 @@ class FastListMixin:
         stmt = stmt.order_by(None)
         if stmt.whereclause is None:
             table = view.model.__table__.name
-            estimate = await view._run_arbitrary_query(
-                sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)").bindparams(t=table)
+            estimate = await compat.run_statement(
+                view, sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)").bindparams(t=table)
             )
             rows = int(estimate[0][0]) if estimate and estimate[0][0] is not None else -1
             if rows > EXACT_COUNT_CAP:
                 return rows
         capped = sa.select(sa.func.count()).select_from(stmt.limit(EXACT_COUNT_CAP + 1).subquery())
-        exact = int((await view._run_arbitrary_query(capped))[0][0])
+        exact = int((await compat.run_statement(view, capped))[0][0])
         if exact <= EXACT_COUNT_CAP:
             return exact
         return max(await self._planner_estimate(stmt), exact)
@@ -134,7 +133,7 @@ class FastListMixin:
     async def _planner_estimate(self, stmt: Select[Any]) -> int:
         view: Any = self
         compiled = stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
-        plan = await view._run_arbitrary_query(sa.text(f"EXPLAIN (FORMAT JSON) {compiled}"))
+        plan = await compat.run_statement(view, sa.text(f"EXPLAIN (FORMAT JSON) {compiled}"))
         document = plan[0][0]
         parsed = json.loads(document) if isinstance(document, str) else document
         return int(parsed[0]["Plan"]["Plan Rows"])
@@ -144,7 +143,7 @@ class EnumFilter:
     """A list filter over an enum column; unknown values are ignored, never an error."""
 
     has_operator = False
-    default_value: Any = _UNSET
+    default_value: Any = compat.UNSET
     template = "sqladmin/filters/lookup_filter.html"
 
     def __init__(self, column: Any, enum: type[StrEnum], title: str, parameter_name: str | None = None) -> None:
@@ -168,7 +167,7 @@ class RelatedExistsFilter:
     """Orders having a line with this service/provider: an EXISTS over the lines, by id."""
 
     has_operator = False
-    default_value: Any = _UNSET
+    default_value: Any = compat.UNSET
     template = "sqladmin/filters/lookup_filter.html"
 
     def __init__(
@@ -239,7 +238,7 @@ class DateRangeFilter:
     """
 
     has_operator = False
-    default_value: Any = _UNSET
+    default_value: Any = compat.UNSET
     template = "smplat/filters/date_range.html"
     PRESETS = (
         ("today", N_("Today")),

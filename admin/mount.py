@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin import sqladmin_compat as compat
 from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
@@ -92,13 +93,14 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
         }
         return await admin.templates.TemplateResponse(request, "sqladmin/error.html", context, status_code=500)
 
-    admin.admin.exception_handlers[Exception] = server_error_page
+    compat.starlette_app(admin).exception_handlers[Exception] = server_error_page
     # Innermost, after the session middleware: the token is checked against the signed session.
-    admin.admin.user_middleware.append(Middleware(CSRFMiddleware))
+    compat.starlette_app(admin).user_middleware.append(Middleware(CSRFMiddleware))
     env: Any = admin.templates.env
     env.install_gettext_callables(admin_gettext, admin_ngettext, newstyle=True)
     env.globals.update(
         template_globals(),
+        **compat.template_globals(),
         badge=badge_html,
         event_label=event_label,
         age=human_age,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqladmin import Admin, BaseView, ModelView
 
+from admin import sqladmin_compat as compat
 from admin.pages.account import AccountView
 from admin.pages.dashboard import DashboardView
 from admin.pages.fulfillment import FulfillmentBoardView
@@ -46,7 +47,4 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
 def configure_admin(admin: Admin) -> None:
     """Action endpoints and the logout answer POST too: GET shows a confirmation form, POST (with the CSRF
     token) acts."""
-    for route in admin.admin.router.routes:
-        name = getattr(route, "name", "") or ""
-        if (name.startswith("action-") or name == "logout") and getattr(route, "methods", None) is not None:
-            route.methods = {"GET", "HEAD", "POST"}  # type: ignore[attr-defined]
+    compat.allow_post(admin, lambda name: name.startswith("action-") or name == "logout")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin import sqladmin_compat as compat
 from admin.auth import client_ip
 from admin.base import actor_of, staff_of
 from admin.i18n import admin_gettext, lazy
@@ -62,7 +63,7 @@ class AccountView(BaseView):
             )
             return await self._render(request, context, 400)
 
-        admin: Any = self._admin_ref
+        admin: Any = compat.admin_of(self)
         sessions: async_sessionmaker[AsyncSession] = admin.session_maker
         ip = client_ip(request)
         # Guessing the current password with a stolen session is throttled like guessing it at the login.

@@ -9,6 +9,7 @@ from sqladmin import BaseView, expose
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin import sqladmin_compat as compat
 from admin.i18n import lazy
 from app.analytics.dashboard import build_dashboard
 
@@ -22,7 +23,7 @@ class DashboardView(BaseView):
         return await self.render(request)
 
     async def render(self, request: Request) -> Response:
-        admin: Any = self._admin_ref
+        admin: Any = compat.admin_of(self)
         async with admin.session_maker(expire_on_commit=False) as session:
             data = await build_dashboard(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
         return await self.templates.TemplateResponse(

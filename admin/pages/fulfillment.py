@@ -9,6 +9,7 @@ from sqladmin import BaseView, expose
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin import sqladmin_compat as compat
 from admin.i18n import lazy
 from admin.views.orders import LINE_ACTION_LABELS
 from app.fulfillment.queues import fulfillment_queues
@@ -21,7 +22,7 @@ class FulfillmentBoardView(BaseView):
 
     @expose("/fulfillment", identity="fulfillment")
     async def board(self, request: Request) -> Response:
-        admin: Any = self._admin_ref
+        admin: Any = compat.admin_of(self)
         async with admin.session_maker(expire_on_commit=False) as session:
             queues = await fulfillment_queues(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
         template = (

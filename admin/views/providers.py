@@ -118,8 +118,8 @@ class ProviderAdmin(SmplatModelView, model=Provider):
     def list_query(self, request: Request) -> Any:
         return sa.select(Provider).options(undefer(Provider.api_key))
 
-    def _stmt_by_identifier(self, identifier: str) -> Any:
-        return super()._stmt_by_identifier(identifier).options(undefer(Provider.api_key))
+    def record_statement(self, identifier: str) -> Any:
+        return super().record_statement(identifier).options(undefer(Provider.api_key))
 
 
 BASIS_LABELS = {

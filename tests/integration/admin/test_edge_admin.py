@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 
-from app.accounts.models import LoginFailure, Role
+from app.accounts.models import LoginAttempts, Role
 from app.accounts.services import LoginThrottle
 from app.asgi import create_app
 from app.catalog.models import Category
@@ -81,7 +81,7 @@ async def test_behind_a_trusted_proxy_the_throttle_counts_per_real_client(proxie
     response = await post_login(proxied, user.email)
 
     assert response.status_code == 302
-    ips = set((await session.scalars(sa.select(LoginFailure.ip))).all())
+    ips = set((await session.scalars(sa.select(LoginAttempts.ip))).all())
     assert ips == {"203.0.113.5"}
 
 
@@ -93,7 +93,7 @@ async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_does_not_dodge_the
 
     from_client(proxied, "192.0.2.200", peer="198.51.100.7")
     assert LOCKED in (await post_login(proxied, user.email)).text
-    ips = set((await session.scalars(sa.select(LoginFailure.ip))).all())
+    ips = set((await session.scalars(sa.select(LoginAttempts.ip))).all())
     assert ips == {"198.51.100.7"}
 
 
@@ -122,6 +122,13 @@ async def test_the_audit_trail_ignores_a_forwarded_for_from_an_untrusted_peer(pr
 # -- https behind a TLS proxy ----------------------------------------------------------------------------------
 
 
+def assert_https_forms(html: str, page_form: str) -> None:
+    """The page's own form posts to ``page_form``, and every form on it (the user menu's logout too) to https."""
+    actions = FORM_ACTION.findall(html)
+    assert page_form in actions
+    assert all(action.startswith("https://testserver.local/admin/") for action in actions), actions
+
+
 async def test_behind_a_tls_proxy_form_actions_and_redirects_are_https(proxied, session):
     proxied.headers["X-Forwarded-Proto"] = "https"
     user = await create_staff(session, Role.ADMIN)
@@ -134,11 +141,11 @@ async def test_behind_a_tls_proxy_form_actions_and_redirects_are_https(proxied, 
     category = await factories.category(session)
     await session.commit()
     edit = await proxied.get(f"/admin/category/edit/{category.id}")
-    assert FORM_ACTION.findall(edit.text) == [f"https://testserver.local/admin/category/edit/{category.id}"]
+    assert_https_forms(edit.text, f"https://testserver.local/admin/category/edit/{category.id}")
     order = await factories.paid_order(session)
     await session.commit()
     action = await proxied.get(f"/admin/order/action/add-note?pks={order.id}")
-    assert FORM_ACTION.findall(action.text) == [f"https://testserver.local/admin/order/action/add-note?pks={order.id}"]
+    assert_https_forms(action.text, f"https://testserver.local/admin/order/action/add-note?pks={order.id}")
     assert 'data-refresh-url="https://' in (await proxied.get("/admin/fulfillment")).text
 
 
@@ -153,7 +160,7 @@ async def test_a_nul_in_the_login_form_is_a_clear_400_not_a_500(web, session):
         assert response.status_code == 400
         assert "NUL" in response.text
     assert (await post_login(web, user.email, "pass\x00word")).status_code == 400
-    assert (await session.scalar(sa.select(sa.func.count()).select_from(LoginFailure))) == 0
+    assert (await session.scalar(sa.select(sa.func.count()).select_from(LoginAttempts))) == 0
 
 
 async def test_a_nul_in_a_create_form_is_a_clear_400_and_creates_nothing(web, session):
