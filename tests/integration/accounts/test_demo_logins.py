@@ -30,7 +30,9 @@ async def test_demo_logins_are_created_then_reset_through_the_commands(clean_db,
     for email, role in DEMO_USERS:
         user = await users.authenticate(email, logins[email])
         assert user is not None and user.role == role
-    rows = list(await session.scalars(sa.select(AuditLog).order_by(AuditLog.id)))
+    rows = list(
+        await session.scalars(sa.select(AuditLog).where(AuditLog.entity_type == "staff_user").order_by(AuditLog.id))
+    )
     assert [(row.action, row.actor_kind) for row in rows] == [("create", ActorKind.SYSTEM)] * len(DEMO_USERS)
     last_id = rows[-1].id
 

@@ -200,7 +200,7 @@ EXPORTS_WITH_THE_PAYLOAD = [
     ("order", "Customer", NEUTRALISED),
     ("order", "Services", NEUTRALISED + " × 1000"),
     ("service", "Name (English)", NEUTRALISED),
-    ("category", "name_en", NEUTRALISED),
+    ("category", "Name (English)", NEUTRALISED),
     ("order-line", "Service", NEUTRALISED),
     ("order-event", "Note", NEUTRALISED),
     ("audit-log", "Who", "'-attacker@example.com"),
@@ -228,7 +228,7 @@ async def test_an_audit_diff_with_a_formula_exports_as_json_text_that_does_not_r
     (row,) = parse_csv(export.text)
     assert row["Changes"].startswith("{")
     assert "evil.example" in row["Changes"]
-    assert row["ip"] == ""  # recorded without an address: an empty cell
+    assert row["IP address"] == ""  # recorded without an address: an empty cell
 
 
 async def test_no_export_of_any_list_has_a_cell_that_runs_as_a_formula_or_reads_none(app, web, session):
