@@ -22,7 +22,9 @@ ACTOR_KINDS = "'system', 'staff', 'customer', 'provider', 'stripe', 'worker', 'c
 
 def upgrade() -> None:
     op.add_column("orders", sa.Column("version", sa.Integer(), server_default="1", nullable=False))
-    op.add_column("audit_log", sa.Column("actor_kind", sa.String(length=32), server_default="staff", nullable=False))
+    op.add_column(
+        "audit_log", sa.Column("actor_kind", sa.String(length=32), server_default="staff", nullable=False)
+    )
     op.create_check_constraint(op.f("ck_audit_log_actor_kind"), "audit_log", f"actor_kind IN ({ACTOR_KINDS})")
 
 
