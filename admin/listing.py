@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ClauseElement, Executable, Select
 from sqlalchemy.sql.selectable import TableSample
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import InternalTraversal
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -35,10 +36,10 @@ from app.i18n import BERLIN, N_
 from app.validation import parse_id
 
 EXACT_COUNT_CAP = 10_000
-# A sampled estimate reads this many rows: under 1 % of a million, so that PostgreSQL keeps the sampled pages in
+# A sampled estimate reads about this many rows: under 1 % of a million, so that PostgreSQL keeps the sampled pages in
 # shared buffers (from 1 % on it reads them through a small ring buffer). Fewer than SAMPLE_MIN_MATCHES matches in
 # the sample say too little. The seed samples the same pages on every page view: the count does not jitter.
-EXACT_COUNT_SAMPLE_ROWS = 9_000
+EXACT_COUNT_SAMPLE_ROWS = 5_000
 SAMPLE_MIN_MATCHES = 30
 SAMPLE_SEED = 20261130
 
@@ -166,7 +167,8 @@ class FastListMixin:
 class Explain(Executable, ClauseElement):
     """``EXPLAIN (FORMAT JSON) <statement>`` with the statement's values sent as bound parameters."""
 
-    inherit_cache = False  # compiled per call: the plan's one column is not the statement's columns
+    inherit_cache = True
+    _traverse_internals = [("statement", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
@@ -174,7 +176,12 @@ class Explain(Executable, ClauseElement):
 
 @compiles(Explain)
 def _compile_explain(element: Explain, compiler: Any, **kw: Any) -> str:
-    return "EXPLAIN (FORMAT JSON) " + str(compiler.process(element.statement, **kw))
+    # Compiled as an embedded statement (as INSERT … SELECT does): the result is the plan, not the statement's rows.
+    compiler.stack.append({"correlate_froms": set(), "asfrom_froms": set(), "selectable": element})
+    try:
+        return "EXPLAIN (FORMAT JSON) " + str(compiler.process(element.statement, **kw))
+    finally:
+        compiler.stack.pop()
 
 
 async def _table_rows(session: AsyncSession, table: str) -> int:

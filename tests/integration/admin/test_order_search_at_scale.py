@@ -65,13 +65,22 @@ async def shop(session):
 TERMS = ["gmx", "anna", "jonas", "web.de", "gmxanna", "instagram.com/p/", "SMP-", "000001", "kraus", "nobody-here"]
 
 
-@pytest.mark.parametrize("inline", [0, 1, 1000], ids=["every-term-common", "one-is-common", "every-term-rare"])
+WORDINGS = {
+    "common-terms-searched-again": (0, 0),
+    "common-terms-as-id-sets": (0, 1000),
+    "common-and-rare": (1, 1),
+    "rare-terms-as-constants": (1000, 1000),
+}
+
+
+@pytest.mark.parametrize(("inline", "listed"), WORDINGS.values(), ids=WORDINGS.keys())
 @pytest.mark.parametrize("term", TERMS)
 async def test_the_worded_search_finds_the_rows_of_the_plain_one_in_the_same_order(
-    shop, session, monkeypatch, term, inline
+    shop, session, monkeypatch, term, inline, listed
 ):
     monkeypatch.setattr(search, "INLINE_CUSTOMERS", inline)
     monkeypatch.setattr(search, "INLINE_LINES", inline)
+    monkeypatch.setattr(search, "LISTED_IDS", listed)
 
     worded = await resolved_order_search_condition(session, term)
 
