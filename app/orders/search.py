@@ -36,6 +36,7 @@ INLINE_CUSTOMERS = 300
 INLINE_LINES = 1000
 # At most this many matching customer (line) ids are read; a term matching more is searched again in SQL.
 LISTED_IDS = 20_000
+ID_ARRAY = postgresql.ARRAY(sa.BigInteger())
 
 NUMBER_PREFIX = re.compile(r"^s(m(p(-(\d{1,4}(-)?)?)?)?)?$", re.IGNORECASE)
 # Order numbers are SMP-YYYY-NNNNNN (a CHECK constraint holds it): a term with any other character is no
@@ -196,9 +197,6 @@ def _among(
     # not stop after a page; and the planner, which does not look into the set, assumes nothing of its size.
     listed = sa.cast(sa.bindparam(None, ids.text, type_=sa.Text, unique=True), ID_ARRAY)
     return column.in_(sa.select(sa.func.unnest(listed))).is_(sa.true())
-
-
-ID_ARRAY = postgresql.ARRAY(sa.BigInteger())
 
 
 def line_search_condition(term: str) -> sa.ColumnElement[bool]:
