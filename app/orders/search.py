@@ -134,6 +134,8 @@ async def resolved_order_search_condition(session: AsyncSession, term: str) -> s
     condition as constants, which the planner sees: it reads the orders they name through indexes. More mean
     the term is common: each order is tested against the ids as a hashed set (or, beyond LISTED_IDS, against the
     search itself), which lets a list ordered by id stop after its page instead of collecting every match.
+    The ids are those of the moment the term is looked at (like the list's count, a statement before its rows):
+    a customer who signs up in between is found on the next page view.
     """
     plain = _plain_condition(term)
     if not isinstance(plain, FuzzyTerm):
