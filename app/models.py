@@ -7,7 +7,7 @@ from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
-from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource
+from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OrderSource",
+    "OrderStatusTally",
     "Payment",
     "Provider",
     "ProviderKind",

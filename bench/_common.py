@@ -61,11 +61,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def smplat_serve(port: int) -> list[str]:
+    return [sys.executable, "-m", "app", "serve", "--port", str(port)]
+
+
 @contextmanager
-def served_app(database_url: str, secret_key: str, *, startup_timeout: float = 60.0) -> Iterator[str]:
+def served_app(
+    database_url: str,
+    secret_key: str,
+    *,
+    command: Callable[[int], list[str]] = smplat_serve,
+    startup_timeout: float = 60.0,
+) -> Iterator[str]:
     """``smplat serve`` (granian, one worker) on a free port in a test environment; yields the base URL.
 
-    ``secret_key`` must be the one the data were seeded with: provider API keys are encrypted with it.
+    ``command`` gives the argv of another server for a port (it must answer ``/health``). ``secret_key`` must be
+    the one the data were seeded with: provider API keys are encrypted with it.
     """
     port = free_port()
     env = {
@@ -79,7 +90,7 @@ def served_app(database_url: str, secret_key: str, *, startup_timeout: float = 6
     with tempfile.NamedTemporaryFile(prefix="smplat-bench-server-", suffix=".log", delete=False) as server_log:
         log_path = Path(server_log.name)
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            command(port),
             cwd=ROOT,
             env=env,
             stdout=server_log,

@@ -273,6 +273,11 @@ def _bulk(url: str) -> None:
         for _name, definition in indexes:
             conn.execute(definition)
         log(f"seed: {len(indexes)} indexes rebuilt in {time.perf_counter() - started:.1f} s")
+        # The replica role skipped the triggers that keep orders by status (order_status_tally): count afresh.
+        conn.execute("DELETE FROM order_status_tally")
+        conn.execute(
+            "INSERT INTO order_status_tally (status, delta) SELECT status, count(*) FROM orders GROUP BY status"
+        )
         conn.execute("SELECT setval('order_number_seq', %s)", (number_base + ORDERS,))
         conn.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqlalchemy.orm import load_only, raiseload, selectinload
+from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
@@ -21,7 +21,7 @@ from app.fulfillment.models import Provider
 from app.i18n import N_
 from app.orders import commands
 from app.orders.models import Order, OrderLine
-from app.orders.search import line_search_condition, order_search_condition
+from app.orders.search import line_search_condition, order_search_condition, resolved_order_search_condition
 from app.orders.services import OrderService
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 
@@ -155,14 +155,22 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
     def list_query(self, request: Request) -> Any:
         # The list shows each line's service name and quantity: no joined service, category and provider per line
         # (nor a decryption of the provider's API key for every line).
-        lines = selectinload(Order.lines).options(
-            load_only(OrderLine.order_id, OrderLine.position, OrderLine.service_name, OrderLine.quantity),
-            raiseload("*"),
+        # Chained on the loader: wrapped in .options(), raiseload("*") would not stop the lines' joined eager loads.
+        lines = (
+            selectinload(Order.lines)
+            .load_only(OrderLine.order_id, OrderLine.position, OrderLine.service_name, OrderLine.quantity)
+            .raiseload("*")
         )
         return sa.select(Order).options(lines)
 
     def search_query(self, stmt: Any, term: str) -> Any:
         condition = order_search_condition(term)
+        return stmt if condition is None else stmt.where(condition)
+
+    async def search_statement(self, stmt: Any, term: str) -> Any:
+        """The list's search: the same rows as ``search_query``, worded after a look at what the term matches."""
+        async with self.session_maker(expire_on_commit=False) as session:
+            condition = await resolved_order_search_condition(session, term)
         return stmt if condition is None else stmt.where(condition)
 
     def search_placeholder(self) -> str:

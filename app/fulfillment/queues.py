@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, load_only, raiseload
 
 from app.i18n import N_
 from app.orders import states
-from app.orders.models import OrderLine
+from app.orders.models import Order, OrderLine
 from app.orders.states import LINE_STATES, LineStatus
 
 QUEUE_PREVIEW = 25
@@ -62,38 +62,126 @@ def stuck_condition(now: datetime, stuck_after: timedelta) -> sa.ColumnElement[b
     return sa.and_(OrderLine.fulfillment_status.in_(DELIVERING), now - stuck_after > LAST_MOVEMENT)
 
 
-async def _queue(
-    session: AsyncSession,
-    key: str,
-    title: str,
-    hint: str,
-    condition: sa.ColumnElement[bool],
-    limit: int,
-    since: sa.ColumnElement[datetime] = OrderLine.status_changed_at,  # type: ignore[assignment]
-) -> Queue:
-    """Lines matching ``condition``, longest waiting first; ages count from ``since``."""
-    summary = (await session.execute(sa.select(sa.func.count(), sa.func.min(since)).where(condition))).one()
+# What the board shows of a line and its order; nothing else is loaded (no service, provider or customer rows,
+# no provider API key to decrypt).
+BOARD_COLUMNS = (
+    OrderLine.id,
+    OrderLine.order_id,
+    OrderLine.position,
+    OrderLine.service_name,
+    OrderLine.quantity,
+    OrderLine.remains,
+    OrderLine.link,
+    OrderLine.fulfillment_status,
+    OrderLine.status_changed_at,
+    OrderLine.last_progress_at,
+    OrderLine.dispatched_at,
+)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    count: int = 0
+    oldest: datetime | None = None
+
+    def add(self, count: int, oldest: datetime | None) -> _Summary:
+        earliest = min((t for t in (self.oldest, oldest) if t is not None), default=None)
+        return _Summary(self.count + count, earliest)
+
+
+async def _summaries(
+    session: AsyncSession, now: datetime, stuck_after: timedelta
+) -> tuple[dict[LineStatus, _Summary], _Summary]:
+    """Count and oldest time in state of every queue state, and of the stuck lines: one read of the status index."""
+    queued_states = sorted({state for queue in QUEUES for state in queue.states})
+    stuck = now - stuck_after > LAST_MOVEMENT
+    rows = (
+        await session.execute(
+            sa.select(
+                OrderLine.fulfillment_status,
+                sa.func.count(),
+                sa.func.min(OrderLine.status_changed_at),
+                sa.func.count().filter(stuck),
+                sa.func.min(OrderLine.status_changed_at).filter(stuck),
+            )
+            .where(OrderLine.fulfillment_status.in_(queued_states))
+            .group_by(OrderLine.fulfillment_status)
+        )
+    ).all()
+    by_state: dict[LineStatus, _Summary] = {}
+    stuck_summary = _Summary()
+    for status, count, oldest, stuck_count, stuck_oldest in rows:
+        state = LineStatus(status)
+        by_state[state] = _Summary(int(count), oldest)
+        if state in DELIVERING:
+            stuck_summary = stuck_summary.add(int(stuck_count), stuck_oldest)
+    return by_state, stuck_summary
+
+
+async def _previews(
+    session: AsyncSession, conditions: dict[str, sa.ColumnElement[bool]], limit: int
+) -> dict[str, list[OrderLine]]:
+    """The first ``limit`` lines of each queue (longest in their state first), with their order number.
+
+    Two statements for all queues: the ids of each queue's first lines (UNION ALL of ordered, limited index reads),
+    then those lines with what the board shows of them.
+    """
+    if not conditions:
+        return {}
+    firsts = [
+        sa.select(OrderLine.id, OrderLine.status_changed_at)
+        .where(condition)
+        .order_by(OrderLine.status_changed_at, OrderLine.id)
+        .limit(limit)
+        .subquery()
+        for condition in conditions.values()
+    ]
+    picked = sa.union_all(
+        *(
+            sa.select(sa.literal(key).label("queue"), first.c.id, first.c.status_changed_at)
+            for key, first in zip(conditions, firsts, strict=True)
+        )
+    )
+    order = (await session.execute(picked)).all()
     stmt = (
         sa.select(OrderLine)
         .join(OrderLine.order)
-        .options(contains_eager(OrderLine.order))
-        .where(condition)
-        .order_by(since, OrderLine.id)
-        .limit(limit)
+        .options(
+            load_only(*BOARD_COLUMNS),
+            contains_eager(OrderLine.order).load_only(Order.number).raiseload("*"),
+            raiseload("*"),
+        )
+        .where(OrderLine.id.in_({row.id for row in order}))
     )
-    lines = (await session.scalars(stmt)).unique().all()
-    return Queue(key=key, title=title, hint=hint, count=int(summary[0]), oldest=summary[1], lines=lines)
+    lines = {line.id: line for line in (await session.scalars(stmt)).unique()}
+    previews: dict[str, list[OrderLine]] = {key: [] for key in conditions}
+    for row in sorted(order, key=lambda row: (row.status_changed_at, row.id)):
+        previews[row.queue].append(lines[row.id])
+    return previews
 
 
 async def fulfillment_queues(
     session: AsyncSession, *, stuck_after: timedelta, now: datetime | None = None, limit: int = QUEUE_PREVIEW
 ) -> list[Queue]:
     now = now or datetime.now(UTC)
-    queues = [
-        await _queue(session, q.key, q.title, q.hint, OrderLine.fulfillment_status.in_(q.states), limit) for q in QUEUES
+    by_state, stuck = await _summaries(session, now, stuck_after)
+    summaries: dict[str, _Summary] = {}
+    conditions: dict[str, sa.ColumnElement[bool]] = {}
+    for q in QUEUES:
+        summary = _Summary()
+        for state in q.states:
+            summary = summary.add(by_state.get(state, _Summary()).count, by_state.get(state, _Summary()).oldest)
+        summaries[q.key] = summary
+        if summary.count:
+            conditions[q.key] = OrderLine.fulfillment_status.in_(q.states)
+    summaries[STUCK.key] = stuck
+    if stuck.count:
+        conditions[STUCK.key] = stuck_condition(now, stuck_after)
+    previews = await _previews(session, conditions, limit)
+    return [
+        Queue(q.key, q.title, q.hint, summaries[q.key].count, summaries[q.key].oldest, previews.get(q.key, []))
+        for q in (*QUEUES, STUCK)
     ]
-    queues.append(await _queue(session, STUCK.key, STUCK.title, STUCK.hint, stuck_condition(now, stuck_after), limit))
-    return queues
 
 
 async def count_lines(session: AsyncSession, condition: sa.ColumnElement[bool]) -> int:

@@ -72,7 +72,13 @@ class Order(IdentityAuditBase):
         sa.Index("ix_orders_customer_id_created_at", "customer_id", sa.text("created_at DESC")),
         sa.Index("ix_orders_checkout_link_id", "checkout_link_id"),
         sa.Index("ix_orders_subscription_id", "subscription_id"),
-        sa.Index("ix_orders_paid_at", "paid_at", postgresql_where=sa.text("paid_at IS NOT NULL")),
+        # Revenue figures read from the index alone (index-only scans): what they sum and filter on is included.
+        sa.Index(
+            "ix_orders_paid_at",
+            "paid_at",
+            postgresql_where=sa.text("paid_at IS NOT NULL"),
+            postgresql_include=["payment_status", "currency", "net", "gross"],
+        ),
         # Staff search order numbers by any fragment ("000123", "2026-0001").
         sa.Index("ix_orders_number_trgm", "number", postgresql_using="gin", postgresql_ops={"number": "gin_trgm_ops"}),
     )
@@ -202,3 +208,19 @@ class OrderEvent(IdentityBase):
         sa.Index("ix_order_event_order_id_at", "order_id", sa.text("at DESC")),
         sa.Index("ix_order_event_line_id", "line_id"),
     )
+
+
+class OrderStatusTally(IdentityBase):
+    """Orders by status, kept by the database: the sum of ``delta`` per status is the number of orders in it.
+
+    Triggers on ``orders`` (migration 0007, ``smplat_tally_order_status``) add +1/-1 rows in the same transaction as
+    every insert, status change, delete or truncate, and fold the rows into one per status now and then. Nothing
+    else writes here. Loads that bypass triggers (``session_replication_role = replica``) must rebuild it:
+    ``DELETE FROM order_status_tally; INSERT INTO order_status_tally (status, delta) SELECT status, count(*)
+    FROM orders GROUP BY status``.
+    """
+
+    __tablename__ = "order_status_tally"
+
+    status: Mapped[str] = mapped_column(sa.String(32))
+    delta: Mapped[int] = mapped_column(sa.BigInteger())
