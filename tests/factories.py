@@ -12,8 +12,8 @@ from app.accounts import passwords
 from app.accounts.models import Role, StaffUser
 from app.actors import Actor
 from app.catalog.models import Category, Platform, Service, ServiceKind
+from app.customers import commands as customer_commands
 from app.customers.models import Customer
-from app.customers.services import CustomerInput, CustomerService
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.invoicing.tax import TaxDecision
 from app.orders import commands, lifecycle
@@ -105,8 +105,8 @@ async def reload_service(session: AsyncSession, service_id: int) -> Service:
 
 async def customer(session: AsyncSession, **values: str) -> Customer:
     n = next(_seq)
-    data = CustomerInput(**{"email": f"customer{n}@example.com", "name": f"Customer {n}", **values})
-    return await CustomerService(session=session).create_customer(data, actor=TEST_ACTOR)
+    defaults = {"email": f"customer{n}@example.com", "name": f"Customer {n}"}
+    return await customer_commands.create_customer(UnitOfWork(session), values={**defaults, **values}, actor=TEST_ACTOR)
 
 
 async def place_order(

@@ -1,17 +1,15 @@
-"""Customers: creation, profile changes, lookup by email."""
+"""Customers: what a customer record may hold (``CustomerInput.cleaned``), and customer queries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 
-from app.actors import Actor
 from app.customers.models import Customer
-from app.errors import Conflict, ValidationFailed
+from app.errors import ValidationFailed
 from app.i18n import N_
 from app.validation import normalise_country, normalise_email, normalise_locale, normalise_vat_id
 
@@ -67,22 +65,9 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 class CustomerService(SQLAlchemyAsyncRepositoryService[Customer]):
+    """Customer queries; changes go through ``app/customers/commands.py``."""
+
     class Repo(SQLAlchemyAsyncRepository[Customer]):
         model_type = Customer
 
     repository_type = Repo
-
-    async def create_customer(self, data: CustomerInput, *, actor: Actor) -> Customer:
-        data = data.cleaned()
-        if await self.get_one_or_none(email=data.email):
-            raise Conflict(f"a customer with email {data.email} already exists")
-        customer = Customer(**{f.name: getattr(data, f.name) for f in fields(data)})
-        if data.vat_id:
-            customer.vat_id_entered_by = actor.describe()
-            customer.vat_id_entered_at = datetime.now(UTC)
-        return await self.create(customer)
-
-    async def get_or_create(self, data: CustomerInput, *, actor: Actor) -> Customer:
-        data = data.cleaned()
-        existing = await self.get_one_or_none(email=data.email)
-        return existing if existing is not None else await self.create_customer(data, actor=actor)
