@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
 import structlog
@@ -33,14 +34,13 @@ from admin.i18n import admin_gettext, lazy
 from admin.labels import ENUM_FORMATTERS, FIELD_LABELS, state_label
 from app import i18n, states
 from app.actors import Actor
-from app.audit.services import snapshot
 from app.db.errors import database_refusal
 from app.db.search import escape_like
-from app.editing import TIMESTAMPS, RecordChanged, check_version, lock_record, version_token
+from app.editing import TIMESTAMPS, RecordChanged, version_token
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
 from app.uow import UnitOfWork, unit_of_work
-from app.validation import column_errors, parse_id
+from app.validation import parse_id
 
 log = structlog.get_logger(__name__)
 
@@ -124,23 +124,37 @@ def _foreign_key(relation: Any) -> str:
     return str(relation.local_remote_pairs[0][0].key)
 
 
+@dataclass(frozen=True)
+class FormCommands:
+    """The domain commands a view's create and edit forms save through.
+
+    ``create(uow, *, values, actor)``; ``update(uow, *, <id_name>=id, values, version, actor)``, where a view
+    of a single record (company settings) has no id to pass.
+    """
+
+    create: Callable[..., Awaitable[Any]]
+    update: Callable[..., Awaitable[Any]]
+    id_name: str | None
+
+
 class SmplatModelView(ExportMixin, compat.RecordStatementHook):
+    """Create and edit forms save through the view's domain commands, in one unit of work.
+
+    The admin only parses the form into values (``command_values``); the command (``form_commands``, or
+    ``create_command`` / ``update_command`` overridden where a form needs more) locks the row, checks the
+    version the form was opened with, applies the domain's rules, writes the audit row and flushes; the unit of
+    work commits. A refusal is shown on the form, on the fields it names, with the user's input kept. Nobody
+    deletes records in the back office.
+    """
+
+    form_commands: ClassVar[FormCommands | None] = None
+    can_delete = False
     # Every field has a label in both languages (admin/labels.py); a view's own labels win.
     column_type_formatters = {**BASE_FORMATTERS, **ENUM_FORMATTERS}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.column_labels = {**{name: lazy(text) for name, text in FIELD_LABELS.items()}, **cls.column_labels}
-
-    """Create and edit forms save through the view's domain command, in one unit of work.
-
-    The admin only parses the form into values (``command_values``); the command (``create_command`` /
-    ``update_command``, overridden per view) locks the row, checks the version the form was opened with,
-    applies the domain's rules, writes the audit row and flushes; the unit of work commits. A refusal is shown
-    on the form, on the fields it names, with the user's input kept. Views without a domain command yet keep
-    the generic path (``create_object`` / ``update_object`` + ``validate``), with the same lock, version check
-    and audit row.
-    """
 
     form_excluded_columns = list(TIMESTAMPS)
     form_converter = SmplatConverter
@@ -234,15 +248,15 @@ class SmplatModelView(ExportMixin, compat.RecordStatementHook):
             log.warning("database refused a form", view=self.identity, error=type(exc.orig).__name__)
             raise show_refusal(database_refusal(exc, self.model), self._form_field_names(), labels) from exc
 
-    # -- the commands behind the forms (overridden by views whose domain has them) --------------------------------
+    # -- the commands behind the forms --------------------------------------------------------------------------
+
+    def _form_commands(self) -> FormCommands:
+        if self.form_commands is None:  # a view without commands has no forms (can_create/can_edit False)
+            raise HTTPException(status_code=405)
+        return self.form_commands
 
     async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        if errors := column_errors(self.model, values):
-            raise ValidationFailed(errors)
-        obj = await self.create_object(uow.session, values, request)
-        await uow.flush()
-        uow.audit(actor, "create", self.identity, obj.id, after=snapshot(obj))
-        return obj
+        return await self._form_commands().create(uow, values=values, actor=actor)
 
     async def update_command(
         self,
@@ -254,35 +268,9 @@ class SmplatModelView(ExportMixin, compat.RecordStatementHook):
         actor: Actor,
         request: Request,
     ) -> Any:
-        obj: Any = await lock_record(uow.session, self.model, record_id)
-        await check_version(uow.session, obj, version, self.identity)
-        if errors := column_errors(self.model, values):
-            raise ValidationFailed(errors)
-        before = snapshot(obj)
-        obj = await self.update_object(uow.session, obj, values, request)
-        await uow.flush()
-        after = snapshot(obj)
-        if after != before:
-            uow.audit(actor, "update", self.identity, record_id, before=before, after=after)
-        return obj
-
-    async def validate(self, session: AsyncSession, obj: Any, *, is_created: bool, request: Request) -> None:
-        """Domain checks of the generic path before the write is committed; raise DomainError to refuse it."""
-
-    async def create_object(self, session: AsyncSession, data: dict[str, Any], request: Request) -> Any:
-        """The generic path: build and add the new object from the form's values."""
-        obj = compat.new_record(self, data)
-        await self.on_model_change(data, obj, True, request)
-        obj = await compat.set_attributes(self, session, obj, data)
-        session.add(obj)
-        await self.validate(session, obj, is_created=True, request=request)
-        return obj
-
-    async def update_object(self, session: AsyncSession, obj: Any, data: dict[str, Any], request: Request) -> Any:
-        await self.on_model_change(data, obj, False, request)
-        obj = await compat.set_attributes(self, session, obj, data)
-        await self.validate(session, obj, is_created=False, request=request)
-        return obj
+        commands = self._form_commands()
+        ids = {commands.id_name: record_id} if commands.id_name else {}
+        return await commands.update(uow, **ids, values=values, version=version, actor=actor)
 
     # -- SQLAdmin's write entry points ------------------------------------------------------------------------------
 
@@ -310,14 +298,7 @@ class SmplatModelView(ExportMixin, compat.RecordStatementHook):
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
-        async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
-            obj: Any = (await uow.session.execute(self.record_statement(pk))).scalars().first()
-            if obj is None:
-                raise HTTPException(status_code=404)
-            await self.on_model_delete(obj, request)
-            uow.audit(actor_of(request), "delete", self.identity, getattr(obj, "id", None), before=snapshot(obj))
-            await uow.session.delete(obj)
-        await self.after_model_delete(obj, request)
+        raise HTTPException(status_code=405)  # records are never deleted in the back office
 
 
 def human_age(moment: Any) -> str:
@@ -332,8 +313,7 @@ def human_age(moment: Any) -> str:
 
 
 class ReadOnlyView(SmplatModelView):
-    """Records staff look at but never create, edit or delete here (orders, payments, events, …)."""
+    """Records staff look at but never create or edit here (orders, payments, events, …)."""
 
     can_create = False
     can_edit = False
-    can_delete = False

@@ -9,14 +9,13 @@ SQLAdmin is: bump the pin, run that test, mend this file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from sqladmin import Admin, BaseView, ModelView
 from sqladmin._queries import Query
 from sqladmin._types import _UNSET
 from sqladmin.helpers import get_object_identifier, object_identifier_values
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,12 +38,9 @@ __all__ = [
     "list_fields",
     "list_formatter",
     "list_relations",
-    "new_record",
     "object_identifier_values",
     "run_query",
-    "run_statement",
     "search_fields",
-    "set_attributes",
     "sort_fields",
     "starlette_app",
     "store_after_change_response",
@@ -121,22 +117,6 @@ async def run_query(view: ModelView, stmt: Select[Any]) -> list[Any]:
     """Model rows of a select, in the view's session (SQLAdmin's list does this)."""
     rows: list[Any] = await view._run_query(stmt)
     return rows
-
-
-async def run_statement(view: ModelView, stmt: Any) -> Sequence[Any]:
-    """Plain result rows of any statement (counts, EXPLAIN, filter options)."""
-    rows: Sequence[Any] = await view._run_arbitrary_query(stmt)
-    return rows
-
-
-def new_record(view: ModelView, data: dict[str, Any]) -> Any:
-    """A new model instance from a form's data (SQLAdmin's create does this)."""
-    return Query(view)._get_model_object(data)
-
-
-async def set_attributes(view: ModelView, session: AsyncSession, record: Any, data: dict[str, Any]) -> Any:
-    """Apply a form's data to a record, related records resolved from their ids (SQLAdmin's save does this)."""
-    return await Query(view)._set_attributes_async(session, record, data)
 
 
 def store_after_change_response(request: Request, response: Response | None) -> None:

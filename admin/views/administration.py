@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
-from admin.base import SmplatModelView, active_badge, staff_of, when
+from admin.base import FormCommands, SmplatModelView, active_badge, staff_of, when
 from admin.i18n import admin_gettext, lazy
 from app.accounts.commands import (
     create_staff_user,
@@ -51,20 +51,7 @@ class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
             exists = await session.get(CompanySettings, 1) is not None
         return not exists and await super().check_can_create(request)
 
-    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        return await save_company_settings(uow, values=values, actor=actor)
-
-    async def update_command(
-        self,
-        uow: UnitOfWork,
-        record_id: int,
-        values: dict[str, Any],
-        *,
-        version: str | None,
-        actor: Actor,
-        request: Request,
-    ) -> Any:
-        return await save_company_settings(uow, values=values, version=version, actor=actor)
+    form_commands = FormCommands(save_company_settings, save_company_settings, None)
 
 
 class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
-from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
-from admin.base import SmplatModelView, active_badge, money
+from admin.base import FormCommands, SmplatModelView, active_badge, money
 from admin.i18n import lazy
-from app.actors import Actor
 from app.catalog import commands
 from app.catalog.models import Category, Service
 from app.i18n import N_
-from app.uow import UnitOfWork
 
 
 class CategoryAdmin(SmplatModelView, model=Category):
@@ -38,20 +35,7 @@ class CategoryAdmin(SmplatModelView, model=Category):
     column_formatters = {Category.is_active: active_badge}
     form_excluded_columns = ["created_at", "updated_at", "services"]
 
-    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        return await commands.create_category(uow, values=values, actor=actor)
-
-    async def update_command(
-        self,
-        uow: UnitOfWork,
-        record_id: int,
-        values: dict[str, Any],
-        *,
-        version: str | None,
-        actor: Actor,
-        request: Request,
-    ) -> Any:
-        return await commands.update_category(uow, category_id=record_id, values=values, version=version, actor=actor)
+    form_commands = FormCommands(commands.create_category, commands.update_category, "category_id")
 
 
 def price_with_basis(service: Service, attribute: Any) -> Markup:
@@ -140,20 +124,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     ]
     column_export_labels = {"price_basis": lazy("Price basis")}
 
-    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        return await commands.create_service(uow, values=values, actor=actor)
-
-    async def update_command(
-        self,
-        uow: UnitOfWork,
-        record_id: int,
-        values: dict[str, Any],
-        *,
-        version: str | None,
-        actor: Actor,
-        request: Request,
-    ) -> Any:
-        return await commands.update_service(uow, service_id=record_id, values=values, version=version, actor=actor)
+    form_commands = FormCommands(commands.create_service, commands.update_service, "service_id")
 
     def describe_for_action(self, service: Service) -> str:
         state = "active" if service.is_active else "inactive"

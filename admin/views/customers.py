@@ -6,13 +6,11 @@ from typing import Any
 
 from starlette.requests import Request
 
-from admin.base import SmplatModelView, when
+from admin.base import FormCommands, SmplatModelView, when
 from admin.i18n import lazy
-from app.actors import Actor
 from app.customers.commands import CUSTOMER_FIELDS, create_customer, update_customer
 from app.customers.models import Customer
 from app.customers.overview import customer_overview
-from app.uow import UnitOfWork
 
 
 class CustomerAdmin(SmplatModelView, model=Customer):
@@ -64,20 +62,7 @@ class CustomerAdmin(SmplatModelView, model=Customer):
         "locale": lazy("Language"),
     }
 
-    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        return await create_customer(uow, values=values, actor=actor)
-
-    async def update_command(
-        self,
-        uow: UnitOfWork,
-        record_id: int,
-        values: dict[str, Any],
-        *,
-        version: str | None,
-        actor: Actor,
-        request: Request,
-    ) -> Any:
-        return await update_customer(uow, customer_id=record_id, values=values, version=version, actor=actor)
+    form_commands = FormCommands(create_customer, update_customer, "customer_id")
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         async with self.session_maker(expire_on_commit=False) as session:

@@ -11,16 +11,14 @@ from sqlalchemy.orm import undefer
 from starlette.requests import Request
 from wtforms import PasswordField
 
-from admin.base import ReadOnlyView, SmplatModelView, active_badge, money, when
+from admin.base import FormCommands, ReadOnlyView, SmplatModelView, active_badge, money, when
 from admin.i18n import admin_gettext, lazy
 from app import i18n
-from app.actors import Actor
 from app.catalog.models import PriceBasis
 from app.fulfillment.credentials import KeyState, key_state
 from app.fulfillment.margins import BASE_CURRENCY, Margin, NotComparable, margin
 from app.fulfillment.models import Provider, ProviderService
 from app.providers.commands import create_provider, update_provider
-from app.uow import UnitOfWork
 
 
 def balance(provider: Provider, _attribute: Any) -> Markup:
@@ -97,22 +95,7 @@ class ProviderAdmin(SmplatModelView, model=Provider):
     form_overrides = {"api_key": PasswordField}
     form_widget_args = {"api_key": {"autocomplete": "new-password", "placeholder": lazy("unchanged unless filled in")}}
 
-    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
-        return await create_provider(uow, values=values, actor=actor)
-
-    async def update_command(
-        self,
-        uow: UnitOfWork,
-        record_id: int,
-        values: dict[str, Any],
-        *,
-        version: str | None,
-        actor: Actor,
-        request: Request,
-    ) -> Any:
-        if not values.get("api_key"):
-            values.pop("api_key", None)  # left empty: the stored key stays as it is
-        return await update_provider(uow, provider_id=record_id, values=values, version=version, actor=actor)
+    form_commands = FormCommands(create_provider, update_provider, "provider_id")
 
     # The key is deferred everywhere else; the provider pages ask for it to show its state (never its value).
     def list_query(self, request: Request) -> Any:

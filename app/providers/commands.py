@@ -108,7 +108,9 @@ async def create_provider(uow: UnitOfWork, *, values: Mapping[str, Any], actor: 
 async def update_provider(
     uow: UnitOfWork, *, provider_id: int, values: Mapping[str, Any], actor: Actor, version: str | None = None
 ) -> Provider:
-    """Change the provider's settings; without an ``api_key`` in ``values`` the stored key stays as it is."""
+    """Change the provider's settings; without an ``api_key`` (or with an empty one) the stored key stays."""
+    if not values.get("api_key"):
+        values = {name: value for name, value in values.items() if name != "api_key"}
     return await update_record(
         uow,
         Provider,

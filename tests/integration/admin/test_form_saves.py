@@ -325,3 +325,15 @@ async def test_twenty_parallel_duplicates_of_one_service_all_succeed_with_distin
     slugs = (await session.scalars(sa.select(Service.slug).where(Service.id != service.id))).all()
     assert len(set(slugs)) == 20
     assert set(slugs) == {f"{service.slug}-copy", *(f"{service.slug}-copy-{n}" for n in range(2, 21))}
+
+
+def test_every_view_with_forms_saves_through_domain_commands():
+    from admin.base import SmplatModelView
+    from admin.registry import ADMIN_VIEWS
+
+    with_forms = [v for v in ADMIN_VIEWS if issubclass(v, SmplatModelView) and (v.can_create or v.can_edit)]
+    assert with_forms
+    for view in with_forms:
+        overrides = view.create_command is not SmplatModelView.create_command
+        assert view.form_commands is not None or overrides, f"{view.__name__} has forms but no domain commands"
+        assert not view.can_delete, f"{view.__name__}: nothing is deleted in the back office"

@@ -13,10 +13,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from admin import sqladmin_compat as compat
-from admin.views.catalog import ServiceAdmin
 from admin.views.orders import OrderAdmin
 from admin.views.providers import ProviderAdmin
-from app.catalog.models import Category, Service
+from app.catalog.models import Service
 from app.customers.models import Customer
 from app.orders.models import Order
 
@@ -64,22 +63,10 @@ async def test_queries_run_in_the_views_session(backoffice):
     orders = detached(OrderAdmin, backoffice)
     rows = await compat.run_query(orders, sa.select(Order).options(sa.orm.selectinload(Order.lines)).limit(2))
     assert len(rows) == 2 and all(isinstance(row, Order) for row in rows)
-    (count,) = await compat.run_statement(orders, sa.select(sa.func.count()).select_from(Order))
-    assert count[0] >= 2
     customer = rows[0].customer
     assert compat.identity_for(orders, customer) == "customer"
     assert compat.get_object_identifier(customer) == customer.id
     assert compat.object_identifier_values(str(customer.id), Customer) == (customer.id,)
-
-
-async def test_a_form_becomes_a_record_with_its_relations_resolved_from_ids(backoffice):
-    services = view_of(backoffice, ServiceAdmin)
-    async with backoffice.sessions() as session:
-        category = (await session.scalars(sa.select(Category).limit(1))).one()
-        record = compat.new_record(services, {"slug": "compat-check", "category": str(category.id)})
-        assert isinstance(record, Service)
-        record = await compat.set_attributes(services, session, record, {"category": str(category.id)})
-        assert str(record.category_id) == str(category.id)  # a many-to-one is set through its foreign key
 
 
 def test_one_record_is_read_through_our_statement_hook(backoffice):
