@@ -10,6 +10,7 @@ from app import states
 from app.accounts.models import Role
 from app.actors import ActorKind
 from app.catalog.models import PLATFORM_LABELS, Platform, ServiceKind
+from app.company.models import NonEuConsumerRule
 from app.fulfillment.models import ProviderKind
 from app.i18n import N_
 from app.invoicing.tax import TaxTreatment
@@ -100,6 +101,10 @@ FIELD_LABELS = {
     "is_active": N_("Active"),
     "is_listed": N_("Listed by the provider"),
     "is_small_business": N_("Small business (§19 UStG, no VAT)"),
+    "non_eu_consumer_rule": N_("Consumers outside the EU"),
+    "buyer_country": N_("Buyer country"),
+    "buyer_is_business": N_("Buyer is a business"),
+    "buyer_vat_id": N_("Buyer VAT ID"),
     "items": N_("Items"),
     "kind": N_("Kind"),
     "last_login_at": N_("Last login"),
@@ -223,6 +228,10 @@ CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         TaxTreatment.NON_EU_BUSINESS: N_("non-EU business"),
         TaxTreatment.NON_EU_CONSUMER: N_("non-EU consumer"),
         TaxTreatment.SMALL_BUSINESS: N_("small business, no VAT (§19 UStG)"),
+    },
+    NonEuConsumerRule: {
+        NonEuConsumerRule.ELECTRONIC: N_("electronic service: no German VAT (§3a Abs. 5 UStG)"),
+        NonEuConsumerRule.GENERAL: N_("general service: German VAT (§3a Abs. 1 UStG)"),
     },
     ActorKind: {
         ActorKind.SYSTEM: N_("system"),

@@ -16,10 +16,13 @@ from litestar.static_files import create_static_files_router
 from app.config import ConfigError, Settings, get_settings, use_settings
 from app.db.engine import alchemy_config
 from app.observability import configure_logging
+from app.payments.stripe_gateway import gateway_from_settings
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import health, ready
 from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
+from app.web.webhooks import stripe_webhook
+from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             StorefrontController,
+            CheckoutController,
+            stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    app.state.payment_gateway = gateway_from_settings(settings)
 
     def language_cookies(path: str) -> tuple[str, ...]:
         in_admin = path == BASE_URL or path.startswith(BASE_URL + "/")

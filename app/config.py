@@ -56,6 +56,14 @@ class Settings:
         return self.env == "prod"
 
     @property
+    def checkout_origins(self) -> tuple[str, ...]:
+        """Where the payment processor's checkout pages are: Stripe's, or the configured API base's origin."""
+        if self.stripe_api_base:
+            parts = urlsplit(self.stripe_api_base)
+            return (f"{parts.scheme}://{parts.netloc}",)
+        return ("https://checkout.stripe.com",)
+
+    @property
     def key_ring(self) -> tuple[str, ...]:
         """The passphrases that encrypt columns (the first) and decrypt them (all of them)."""
         return self.encryption_keys or (self.secret_key,)
@@ -87,6 +95,10 @@ class Settings:
                 raise ConfigError(
                     f"SMPLAT_TRUSTED_PROXIES must list IP addresses or networks (CIDR), not {entry!r}"
                 ) from exc
+        if self.stripe_secret_key and not self.stripe_webhook_secret:
+            raise ConfigError(
+                "SMPLAT_STRIPE_WEBHOOK_SECRET must be set with SMPLAT_STRIPE_SECRET_KEY (webhooks are signed)"
+            )
         if self.allowed_hosts is not None and not self.allowed_hosts:
             raise ConfigError("SMPLAT_ALLOWED_HOSTS must name at least one host (or * for any)")
         if any(not host or "/" in host or " " in host for host in self.host_patterns):

@@ -22,13 +22,12 @@ from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
 from app.errors import NotFound
 from app.i18n import LOCALES, N_
-from app.orders.pricing import line_net
 from app.web.security import local_path
 from app.web.templating import render
+from storefront.pages import service_page
 
 FEATURED_COUNT = 6
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-EXAMPLE_QUANTITIES = (1000, 5000, 10000)
 
 DbSession = NamedDependency[AsyncSession]
 
@@ -81,18 +80,7 @@ class StorefrontController(Controller):
         service = await catalog.active_service(db_session, slug)
         if service is None:
             raise NotFound(N_("This service does not exist or is no longer offered."))
-        examples = [
-            {"quantity": q, "net": line_net(service.kind, service.price, q)}
-            for q in EXAMPLE_QUANTITIES
-            if service.min_quantity <= q <= service.max_quantity
-        ]
-        return render(
-            request,
-            "storefront/service.html",
-            service=service,
-            examples=examples,
-            company=await CompanySettingsService(session=db_session).current(),
-        )
+        return service_page(request, service, await CompanySettingsService(session=db_session).current())
 
     @get("/lang/{code:str}")
     async def choose_language(

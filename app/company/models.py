@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import IdentityAuditBase
+from app.db.base import IdentityAuditBase, enum_type
+
+
+class NonEuConsumerRule(StrEnum):
+    """How sales to consumers outside the EU are taxed (app/invoicing/tax.py)."""
+
+    ELECTRONIC = "electronic"  # electronically supplied service: taxed where the consumer lives (§3a Abs. 5 UStG)
+    GENERAL = "general"  # taxed where the seller is, i.e. German VAT (§3a Abs. 1 UStG)
 
 
 class CompanySettings(IdentityAuditBase):
@@ -29,6 +38,11 @@ class CompanySettings(IdentityAuditBase):
     iban: Mapped[str | None] = mapped_column(sa.String(34))
     bic: Mapped[str | None] = mapped_column(sa.String(11))
     is_small_business: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # §19 UStG
+    non_eu_consumer_rule: Mapped[NonEuConsumerRule] = mapped_column(
+        enum_type(NonEuConsumerRule, "non_eu_consumer_rule"),
+        default=NonEuConsumerRule.ELECTRONIC,
+        server_default=NonEuConsumerRule.ELECTRONIC.value,
+    )
 
     __table_args__ = (
         # A singleton: the row's id is always 1.

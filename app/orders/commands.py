@@ -16,9 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from app.actors import Actor
 from app.catalog.models import Service
+from app.customers.models import Customer
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_, Message
-from app.invoicing.tax import TaxDecision
+from app.invoicing.tax import Buyer, TaxDecision
 from app.orders import lifecycle
 from app.orders.lifecycle import lock_lines, lock_orders, record_event
 from app.orders.models import EventKind, Order, OrderLine, OrderSource, order_number_seq
@@ -81,8 +82,12 @@ async def place_order(
     customer_note: str | None = None,
     checkout_link_id: int | None = None,
     subscription_id: int | None = None,
+    buyer: Buyer | None = None,
 ) -> PlacedOrder:
-    """Create an order awaiting payment. With an idempotency key, a repeat returns the first order."""
+    """Create an order awaiting payment. With an idempotency key, a repeat returns the first order.
+
+    ``buyer``: the facts ``tax`` was decided on (country, business, VAT ID); the customer's profile if omitted.
+    """
     session = uow.session
     if idempotency_key and (existing := await _by_idempotency_key(uow, idempotency_key)):
         return PlacedOrder(existing, None, created=False)
@@ -115,6 +120,13 @@ async def place_order(
     if len(currencies) != 1:
         raise ValidationFailed({"lines": N_("all lines of an order must be in one currency")})
 
+    if buyer is None:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise ValidationFailed({"customer": N_("this customer does not exist")})
+        buyer = Buyer(
+            country=customer.country, is_business=bool(customer.company or customer.vat_id), vat_id=customer.vat_id
+        )
     now = uow.now()
     for line in lines:
         line.created_at = line.status_changed_at = now
@@ -134,6 +146,9 @@ async def place_order(
         gross=totals.gross,
         tax_rate=tax.rate,
         tax_treatment=tax.treatment,
+        buyer_country=buyer.country,
+        buyer_is_business=buyer.is_business,
+        buyer_vat_id=buyer.vat_id,
         tracking_token_hash=token_hash,
         idempotency_key=idempotency_key,
         customer_note=customer_note,

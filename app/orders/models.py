@@ -48,6 +48,10 @@ class Order(IdentityAuditBase):
     gross: Mapped[Decimal] = mapped_column(Money)
     tax_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
     tax_treatment: Mapped[TaxTreatment] = mapped_column(enum_type(TaxTreatment, "tax_treatment"))
+    # The buyer facts the tax was decided on, as they were at checkout (the customer record may change later).
+    buyer_country: Mapped[str] = mapped_column(sa.String(2), default="DE", server_default="DE")
+    buyer_is_business: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    buyer_vat_id: Mapped[str | None] = mapped_column(sa.String(20))
     tracking_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     customer_note: Mapped[str | None] = mapped_column(sa.Text)
@@ -78,6 +82,13 @@ class Order(IdentityAuditBase):
             "paid_at",
             postgresql_where=sa.text("paid_at IS NOT NULL"),
             postgresql_include=["payment_status", "currency", "net", "gross"],
+        ),
+        # EU cross-border consumer sales per year: the €10,000 threshold of §3a Abs. 5 UStG.
+        sa.Index(
+            "ix_orders_cross_border_b2c",
+            "paid_at",
+            postgresql_where=sa.text("buyer_country <> 'DE' AND NOT buyer_is_business AND paid_at IS NOT NULL"),
+            postgresql_include=["net", "buyer_country", "tax_treatment"],
         ),
         # Staff search order numbers by any fragment ("000123", "2026-0001").
         sa.Index("ix_orders_number_trgm", "number", postgresql_using="gin", postgresql_ops={"number": "gin_trgm_ops"}),

@@ -40,8 +40,21 @@ class LineInput:
     unit_price: Decimal | None = None  # a price override (checkout links); None = the service's price
 
 
-def build_line(service: Service, item: LineInput, position: int) -> OrderLine:
-    """Validate one item against its service and price it; raises ValidationFailed keyed by field."""
+@dataclass(frozen=True)
+class LineTerms:
+    """What one line costs and delivers, before its link is known to be good."""
+
+    quantity: int
+    comments: str | None
+    runs: int | None
+    interval_minutes: int | None
+    unit_price: Decimal
+    net: Decimal
+
+
+def line_terms(service: Service, item: LineInput, position: int) -> LineTerms:
+    """Quantity, comments, runs and price of one item checked against its service; raises ValidationFailed keyed
+    by field (``lines[i].quantity`` …). The link is checked by ``build_line``."""
     prefix = f"lines[{position - 1}]."
     errors: dict[str, str | Message] = {}
     quantity = item.quantity
@@ -65,14 +78,25 @@ def build_line(service: Service, item: LineInput, position: int) -> OrderLine:
             errors[prefix + "runs"] = Message(N_("a drip-feed needs at least %(min)s runs"), {"min": MIN_DRIP_RUNS})
         if interval is None or interval < 1:
             errors[prefix + "interval_minutes"] = N_("enter the minutes between runs")
-    try:
-        link = normalise_link(service.category.platform, item.link)
-    except InvalidLink as exc:
-        errors[prefix + "link"] = exc.text
-        link = ""
     unit_price = service.price if item.unit_price is None else item.unit_price
     if unit_price < 0:
         errors[prefix + "unit_price"] = N_("must not be negative")
+    if errors:
+        raise ValidationFailed(errors)
+    return LineTerms(quantity, comments, runs, interval, unit_price, line_net(service.kind, unit_price, quantity, runs))
+
+
+def build_line(service: Service, item: LineInput, position: int) -> OrderLine:
+    """Validate one item against its service and price it; raises ValidationFailed keyed by field."""
+    errors: dict[str, str | Message] = {}
+    try:
+        terms = line_terms(service, item, position)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        link = normalise_link(service.category.platform, item.link)
+    except InvalidLink as exc:
+        errors[f"lines[{position - 1}].link"] = exc.text
     if errors:
         raise ValidationFailed(errors)
     return OrderLine(
@@ -81,12 +105,12 @@ def build_line(service: Service, item: LineInput, position: int) -> OrderLine:
         service_name=service.name_en,
         service_kind=service.kind,
         link=link,
-        quantity=quantity,
-        comments=comments,
-        runs=runs,
-        interval_minutes=interval,
-        unit_price=unit_price,
-        net=line_net(service.kind, unit_price, quantity, runs),
+        quantity=terms.quantity,
+        comments=terms.comments,
+        runs=terms.runs,
+        interval_minutes=terms.interval_minutes,
+        unit_price=terms.unit_price,
+        net=terms.net,
         fulfillment_status=LineStatus.AWAITING_PAYMENT,
         provider_service_id=service.provider_service_id,
         provider_id=service.provider_service.provider_id if service.provider_service else None,

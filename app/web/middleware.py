@@ -33,7 +33,7 @@ from app import i18n
 from app.config import Settings
 from app.i18n import N_
 from app.web.proxy import Proxies, first_value, host_allowed, parse_ip
-from app.web.security import with_security_headers
+from app.web.security import content_security_policy, with_security_headers
 
 log = structlog.get_logger("smplat.request")
 
@@ -95,6 +95,7 @@ class EdgeMiddleware:
         self.proxies = Proxies(settings.trusted_proxy_networks)
         self.host_patterns = settings.host_patterns
         self.hsts = settings.is_prod
+        self.csp = content_security_policy(settings.checkout_origins)
         self.language_cookies = language_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,7 +116,9 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = with_security_headers(list(message.get("headers", [])), path=path, hsts=self.hsts)
+                headers = with_security_headers(
+                    list(message.get("headers", [])), path=path, hsts=self.hsts, csp=self.csp
+                )
                 message["headers"] = [*headers, (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 

@@ -12,20 +12,27 @@ other headers are always the edge's.
 
 from __future__ import annotations
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy for every page; ``form_targets``: other origins a form may lead to (the payment page that
+    ``POST /checkout`` redirects to — browsers apply ``form-action`` to a form's redirects too)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 NO_REFERRER = "no-referrer"  # for pages whose URL is a secret (tracking links)
 HSTS = "max-age=31536000"
@@ -39,7 +46,9 @@ def is_admin_page(path: str) -> bool:
     return (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")) and not path.startswith(ADMIN_STATICS)
 
 
-def with_security_headers(headers: list[tuple[bytes, bytes]], *, path: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], *, path: str, hsts: bool, csp: str = CONTENT_SECURITY_POLICY
+) -> list[tuple[bytes, bytes]]:
     """``headers`` of a response with the security headers set (see the module docstring for which win)."""
     always: dict[bytes, bytes] = {
         b"x-content-type-options": b"nosniff",
@@ -50,7 +59,7 @@ def with_security_headers(headers: list[tuple[bytes, bytes]], *, path: str, hsts
     if is_admin_page(path):
         always[b"cache-control"] = b"no-store"
     defaults: dict[bytes, bytes] = {
-        b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
+        b"content-security-policy": csp.encode(),
         b"referrer-policy": REFERRER_POLICY.encode(),
     }
     kept = [(name, value) for name, value in headers if name.lower() not in always]

@@ -12,7 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
-from app import i18n
+from app import i18n, states
 from app.catalog.models import PLATFORM_LABELS, Platform, PriceBasis
 
 APP_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -43,6 +43,26 @@ def price_label(service: Priced) -> str:
     return price
 
 
+BADGE_TONES = {"green": "success", "red": "danger", "yellow": "warning", "orange": "warning"}
+
+
+def state_label(state: Any) -> str:
+    """A state's name in the page's language."""
+    return message_text(states.label(state))
+
+
+def state_tone(state: Any) -> str:
+    """The storefront badge class for a state (its admin badge colour, in the design system's tones)."""
+    entry = states.info(state)
+    tone = BADGE_TONES.get(entry.badge) if entry else None
+    return f"badge-{tone}" if tone else "badge"
+
+
+def message_text(text: str | i18n.Message) -> str:
+    """A translatable message (a catalog id or a Message with parameters) in the page's language."""
+    return i18n.message(text).render(i18n.gettext)
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -53,6 +73,9 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         format_datetime=i18n.format_datetime,
         platform_label=platform_label,
         price_label=price_label,
+        state_label=state_label,
+        state_tone=state_tone,
+        message_text=message_text,
     )
 
 

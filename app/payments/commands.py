@@ -1,0 +1,175 @@
+"""Payment commands: a checkout started, paid, failed or expired — whoever tells us (webhook, success page, job).
+
+Every processor answer arrives here as a gateway value (``app/payments/gateway.py``), never as the processor's
+own objects. The commands are idempotent: Stripe delivers events at least once and out of order, and the success
+page asks too, so each command reads the payment row under lock and only moves it forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from app.actors import Actor
+from app.errors import DomainError
+from app.i18n import N_
+from app.orders import commands as order_commands
+from app.orders.lifecycle import lock_orders, record_event
+from app.orders.models import EventKind, Order
+from app.orders.states import OrderStatus
+from app.payments.follow_ups import after_payment
+from app.payments.gateway import CheckoutSession
+from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
+from app.states import label as state_label
+from app.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What a payment command found and did: the order, its payment row, and whether the order became paid."""
+
+    order: Order
+    payment: Payment
+    newly_paid: bool
+
+
+def order_id_of(session: CheckoutSession) -> int | None:
+    """Our order id as the checkout carries it (metadata first, then the client reference); None if absent."""
+    for raw in (session.metadata.get("order_id"), session.reference):
+        if raw and raw.isdigit():
+            return int(raw)
+    return None
+
+
+async def _payment_for(uow: UnitOfWork, order: Order, session: CheckoutSession, method: PaymentMethod) -> Payment:
+    """The payment row of this checkout session, created if this is the first we hear of it; row-locked."""
+    await uow.session.execute(
+        insert(Payment)
+        .values(
+            order_id=order.id,
+            method=method,
+            status=PaymentRecordStatus.PENDING,
+            stripe_checkout_session_id=session.id,
+            amount=session.amount_total,
+            currency=session.currency,
+            created_at=uow.now(),
+            updated_at=uow.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["stripe_checkout_session_id"])
+    )
+    payment = await uow.session.scalar(
+        sa.select(Payment)
+        .where(Payment.stripe_checkout_session_id == session.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert payment is not None  # inserted above or already there
+    if payment.order_id != order.id:
+        raise DomainError(N_("This payment belongs to another order"))
+    return payment
+
+
+async def record_checkout(
+    uow: UnitOfWork, *, order_id: int, session: CheckoutSession, actor: Actor, method: PaymentMethod
+) -> Payment:
+    """A checkout session was opened for an order awaiting payment: remember it as a pending payment."""
+    (order,) = await lock_orders(uow, [order_id])
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise DomainError(
+            N_("Order %(number)s is %(state)s and takes no payment"),
+            number=order.number,
+            state=state_label(order.status),
+        )
+    payment = await _payment_for(uow, order, session, method)
+    record_event(
+        uow, order, EventKind.NOTE, actor, note=f"checkout started ({session.amount_total} {session.currency})"
+    )
+    uow.audit(actor, "start-checkout", "payment", payment.id, details={"order": order.number, "session": session.id})
+    await uow.flush()
+    return payment
+
+
+async def fulfill_checkout(
+    uow: UnitOfWork, *, session: CheckoutSession, actor: Actor, method: PaymentMethod = PaymentMethod.STRIPE
+) -> PaymentOutcome | None:
+    """The processor says how a checkout ended; a paid one pays its order, once, however often we are told.
+
+    Returns None when the session names no order of ours (another system's checkout on the same account).
+    A payment that does not match its order (amount, currency) or arrives for an order that no longer waits
+    (expired, canceled, paid by another session) is recorded as received and flagged in the order's timeline
+    for staff to refund or reinstate; it never pays the order silently.
+    """
+    order_id = order_id_of(session)
+    if order_id is None or await uow.session.get(Order, order_id) is None:
+        return None
+    (order,) = await lock_orders(uow, [order_id])
+    payment = await _payment_for(uow, order, session, method)
+    if session.payment_status != "paid" or payment.status == PaymentRecordStatus.SUCCEEDED:
+        return PaymentOutcome(order, payment, newly_paid=False)
+    uow.track(payment)
+    payment.status = PaymentRecordStatus.SUCCEEDED
+    payment.amount = session.amount_total
+    payment.currency = session.currency
+    payment.paid_at = uow.now()
+    payment.stripe_payment_intent_id = session.payment_intent_id
+    problem = _mismatch(order, session)
+    if problem is not None:
+        record_event(
+            uow,
+            order,
+            EventKind.NOTE,
+            actor,
+            note=f"payment received but not applied: {problem}; refund it or settle it by hand",
+            data={"session": session.id, "amount": str(session.amount_total), "currency": session.currency},
+        )
+        uow.audit_changes(actor, "payment-needs-review", details={"problem": problem, "session": session.id})
+        await uow.flush()
+        return PaymentOutcome(order, payment, newly_paid=False)
+    uow.audit_changes(actor, "receive-payment", details={"session": session.id})
+    await uow.flush()
+    await order_commands.mark_paid(uow, order_id=order.id, actor=actor, note=f"paid by {method.value} checkout")
+    await after_payment(uow, order, actor)
+    return PaymentOutcome(order, payment, newly_paid=True)
+
+
+def _mismatch(order: Order, session: CheckoutSession) -> str | None:
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return f"the order is {order.status.value}"
+    if session.currency.upper() != order.currency.upper():
+        return f"paid in {session.currency}, the order is in {order.currency}"
+    if session.amount_total != order.gross:
+        return f"paid {session.amount_total}, the order's total is {order.gross}"
+    return None
+
+
+async def close_checkout(
+    uow: UnitOfWork, *, session: CheckoutSession, actor: Actor, failed: bool = False
+) -> PaymentOutcome | None:
+    """A checkout expired (or its delayed payment failed): the payment ends; an order with no other way to be
+    paid expires with it. A client who comes back later starts a new order."""
+    order_id = order_id_of(session)
+    if order_id is None or await uow.session.get(Order, order_id) is None:
+        return None
+    (order,) = await lock_orders(uow, [order_id])
+    payment = await _payment_for(uow, order, session, PaymentMethod.STRIPE)
+    if payment.status != PaymentRecordStatus.PENDING:
+        return PaymentOutcome(order, payment, newly_paid=False)
+    uow.track(payment)
+    payment.status = PaymentRecordStatus.FAILED if failed else PaymentRecordStatus.EXPIRED
+    others = await uow.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.id != payment.id,
+            Payment.status.in_([PaymentRecordStatus.PENDING, PaymentRecordStatus.SUCCEEDED]),
+        )
+    )
+    uow.audit_changes(actor, "fail-payment" if failed else "expire-payment", details={"session": session.id})
+    await uow.flush()
+    if not others and order.status == OrderStatus.PENDING_PAYMENT:
+        reason = "the payment failed" if failed else "the checkout expired unpaid"
+        await order_commands.expire_order(uow, order_id=order.id, actor=actor, note=reason)
+    return PaymentOutcome(order, payment, newly_paid=False)

@@ -1,0 +1,101 @@
+"""Stripe's webhook events, each handled once, in the unit of work that records it.
+
+Delivery is at least once and in any order. The event id is the primary key of ``stripe_event``: the first
+delivery inserts the row and acts in the same transaction; a concurrent duplicate waits on that row and then
+finds it processed; a delivery whose earlier attempt failed (the row says why, ``processed_at`` empty) is
+processed again. Handlers call the payment commands, which only move payments forward, so events that arrive
+out of order converge on the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actors import Actor, ActorKind
+from app.payments import commands
+from app.payments.gateway import WebhookEvent
+from app.payments.models import StripeEvent
+from app.payments.stripe_gateway import checkout_session_from
+from app.uow import UnitOfWork
+
+MAX_ERROR_LENGTH = 2000
+
+
+class Handled(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"  # a type we do not act on: recorded and answered 200
+
+
+def stripe_actor(event: WebhookEvent) -> Actor:
+    return Actor(ActorKind.STRIPE, event.id, f"Stripe {event.type}")
+
+
+async def _checkout_paid(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await commands.fulfill_checkout(uow, session=checkout_session_from(event.object), actor=stripe_actor(event))
+
+
+async def _checkout_expired(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await commands.close_checkout(uow, session=checkout_session_from(event.object), actor=stripe_actor(event))
+
+
+async def _checkout_failed(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await commands.close_checkout(
+        uow, session=checkout_session_from(event.object), actor=stripe_actor(event), failed=True
+    )
+
+
+Handler = Callable[[UnitOfWork, WebhookEvent], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    # completed with payment_status "unpaid" (a delayed method) changes nothing until async_payment_succeeded.
+    "checkout.session.completed": _checkout_paid,
+    "checkout.session.async_payment_succeeded": _checkout_paid,
+    "checkout.session.async_payment_failed": _checkout_failed,
+    "checkout.session.expired": _checkout_expired,
+}
+
+
+async def claim(session: AsyncSession, event: WebhookEvent) -> bool:
+    """Insert the event (or take over a failed earlier attempt); False when it was processed already."""
+    stmt = (
+        insert(StripeEvent)
+        .values(id=event.id, type=event.type, payload=dict(event.payload))
+        .on_conflict_do_update(
+            index_elements=[StripeEvent.id],
+            set_={"error": None},
+            where=StripeEvent.processed_at.is_(None),
+        )
+        .returning(StripeEvent.id)
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+async def handle_event(uow: UnitOfWork, event: WebhookEvent) -> Handled:
+    if not await claim(uow.session, event):
+        return Handled.DUPLICATE
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        await handler(uow, event)
+    await uow.session.execute(
+        sa.update(StripeEvent).where(StripeEvent.id == event.id).values(processed_at=uow.now(), error=None)
+    )
+    return Handled.PROCESSED if handler is not None else Handled.IGNORED
+
+
+async def record_failure(session: AsyncSession, event: WebhookEvent, error: str) -> None:
+    """Keep a failed event (unprocessed, with the reason) for staff; Stripe retries it."""
+    await session.execute(
+        insert(StripeEvent)
+        .values(id=event.id, type=event.type, payload=dict(event.payload), error=error[:MAX_ERROR_LENGTH])
+        .on_conflict_do_update(
+            index_elements=[StripeEvent.id],
+            set_={"error": error[:MAX_ERROR_LENGTH]},
+            where=StripeEvent.processed_at.is_(None),
+        )
+    )

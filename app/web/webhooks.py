@@ -1,0 +1,52 @@
+"""``POST /webhooks/stripe``: verify the signature on the raw body, then record and handle the event once.
+
+Answers: 200 for a processed, duplicate or ignored event; 400 (problem details) when the signature or body is
+bad — nothing is stored; 503 when no payment processor is configured; 500 when handling failed — the event row
+keeps the error for staff and Stripe delivers it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.engine import session_factory
+from app.payments.gateway import InvalidWebhook, PaymentGateway
+from app.payments.webhooks import handle_event, record_failure
+from app.uow import unit_of_work
+from app.web.errors import PROBLEM_JSON
+
+log = structlog.get_logger(__name__)
+
+
+def _problem(status: int, title: str, detail: str) -> Response[Any]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+@post("/webhooks/stripe", include_in_schema=False, status_code=200)
+async def stripe_webhook(request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Response[Any]:
+    gateway: PaymentGateway | None = request.app.state.get("payment_gateway")
+    if gateway is None:
+        return _problem(503, "Payments not configured", "No payment processor is configured.")
+    payload = await request.body()
+    try:
+        event = gateway.parse_webhook(payload, request.headers.get("stripe-signature"))
+    except InvalidWebhook as exc:
+        log.warning("webhook refused", reason=str(exc))
+        return _problem(400, "Invalid webhook", str(exc))
+    sessions = session_factory(db_engine)
+    try:
+        async with unit_of_work(sessions) as uow:
+            handled = await handle_event(uow, event)
+    except Exception as exc:
+        log.exception("webhook failed", event_id=event.id, event_type=event.type)
+        async with sessions() as session, session.begin():
+            await record_failure(session, event, f"{type(exc).__name__}: {exc}")
+        return _problem(500, "Webhook failed", "The event was recorded and will be processed on redelivery.")
+    log.info("webhook", event_id=event.id, event_type=event.type, handled=handled.value)
+    return Response({"received": True, "handled": handled.value}, status_code=200)

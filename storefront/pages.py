@@ -1,0 +1,47 @@
+"""Pages rendered from more than one route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from app import i18n
+from app.catalog.services import ServiceOffer
+from app.company.models import CompanySettings
+from app.orders.pricing import line_net
+from app.web.templating import render
+from storefront.choices import LINK_EXAMPLES, countries
+from storefront.order_form import OrderForm
+
+EXAMPLE_QUANTITIES = (1000, 5000, 10000)
+
+
+def service_page(
+    request: Request[Any, Any, Any],
+    service: ServiceOffer,
+    company: CompanySettings | None,
+    *,
+    form: OrderForm | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """A service with its order form: empty, or as the client sent it with what to correct."""
+    examples = [
+        {"quantity": quantity, "net": line_net(service.kind, service.price, quantity)}
+        for quantity in EXAMPLE_QUANTITIES
+        if service.min_quantity <= quantity <= service.max_quantity
+    ]
+    return render(
+        request,
+        "storefront/service.html",
+        status_code=status_code,
+        service=service,
+        examples=examples,
+        company=company,
+        form=(form or OrderForm()).values(),
+        errors=errors or {},
+        countries=countries(i18n.current_locale.get()),
+        link_placeholder=LINK_EXAMPLES.get(service.category.platform, "https://…"),
+    )
