@@ -10,10 +10,9 @@ from app import states
 from app.accounts.models import Role
 from app.actors import ActorKind
 from app.catalog.models import PLATFORM_LABELS, Platform, ServiceKind
-from app.company.models import NonEuConsumerRule
 from app.fulfillment.models import ProviderKind
 from app.i18n import N_
-from app.invoicing.tax import TaxTreatment
+from app.invoicing.tax import ServiceClassification, TaxTreatment
 from app.orders.models import OrderSource
 from app.payments.models import PaymentMethod
 
@@ -101,7 +100,7 @@ FIELD_LABELS = {
     "is_active": N_("Active"),
     "is_listed": N_("Listed by the provider"),
     "is_small_business": N_("Small business (§19 UStG, no VAT)"),
-    "non_eu_consumer_rule": N_("Consumers outside the EU"),
+    "service_classification": N_("Our services for VAT"),
     "buyer_country": N_("Buyer country"),
     "buyer_is_business": N_("Buyer is a business"),
     "buyer_vat_id": N_("Buyer VAT ID"),
@@ -229,9 +228,11 @@ CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         TaxTreatment.NON_EU_CONSUMER: N_("non-EU consumer"),
         TaxTreatment.SMALL_BUSINESS: N_("small business, no VAT (§19 UStG)"),
     },
-    NonEuConsumerRule: {
-        NonEuConsumerRule.ELECTRONIC: N_("electronic service: no German VAT (§3a Abs. 5 UStG)"),
-        NonEuConsumerRule.GENERAL: N_("general service: German VAT (§3a Abs. 1 UStG)"),
+    ServiceClassification: {
+        ServiceClassification.ELECTRONIC: N_(
+            "electronically supplied: consumers pay their country's VAT (§3a Abs. 5 UStG)"
+        ),
+        ServiceClassification.GENERAL: N_("general service: German VAT for every consumer (§3a Abs. 1 UStG)"),
     },
     ActorKind: {
         ActorKind.SYSTEM: N_("system"),

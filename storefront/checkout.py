@@ -11,7 +11,6 @@ order page from the processor's pages; anyone else needs the tracking link.
 
 from __future__ import annotations
 
-
 from typing import Annotated, Any
 
 import structlog
@@ -31,8 +30,7 @@ from app.db.engine import session_factory
 from app.db.read_only import read_only_session
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.i18n import N_
-from app.orders import quotes
-from app.orders.checkout import place_checkout_order
+from app.orders.checkout import place_checkout_order, quote
 from app.orders.models import Order, OrderSource
 from app.orders.placing import tracking_token_hash
 from app.orders.services import OrderService
@@ -157,7 +155,7 @@ class CheckoutController(Controller):
         return response
 
     @get("/checkout/quote")
-    async def quote(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Template:
+    async def live_quote(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Template:
         """The live price under the order form (an HTML fragment): net, VAT as the buyer's facts decide, total."""
         locale = i18n.current_locale.get()
         form = OrderForm.from_form({key: request.query_params.get(key, "") for key in OrderForm.__dataclass_fields__})
@@ -166,7 +164,7 @@ class CheckoutController(Controller):
             if service is None:
                 raise NotFound(N_("This service does not exist or is no longer offered."))
             try:
-                result = await quotes.quote(session, read_checkout(form, service, locale), on=utc_now().date())
+                result = await quote(session, read_checkout(form, service, locale), on=utc_now().date())
             except ValidationFailed as exc:
                 return render(request, "storefront/_quote.html", quote=None, errors=form_errors(exc))
         return render(request, "storefront/_quote.html", quote=result, errors={}, currency=service.currency)

@@ -1,18 +1,10 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import IdentityAuditBase, enum_type
-
-
-class NonEuConsumerRule(StrEnum):
-    """How sales to consumers outside the EU are taxed (app/invoicing/tax.py)."""
-
-    ELECTRONIC = "electronic"  # electronically supplied service: taxed where the consumer lives (§3a Abs. 5 UStG)
-    GENERAL = "general"  # taxed where the seller is, i.e. German VAT (§3a Abs. 1 UStG)
+from app.invoicing.tax import ServiceClassification
 
 
 class CompanySettings(IdentityAuditBase):
@@ -38,10 +30,11 @@ class CompanySettings(IdentityAuditBase):
     iban: Mapped[str | None] = mapped_column(sa.String(34))
     bic: Mapped[str | None] = mapped_column(sa.String(11))
     is_small_business: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # §19 UStG
-    non_eu_consumer_rule: Mapped[NonEuConsumerRule] = mapped_column(
-        enum_type(NonEuConsumerRule, "non_eu_consumer_rule"),
-        default=NonEuConsumerRule.ELECTRONIC,
-        server_default=NonEuConsumerRule.ELECTRONIC.value,
+    # What our services are for the place-of-supply rules on sales to consumers (app/invoicing/tax.py).
+    service_classification: Mapped[ServiceClassification] = mapped_column(
+        enum_type(ServiceClassification, "service_classification"),
+        default=ServiceClassification.ELECTRONIC,
+        server_default=ServiceClassification.ELECTRONIC.value,
     )
 
     __table_args__ = (

@@ -13,9 +13,10 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from app.company.models import CompanySettings, NonEuConsumerRule
+from app.company.models import CompanySettings
 from app.errors import ValidationFailed
 from app.i18n import N_
+from app.invoicing.tax import ServiceClassification
 from app.validation import normalise_country, normalise_email, normalise_vat_id, normalise_web_url
 
 SINGLETON_ID = 1
@@ -40,7 +41,7 @@ COMPANY_FIELDS = (
     "iban",
     "bic",
     "is_small_business",
-    "non_eu_consumer_rule",
+    "service_classification",
 )
 
 
@@ -103,9 +104,9 @@ async def clean_company_settings(
             errors[name] = N_("is required")
     values["is_small_business"] = bool(values["is_small_business"])
     try:
-        values["non_eu_consumer_rule"] = NonEuConsumerRule(values.get("non_eu_consumer_rule") or "electronic")
+        values["service_classification"] = ServiceClassification(values.get("service_classification") or "electronic")
     except ValueError:
-        errors["non_eu_consumer_rule"] = N_("choose one of the listed options")
+        errors["service_classification"] = N_("choose one of the listed options")
     if errors:
         raise ValidationFailed(errors)
     values["id"] = SINGLETON_ID

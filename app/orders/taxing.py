@@ -9,11 +9,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.company.models import NonEuConsumerRule
 from app.company.services import CompanySettingsService
-from app.invoicing.tax import Buyer, CrossBorderSales, Seller, TaxDecision, decide_tax
+from app.invoicing.tax import Buyer, Seller, ServiceClassification, TaxDecision, decide_tax
+from app.invoicing.vat_rates import EU_COUNTRIES
 from app.orders.models import Order
-from app.validation import EU_COUNTRIES
 
 BuyerFacts = Buyer
 
@@ -34,15 +33,18 @@ async def eu_consumer_sales(session: AsyncSession, year: int) -> Decimal:
     return Decimal(total or 0)
 
 
-async def decide_order_tax(session: AsyncSession, buyer: Buyer, *, on: date) -> TaxDecision:
+async def decide_order_tax(session: AsyncSession, buyer: Buyer, *, on: date, net: Decimal) -> TaxDecision:
+    """The VAT of a sale of ``net`` to ``buyer`` on ``on`` (this sale counts towards the year's EU sales)."""
     company = await CompanySettingsService(session=session).current()
     seller = Seller(
         country=company.country if company else "DE",
         small_business=bool(company and company.is_small_business),
-        non_eu_consumer_rule=company.non_eu_consumer_rule if company else NonEuConsumerRule.ELECTRONIC,
+        service_classification=company.service_classification if company else ServiceClassification.ELECTRONIC,
     )
-    sales = CrossBorderSales(
-        previous_year=await eu_consumer_sales(session, on.year - 1),
-        current_year=await eu_consumer_sales(session, on.year),
+    return decide_tax(
+        seller,
+        buyer,
+        on=on,
+        eu_b2c_sales=await eu_consumer_sales(session, on.year) + net,
+        eu_b2c_sales_previous_year=await eu_consumer_sales(session, on.year - 1),
     )
-    return decide_tax(seller, buyer, on=on, eu_b2c_sales=sales)

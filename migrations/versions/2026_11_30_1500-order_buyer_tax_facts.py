@@ -1,4 +1,4 @@
-"""Orders keep the buyer facts their tax was decided on; the seller says how non-EU consumers are taxed.
+"""Orders keep the buyer facts their tax was decided on; the seller says how its services are classified for VAT.
 
 Revision ID: 0008
 Revises: 0007
@@ -24,12 +24,12 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("buyer_vat_id", sa.String(length=20), nullable=True))
     op.add_column(
         "company_settings",
-        sa.Column("non_eu_consumer_rule", sa.String(length=32), server_default="electronic", nullable=False),
+        sa.Column("service_classification", sa.String(length=32), server_default="electronic", nullable=False),
     )
     op.create_check_constraint(
-        op.f("ck_company_settings_non_eu_consumer_rule"),
+        op.f("ck_company_settings_service_classification"),
         "company_settings",
-        "non_eu_consumer_rule IN ('electronic', 'general')",
+        "service_classification IN ('electronic', 'general')",
     )
     # EU cross-border consumer sales per year (the €10,000 OSS threshold) read from here.
     op.create_index(
@@ -43,8 +43,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_cross_border_b2c", table_name="orders")
-    op.drop_constraint(op.f("ck_company_settings_non_eu_consumer_rule"), "company_settings", type_="check")
-    op.drop_column("company_settings", "non_eu_consumer_rule")
+    op.drop_constraint(op.f("ck_company_settings_service_classification"), "company_settings", type_="check")
+    op.drop_column("company_settings", "service_classification")
     op.drop_column("orders", "buyer_vat_id")
     op.drop_column("orders", "buyer_is_business")
     op.drop_column("orders", "buyer_country")
