@@ -12,8 +12,11 @@ from app.accounts import passwords
 from app.accounts.models import Role, StaffUser
 from app.actors import Actor
 from app.catalog.models import Category, Platform, Service, ServiceKind
+from app.company.commands import save_company_settings
+from app.company.models import CompanySettings
 from app.customers import commands as customer_commands
 from app.customers.models import Customer
+from app.demo.catalog import COMPANY
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.invoicing.tax import TaxDecision
 from app.orders import commands, lifecycle
@@ -173,3 +176,8 @@ async def move_line(
         lifecycle.set_line_status(uow, order, line, target, TEST_ACTOR)
     await session.flush()
     return line
+
+
+async def company_settings(session: AsyncSession, **values: object) -> CompanySettings:
+    """The seller (the demo's company data), saved through its command."""
+    return await save_company_settings(UnitOfWork(session), values={**COMPANY, **values}, actor=TEST_ACTOR)
