@@ -29,6 +29,7 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.session import engine_for, transaction
 from app.db.urls import redact
 from app.demo.seed import seed_demo_data
+from app.sandbox import FakeStripe
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -110,6 +111,28 @@ async def serve_until_stopped(host: str, port: int, url: str) -> None:
     stopper.cancel()
 
 
+def start_demo_payments(data_dir: Path, base_url: str) -> FakeStripe | None:
+    """Without Stripe keys, the demo pays through the fake Stripe (app/sandbox/): its checkout page says it is a
+    demo payment and sends signed webhooks to our real endpoint, the same path as production."""
+    if os.environ.get("SMPLAT_STRIPE_SECRET_KEY"):
+        return None
+    fake = FakeStripe(
+        api_key="sk_test_smplat_demo",
+        webhook_secret=demo_webhook_secret(data_dir),
+        webhook_url=base_url.rstrip("/") + "/webhooks/stripe",
+        state_path=data_dir / "demo-stripe.json",
+    ).start()
+    os.environ.update(fake.settings_env())
+    return fake
+
+
+def demo_webhook_secret(data_dir: Path) -> str:
+    path = data_dir / "demo-stripe-webhook-secret"
+    if not path.exists():
+        _private_file(path, "whsec_" + secrets.token_hex(24))
+    return path.read_text(encoding="utf-8").strip()
+
+
 def run_demo(*, host: str, port: int, reset: bool) -> None:
     started = time.monotonic()
     settings = get_settings()
@@ -118,6 +141,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     if not os.environ.get("SMPLAT_SECRET_KEY"):
         os.environ["SMPLAT_SECRET_KEY"] = demo_secret(settings.data_dir)
     os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
+    payments = start_demo_payments(settings.data_dir, os.environ["SMPLAT_BASE_URL"])
     settings = reload_settings()
 
     if reset and settings.database_url:
@@ -136,6 +160,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
             port=port,
             url=url,
             embedded=embedded,
+            payments=payments,
             logins=logins,
             summary=summary,
             seconds=time.monotonic() - started,
@@ -144,7 +169,15 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     finally:
         if embedded is not None:
             embedded.stop()
+        if payments is not None:
+            payments.stop()
     click.echo("stopped")
+
+
+def _payments_line(payments: FakeStripe | None) -> str:
+    if payments is None:
+        return "Stripe (SMPLAT_STRIPE_SECRET_KEY)"
+    return f"demo payments, no money moves (fake Stripe at {payments.base_url})"
 
 
 def _banner(
@@ -152,6 +185,7 @@ def _banner(
     port: int,
     url: str,
     embedded: EmbeddedPostgres | None,
+    payments: FakeStripe | None,
     logins: dict[str, str],
     summary: str,
     seconds: float,
@@ -163,6 +197,7 @@ def _banner(
         f"  storefront   http://{host}:{port}/",
         f"  back office  http://{host}:{port}/admin",
         f"  database     {where}",
+        f"  payments     {_payments_line(payments)}",
         f"  {summary}",
         "",
         "  logins (saved in the data directory, reused on the next start):",
