@@ -1,0 +1,127 @@
+"""The fake Stripe (started once per module), a tiny webhook receiver, and the real gateway pointed at the fake.
+
+These tests need no database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from app.payments.gateway import CheckoutItem, CheckoutRequest
+from app.payments.stripe_gateway import StripeGateway
+from app.sandbox import FakeStripe
+
+API_KEY = "sk_test_contract_" + "k" * 16
+WEBHOOK_SECRET = "whsec_contract_" + "s" * 16
+
+
+@dataclass(frozen=True)
+class ReceivedWebhook:
+    body: bytes
+    signature: str | None
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """Records every POST; answers with the queued statuses first, then 200."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedWebhook] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.received.append(ReceivedWebhook(body, self.headers.get("Stripe-Signature")))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/stripe"
+
+    def types(self) -> list[str]:
+        return [item.event["type"] for item in self.received]
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def fake(receiver: WebhookReceiver) -> Iterator[FakeStripe]:
+    with FakeStripe(
+        api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, webhook_url=receiver.url, retry_delays=(0.01,)
+    ) as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def fresh(fake: FakeStripe, receiver: WebhookReceiver) -> None:
+    fake.reset()
+    fake.webhook_url = receiver.url
+    receiver.received.clear()
+    receiver.statuses.clear()
+
+
+@pytest.fixture(scope="module")
+async def gateway(fake: FakeStripe) -> AsyncIterator[StripeGateway]:
+    gateway = StripeGateway(api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, api_base=fake.base_url)
+    yield gateway
+    await gateway.aclose()
+
+
+def checkout_request(
+    reference: str = "1001",
+    *,
+    key: str | None = None,
+    items: tuple[CheckoutItem, ...] = (CheckoutItem("1000 Instagram likes", Decimal("12.34"), 2, "instagram.com/p/x"),),
+    email: str | None = "kunde@example.com",
+    customer_id: str | None = None,
+    locale: str = "de",
+    recurring_interval: str | None = None,
+) -> CheckoutRequest:
+    return CheckoutRequest(
+        reference=reference,
+        currency="EUR",
+        items=items,
+        customer_email=None if customer_id else email,
+        customer_id=customer_id,
+        success_url="http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://shop.test/checkout/cancel",
+        idempotency_key=key or f"checkout:{reference}:1",
+        locale=locale,
+        metadata={"order_number": f"SMP-2026-{int(reference):06d}"},
+        recurring_interval=recurring_interval,
+    )
