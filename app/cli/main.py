@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from app.db.session import engine_for, schema_is_current, transaction
 from app.db.urls import redact
 from app.observability import configure_logging
 from app.uow import UnitOfWork, unit_of_work
+
+if TYPE_CHECKING:
+    from app.providers.sync import SyncOutcome
 
 
 def database_url() -> str:
@@ -191,6 +195,37 @@ def seed() -> None:
             return (await seed_demo_data(session)).summary()
 
     click.echo(asyncio.run(run()))
+
+
+# -- providers -------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def providers() -> None:
+    """Upstream SMM providers."""
+
+
+@providers.command("sync")
+@reported
+def providers_sync() -> None:
+    """Fetch each active provider's service list and balance and record them (manual providers are skipped)."""
+    from app.providers.sync import sync_providers  # noqa: PLC0415 - only this command talks to providers
+
+    url = database_url()
+
+    async def run() -> list[SyncOutcome]:
+        await require_current_schema(url)
+        async with engine_for(url) as engine:
+            return await sync_providers(session_factory(engine), actor=Actor.cli())
+
+    outcomes = asyncio.run(run())
+    if not outcomes:
+        click.echo("no active provider with an API to sync")
+    for outcome in outcomes:
+        click.echo(outcome.line(), err=not outcome.ok)
+    failures = sum(1 for outcome in outcomes if not outcome.ok)
+    if failures:
+        raise fail(f"{failures} of {len(outcomes)} providers not synced")
 
 
 # -- processes -------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from app.actors import Actor, ActorKind
 from app.payments import commands
 from app.payments.gateway import WebhookEvent
 from app.payments.models import StripeEvent
-from app.payments.stripe_gateway import checkout_session_from
+from app.payments.stripe_gateway import checkout_session
 from app.uow import UnitOfWork
 
 MAX_ERROR_LENGTH = 2000
@@ -37,16 +37,16 @@ def stripe_actor(event: WebhookEvent) -> Actor:
 
 
 async def _checkout_paid(uow: UnitOfWork, event: WebhookEvent) -> None:
-    await commands.fulfill_checkout(uow, session=checkout_session_from(event.object), actor=stripe_actor(event))
+    await commands.fulfill_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event))
 
 
 async def _checkout_expired(uow: UnitOfWork, event: WebhookEvent) -> None:
-    await commands.close_checkout(uow, session=checkout_session_from(event.object), actor=stripe_actor(event))
+    await commands.close_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event))
 
 
 async def _checkout_failed(uow: UnitOfWork, event: WebhookEvent) -> None:
     await commands.close_checkout(
-        uow, session=checkout_session_from(event.object), actor=stripe_actor(event), failed=True
+        uow, session=checkout_session(event.object), actor=stripe_actor(event), failed=True
     )
 
 

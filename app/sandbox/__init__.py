@@ -1,4 +1,4 @@
-"""Loopback stand-ins for the outside systems, used by the demo and the tests (see ARCHITECTURE.md)."""
+"""Loopback stand-ins for the outside systems (Stripe, SMM providers), used by the demo and the tests."""
 
 from __future__ import annotations
 
