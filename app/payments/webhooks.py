@@ -45,9 +45,7 @@ async def _checkout_expired(uow: UnitOfWork, event: WebhookEvent) -> None:
 
 
 async def _checkout_failed(uow: UnitOfWork, event: WebhookEvent) -> None:
-    await commands.close_checkout(
-        uow, session=checkout_session(event.object), actor=stripe_actor(event), failed=True
-    )
+    await commands.close_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event), failed=True)
 
 
 Handler = Callable[[UnitOfWork, WebhookEvent], Awaitable[None]]
