@@ -49,6 +49,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+async def close_payment_gateway(app: Litestar) -> None:
+    gateway = app.state.get("payment_gateway")
+    if gateway is not None:
+        await gateway.aclose()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     use_settings(settings)
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         on_startup=[freeze_startup_objects],
+        on_shutdown=[close_payment_gateway],
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),
         exception_handlers=EXCEPTION_HANDLERS,

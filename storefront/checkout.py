@@ -63,7 +63,7 @@ def _gateway(request: Request[Any, Any, Any]) -> PaymentGateway:
 def checkout_items(order: Order, locale: str) -> list[CheckoutItem]:
     """What the processor shows and charges: each line at its net price, then the VAT; the sum is our gross."""
     items = [
-        CheckoutItem(name=f"{line.service_name} ({i18n.format_number(line.quantity, locale)})", amount=line.net)
+        CheckoutItem(name=f"{line.service.name(locale)} ({i18n.format_number(line.quantity, locale)})", amount=line.net)
         for line in order.lines
     ]
     if order.tax:

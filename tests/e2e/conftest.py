@@ -30,6 +30,7 @@ from app.config import Settings, use_settings
 from app.db.session import engine_for, transaction
 from app.demo.seed import seed_demo_data
 from app.orders.models import Order
+from app.sandbox import FakeStripe
 from app.uow import UnitOfWork
 from tests.conftest import _truncate
 
@@ -59,6 +60,7 @@ class LiveServer:
     base_url: str
     database_url: str
     log: Path
+    stripe: FakeStripe
     users: dict[Role, str] = field(default_factory=dict)  # role -> email of an English-speaking user
     orders: dict[str, str] = field(default_factory=dict)  # seed idempotency key -> order number
 
@@ -131,14 +133,16 @@ async def _seed_with_server_key(url: str) -> tuple[dict[Role, str], dict[str, st
     return users, orders
 
 
-def _server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+def _server_env(database_url: str, data_dir: Path, base_url: str, stripe: FakeStripe) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMPLAT_")}
     env.update(
         SMPLAT_ENV="test",
         SMPLAT_DATABASE_URL=database_url,
         SMPLAT_SECRET_KEY=SECRET_KEY,
         SMPLAT_DATA_DIR=str(data_dir),
+        SMPLAT_BASE_URL=base_url,
         PYTHONUNBUFFERED="1",
+        **stripe.settings_env(),
     )
     return env
 
@@ -175,26 +179,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 async def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    """The real app (``python -m app serve``) on the test database, emptied and seeded with the demo data."""
+    """The real app (``python -m app serve``) on the test database, emptied and seeded with the demo data, paying
+    through the fake Stripe (its checkout page and signed webhooks, as in the demo)."""
     _truncate(database_url)
     workdir = tmp_path_factory.mktemp("e2e-server")
     log = workdir / "server.log"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
+    stripe = FakeStripe(api_key="sk_test_e2e", webhook_url=f"{base_url}/webhooks/stripe").start()
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: ASYNC220 - started once per module, returns at once
             [sys.executable, "-m", "app", "serve", "--port", str(port)],
             cwd=ROOT,
-            env=_server_env(database_url, workdir / "data"),
+            env=_server_env(database_url, workdir / "data", base_url, stripe),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
         users, orders = await _seed(database_url)  # while the server starts: it only needs the schema
         await _wait_until_healthy(base_url, process, log)
-        yield LiveServer(base_url=base_url, database_url=database_url, log=log, users=users, orders=orders)
+        yield LiveServer(
+            base_url=base_url, database_url=database_url, log=log, stripe=stripe, users=users, orders=orders
+        )
     finally:
         _stop(process)
+        stripe.stop()
         _truncate(database_url)
 
 
