@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from app.sandbox import FakeStripe
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from app.customers.models import Customer
 from app.orders.models import Order
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 from app.payments.models import Payment, PaymentRecordStatus, StripeEvent
+from app.sandbox import FakeStripe
 from tests import factories
 
 BASE = "http://testserver.local"
