@@ -32,7 +32,6 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
     )
 
 
-CONTENT_SECURITY_POLICY = content_security_policy()
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 NO_REFERRER = "no-referrer"  # for pages whose URL is a secret (tracking links)
 HSTS = "max-age=31536000"
@@ -47,7 +46,7 @@ def is_admin_page(path: str) -> bool:
 
 
 def with_security_headers(
-    headers: list[tuple[bytes, bytes]], *, path: str, hsts: bool, csp: str = CONTENT_SECURITY_POLICY
+    headers: list[tuple[bytes, bytes]], *, path: str, hsts: bool, csp: str
 ) -> list[tuple[bytes, bytes]]:
     """``headers`` of a response with the security headers set (see the module docstring for which win)."""
     always: dict[bytes, bytes] = {
