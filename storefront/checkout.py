@@ -11,6 +11,7 @@ order page from the processor's pages; anyone else needs the tracking link.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import structlog
@@ -50,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 ORDER_COOKIE = "smplat_order"
 ORDER_COOKIE_MAX_AGE = 14 * 24 * 3600
+TRACKING_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")  # secrets.token_urlsafe(32): 43 characters
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
@@ -191,8 +193,8 @@ class CheckoutController(Controller):
     @get("/checkout/done")
     async def done(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Response[Any]:
         """The browser's own latest order (from its cookie), else a neutral thank-you page."""
-        token = request.cookies.get(ORDER_COOKIE)
-        if token:
+        token = request.cookies.get(ORDER_COOKIE, "")
+        if TRACKING_TOKEN.fullmatch(token):
             return Redirect(path=f"/track/{token}")
         async with read_only_session(db_engine) as session:
             company = await CompanySettingsService(session=session).current()
