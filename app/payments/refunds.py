@@ -36,6 +36,7 @@ from app.payments.refund_amounts import (
     refundable_for_line,
     remaining_share_amount,
 )
+from app.states import label as state_label
 from app.uow import UnitOfWork
 
 # Order payment states in which money can be refunded (a dispute is settled first; an unapplied payment by hand).
@@ -194,7 +195,7 @@ async def request_refund(
         raise RefundRefused(
             N_("The payment of order %(number)s is %(state)s: no refund now"),
             number=order.number,
-            state=order.payment_status.value,
+            state=state_label(order.payment_status),
         )
     share = _shares(order)[line.id]
     refunded = await _refunded_for_line(uow.session, line.id)
@@ -277,7 +278,7 @@ async def pending_refund(uow: UnitOfWork, *, refund_id: int) -> RefundRequest:
     payment = await _paid_payment(uow, order)
     refund = await _lock_refund(uow, refund_id)
     if refund.status != RefundStatus.PENDING:
-        raise Conflict(N_("Refund %(id)s is %(state)s already"), id=refund_id, state=refund.status.value)
+        raise Conflict(N_("Refund %(id)s is %(state)s already"), id=refund_id, state=state_label(refund.status))
     line = next((line for line in order.lines if line.id == refund.order_line_id), None)
     return _request_of(refund, order, line, payment, resumed=True)
 
