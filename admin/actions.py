@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqladmin import action
 from sqladmin.flash import Flash
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -34,6 +34,7 @@ from admin.i18n import admin_gettext
 from app.actors import Actor
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.payments.gateway import PaymentGateway
 from app.uow import UnitOfWork, unit_of_work
 from app.validation import parse_id
 
@@ -53,18 +54,34 @@ class ActionField:
 @dataclass
 class ActionContext:
     request: Request
-    uow: UnitOfWork
+    unit: UnitOfWork | None
     pks: list[int]
     values: dict[str, str]
     actor: Actor
+    sessions: async_sessionmaker[AsyncSession]
+    ip: str | None = None
     results: list[str] = field(default_factory=list)
+
+    @property
+    def uow(self) -> UnitOfWork:
+        """The action's unit of work (absent for ``opens_units`` actions, which open their own)."""
+        if self.unit is None:
+            raise RuntimeError("this action opens its own units of work (ctx.sessions)")
+        return self.unit
 
     @property
     def session(self) -> AsyncSession:
         return self.uow.session
 
+    @property
+    def payments(self) -> PaymentGateway | None:
+        """The payment processor the app is configured with (None: no card payments)."""
+        gateway: PaymentGateway | None = getattr(self.request.app.state, "payment_gateway", None)
+        return gateway
+
 
 Handler = Callable[[Any, ActionContext], Awaitable[str]]
+Preview = Callable[[Any, list[int]], Awaitable[list[str]]]
 
 
 def done_message(template: str, items: Sequence[str]) -> str:
@@ -108,8 +125,15 @@ def business_action(
     add_in_detail: bool = True,
     danger: bool = False,
     show_result: bool = False,
+    opens_units: bool = False,
+    preview: Preview | None = None,
 ) -> Callable[[Handler], Any]:
-    """``show_result`` shows the handler's message on a page instead of a passing toast (e.g. a new password)."""
+    """``show_result`` shows the handler's message on a page instead of a passing toast (e.g. a new password).
+
+    ``opens_units``: the handler opens its own units of work (``ctx.sessions``) because it calls something
+    outside the database between them (a refund at the payment processor); ``ctx.uow`` is then not available.
+    ``preview`` lists what will happen (e.g. the amounts) on the confirmation page.
+    """
 
     def decorate(handler: Handler) -> Any:
         async def endpoint(self: Any, request: Request) -> Any:
@@ -127,6 +151,7 @@ def business_action(
                 "field_errors": {},
                 "objects": await self.objects_for_action(pks) if pks else [],
                 "result": None,
+                "preview": [],
             }
             if not pks:
                 context["error"] = admin_gettext(N_("Select at least one record first."))
@@ -134,6 +159,8 @@ def business_action(
             if not context["objects"]:
                 context["error"] = admin_gettext(N_("The selected records no longer exist."))
                 return await self._render_action(request, context, status_code=404)
+            if preview is not None:
+                context["preview"] = await preview(self, pks)
             if request.method != "POST":
                 return await self._render_action(request, context)
 
@@ -145,10 +172,15 @@ def business_action(
                 context["field_errors"] = invalid
                 context["error"] = admin_gettext(N_("Please fill in the marked fields."))
                 return await self._render_action(request, context, status_code=400)
+            ip, actor = client_ip(request), actor_of(request)
             try:
-                async with unit_of_work(self.session_maker, ip=client_ip(request)) as uow:
-                    ctx = ActionContext(request=request, uow=uow, pks=pks, values=values, actor=actor_of(request))
+                if opens_units:
+                    ctx = ActionContext(request, None, pks, values, actor, self.session_maker, ip)
                     message = await handler(self, ctx)
+                else:
+                    async with unit_of_work(self.session_maker, ip=ip) as uow:
+                        ctx = ActionContext(request, uow, pks, values, actor, self.session_maker, ip)
+                        message = await handler(self, ctx)
             except ValidationFailed as exc:
                 context["field_errors"] = exc.field_errors(admin_gettext)
                 context["error"] = exc.translated(admin_gettext)

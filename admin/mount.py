@@ -34,6 +34,7 @@ from admin.roles import RoleAuthorization, roles_for_request
 from app import i18n
 from app.config import Settings
 from app.i18n import N_
+from app.payments.gateway import PaymentGateway
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +68,9 @@ class SmplatAdmin(Admin):
         return await self.templates.TemplateResponse(request, "smplat/logout.html", {"title": lazy("Log out")})
 
 
-def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[Starlette, SmplatAdmin]:
+def build_admin(
+    settings: Settings, db_config: SQLAlchemyAsyncConfig, payment_gateway: PaymentGateway | None = None
+) -> tuple[Starlette, SmplatAdmin]:
     outer = Starlette()
     session_maker = async_sessionmaker(db_config.get_engine(), expire_on_commit=False)
     admin = SmplatAdmin(
@@ -84,6 +87,8 @@ def build_admin(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> tuple[S
         ),
     )
     admin.settings = settings
+    # Actions that move money (refunds) find the processor here: ``ActionContext.payments``.
+    compat.starlette_app(admin).state.payment_gateway = payment_gateway
 
     async def server_error_page(request: Request, _exc: Exception) -> Response:
         """The admin's 500 page (Starlette answers with it, then re-raises: the mount logs the error once)."""
@@ -119,8 +124,10 @@ def admin_locale() -> str:
     return get_locale()
 
 
-def create_admin_mount(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> ASGIRouteHandler:
-    outer, _admin = build_admin(settings, db_config)
+def create_admin_mount(
+    settings: Settings, db_config: SQLAlchemyAsyncConfig, payment_gateway: PaymentGateway | None = None
+) -> ASGIRouteHandler:
+    outer, _admin = build_admin(settings, db_config, payment_gateway)
 
     @asgi(BASE_URL, is_mount=True, copy_scope=True, include_in_schema=False)
     async def admin_app(scope: Scope, receive: Receive, send: Send) -> None:

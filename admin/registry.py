@@ -18,6 +18,7 @@ from admin.views.records import (
     CheckoutLinkAdmin,
     OrderEventAdmin,
     PaymentAdmin,
+    RefundAdmin,
     StripeEventAdmin,
     SubscriptionAdmin,
 )
@@ -27,6 +28,7 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     OrderAdmin,
     CustomerAdmin,
     PaymentAdmin,
+    RefundAdmin,
     CheckoutLinkAdmin,
     SubscriptionAdmin,
     OrderEventAdmin,

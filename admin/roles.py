@@ -28,6 +28,8 @@ LINE_ACTIONS = (
     "action:request-refill",
 )
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
+# Money goes back to the client: finance (and admins) only.
+REFUND_ACTIONS = ("action:refund-line", "action:refund-remains")
 
 
 def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
@@ -52,6 +54,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-line": [*READ, *LINE_ACTIONS],
             "order-event": READ,
             "payment": READ,
+            "refund": READ,
             "checkout-link": READ,
             "subscription": READ,
         }
@@ -68,9 +71,10 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "provider-service": READ,
             "customer": [*READ, *EXPORT],
             "order": [*READ, *EXPORT],
-            "order-line": READ,
+            "order-line": [*READ, *REFUND_ACTIONS],
             "order-event": READ,
             "payment": [*READ, *EXPORT],
+            "refund": READ,
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

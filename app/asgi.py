@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from admin.auth import LANGUAGE_COOKIE  # noqa: PLC0415
     from admin.mount import BASE_URL, create_admin_mount  # noqa: PLC0415
 
-    admin_mount = create_admin_mount(settings, db_config)
+    payment_gateway = gateway_from_settings(settings)
+    admin_mount = create_admin_mount(settings, db_config, payment_gateway)
     app = Litestar(
         route_handlers=[
             health,
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
-    app.state.payment_gateway = gateway_from_settings(settings)
+    app.state.payment_gateway = payment_gateway
 
     def language_cookies(path: str) -> tuple[str, ...]:
         in_admin = path == BASE_URL or path.startswith(BASE_URL + "/")

@@ -8,7 +8,7 @@ from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
-from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
+from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
 
 __all__ = [
     "AuditLog",
@@ -28,6 +28,7 @@ __all__ = [
     "ProviderKind",
     "ProviderService",
     "RefillRequest",
+    "Refund",
     "Role",
     "Service",
     "ServiceKind",

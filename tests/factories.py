@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from app.orders.commands import PlacedOrder
 from app.orders.models import Order, OrderLine, OrderSource
 from app.orders.placing import LineInput
 from app.orders.states import LineStatus
+from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
 from app.uow import UnitOfWork
 
 _seq = itertools.count(1)
@@ -136,6 +138,27 @@ async def place_order(
 async def paid_order(session: AsyncSession, **kwargs: object) -> Order:
     placed = await place_order(session, **kwargs)  # type: ignore[arg-type]
     return await commands.mark_paid(UnitOfWork(session), order_id=placed.order.id, actor=TEST_ACTOR)
+
+
+async def card_paid_order(
+    session: AsyncSession, charge: Callable[[Order], str], *, quantities: tuple[int, ...] = (1000, 3000)
+) -> tuple[Order, Payment]:
+    """A paid order (one line per quantity, 2.50 per 1000, 19 % VAT) with its succeeded card payment;
+    ``charge(order)`` charges the order's gross at the processor and returns the payment intent's id."""
+    made = await service(session, price="2.5000")
+    items = [(made, quantity, f"https://www.instagram.com/p/card{next(_seq)}/") for quantity in quantities]
+    order = await paid_order(session, items=items)
+    payment = Payment(
+        order_id=order.id,
+        method=PaymentMethod.STRIPE,
+        status=PaymentRecordStatus.SUCCEEDED,
+        stripe_payment_intent_id=charge(order),
+        amount=order.gross,
+        currency=order.currency,
+    )
+    session.add(payment)
+    await session.flush()
+    return order, payment
 
 
 _STAFF_PASSWORD_HASH: dict[object, str] = {}

@@ -7,14 +7,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import ReadOnlyView, badge, link_to, money, when
-from admin.i18n import lazy
+from admin.i18n import admin_gettext, lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
+from app import i18n
 from app.catalog.models import Service
+from app.errors import DomainError
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchFinding
 from app.fulfillment.models import Provider
@@ -24,6 +27,9 @@ from app.orders.models import Order, OrderLine
 from app.orders.search import line_search_condition, order_search_condition, resolved_order_search_condition
 from app.orders.services import OrderService
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
+from app.payments import refunds
+from app.payments.refund_flow import refund_line
+from app.payments.refunds import RefundAmount
 
 
 def services_summary(order: Order, _attribute: Any) -> Markup:
@@ -180,7 +186,13 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         order_id = int(request.path_params["pk"])
         async with self.session_maker(expire_on_commit=False) as session:
             timeline = await OrderService(session=session).timeline(order_id)
-        return {"timeline": timeline, "line_actions": LINE_ACTION_LABELS}
+            payment_status = await session.scalar(sa.select(Order.payment_status).where(Order.id == order_id))
+        refundable = payment_status in refunds.REFUNDABLE_STATES
+        return {
+            "timeline": timeline,
+            "line_actions": LINE_ACTION_LABELS,
+            "refund_actions": REFUND_ACTION_LABELS if refundable else [],
+        }
 
     def describe_for_action(self, order: Order) -> str:
         return f"{order.number} · {order.customer.display_name} · {order.gross} {order.currency} · {order.status}"
@@ -392,6 +404,85 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         refilled = await fulfillment.request_refill(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
         return done_message(N_("Refill requested: %(items)s"), line_names(refilled))
 
+    async def refund_preview(self, pks: list[int], kind: RefundAmount) -> list[str]:
+        async with self.session_maker(expire_on_commit=False) as session:
+            quotes = await refunds.quote_refunds(session, pks, kind)
+        locale = get_locale()
+        return [
+            admin_gettext(N_("%(line)s: refund %(amount)s (line share %(share)s, refunded so far %(refunded)s)"))
+            % {
+                "line": f"{quote.order_number}/{quote.position}",
+                "amount": i18n.format_money(quote.amount, quote.currency, locale),
+                "share": i18n.format_money(quote.share, quote.currency, locale),
+                "refunded": i18n.format_money(quote.refunded, quote.currency, locale),
+            }
+            for quote in quotes
+        ]
+
+    async def full_refund_preview(self, pks: list[int]) -> list[str]:
+        return await self.refund_preview(pks, RefundAmount.FULL)
+
+    async def remains_refund_preview(self, pks: list[int]) -> list[str]:
+        return await self.refund_preview(pks, RefundAmount.REMAINING_SHARE)
+
+    async def refund(self, ctx: ActionContext, kind: RefundAmount) -> str:
+        if len(ctx.pks) != 1:
+            raise DomainError(N_("Refund one line at a time: each refund moves money on its own."))
+        if ctx.payments is None:
+            raise DomainError(N_("No payment processor is configured: refunds are not possible."))
+        outcome = await refund_line(
+            ctx.sessions,
+            ctx.payments,
+            line_id=ctx.pks[0],
+            actor=ctx.actor,
+            reason=ctx.values["reason"],
+            kind=kind,
+            ip=ctx.ip,
+        )
+        values = {
+            "amount": i18n.format_money(outcome.amount, outcome.currency, get_locale()),
+            "line": f"{outcome.order_number}/{outcome.line_position}",
+            "state": admin_gettext(outcome.status.value),
+        }
+        template = (
+            N_("The pending refund of %(amount)s for %(line)s was sent again: %(state)s")
+            if outcome.resumed
+            else N_("Refund of %(amount)s for %(line)s: %(state)s")
+        )
+        return admin_gettext(template) % values
+
+    @business_action(
+        "refund-line",
+        lazy("Refund line"),
+        danger=True,
+        opens_units=True,
+        preview=full_refund_preview,
+        description=lazy(
+            "Gives back what is left of the line's share of the payment (its net plus its share of the VAT) "
+            "through Stripe. A refund of the line that is still pending is sent again instead."
+        ),
+        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
+    )
+    async def refund_full_line(self, ctx: ActionContext) -> str:
+        return await self.refund(ctx, RefundAmount.FULL)
+
+    @business_action(
+        "refund-remains",
+        lazy("Refund remaining share"),
+        danger=True,
+        opens_units=True,
+        preview=remains_refund_preview,
+        description=lazy(
+            "Gives back the share of the payment for the units the provider did not deliver (the line's "
+            "remains), less what was refunded for the line already, through Stripe."
+        ),
+        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
+    )
+    async def refund_remains(self, ctx: ActionContext) -> str:
+        return await self.refund(ctx, RefundAmount.REMAINING_SHARE)
+
+
+REFUND_ACTION_LABELS = [("refund-line", lazy("Refund line")), ("refund-remains", lazy("Refund remaining share"))]
 
 LINE_ACTION_LABELS = {
     LineStatus.QUEUED: [("hold-line", lazy("Hold"))],

@@ -12,7 +12,7 @@ from admin.labels import event_label, state_label
 from admin.listing import FastListMixin
 from app.audit.models import AuditLog
 from app.orders.models import OrderEvent
-from app.payments.models import CheckoutLink, Payment, StripeEvent, Subscription
+from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:
@@ -67,6 +67,54 @@ class PaymentAdmin(FastListMixin, ReadOnlyView, model=Payment):
         "stripe_checkout_session_id": lazy("Stripe checkout session"),
         "stripe_payment_intent_id": lazy("Stripe payment intent"),
     }
+
+
+def payment_link(record: Any, _attribute: Any) -> Markup:
+    return link_to(f"/admin/payment/details/{record.payment_id}", f"#{record.payment_id}")
+
+
+def line_link(record: Any, _attribute: Any) -> Markup | str:
+    if record.order_line_id is None:
+        return "–"
+    return link_to(f"/admin/order-line/details/{record.order_line_id}", f"#{record.order_line_id}")
+
+
+class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
+    """Refunds are made by the order line actions and by Stripe; here they are only read."""
+
+    name = lazy("Refund")
+    name_plural = lazy("Refunds")
+    icon = "fa-solid fa-rotate-left"
+    category = lazy("Sales")
+    column_list = [
+        Refund.id,
+        "payment",
+        "line",
+        Refund.status,
+        Refund.amount,
+        Refund.reason,
+        Refund.requested_by,
+        Refund.created_at,
+    ]
+    column_labels = {
+        "payment": lazy("Payment"),
+        "line": lazy("Order line"),
+        Refund.status: lazy("Status"),
+        Refund.amount: lazy("Amount"),
+        Refund.reason: lazy("Reason"),
+        Refund.requested_by: lazy("Requested by"),
+        Refund.created_at: lazy("Created"),
+    }
+    column_searchable_list = [Refund.stripe_refund_id, Refund.idempotency_key]
+    column_default_sort = [(Refund.id, True)]
+    column_formatters = {
+        "payment": payment_link,
+        "line": line_link,
+        Refund.status: badge("status"),
+        Refund.amount: money("amount"),
+        Refund.created_at: when("created_at"),
+    }
+    column_formatters_detail = {Refund.amount: money("amount"), Refund.status: badge("status")}
 
 
 class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):

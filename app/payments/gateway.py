@@ -163,6 +163,7 @@ class PaymentGateway(Protocol):
         currency: str,
         idempotency_key: str,
         reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Refund: ...
 
     async def portal_url(self, *, customer_id: str, return_url: str) -> str: ...

@@ -59,6 +59,44 @@ class Payment(IdentityAuditBase):
     )
 
 
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # asked for (or sent to the processor), no answer recorded yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+REFUND_STATES: Mapping[RefundStatus, StateInfo] = register(
+    {
+        RefundStatus.PENDING: StateInfo(N_("pending"), "yellow", final=False, queue=None),
+        RefundStatus.SUCCEEDED: StateInfo(N_("succeeded"), "green", final=True, queue=None),
+        RefundStatus.FAILED: StateInfo(N_("failed"), "red", final=True, queue=None),
+    }
+)
+
+
+class Refund(IdentityAuditBase):
+    """Money given back on a payment: for one order line (ours) or for no line (made in the Stripe dashboard).
+
+    The row exists before the processor is asked (``pending``, with the idempotency key the request carries),
+    so a crash between the request and the answer is retried with the same key instead of refunding twice.
+    """
+
+    __tablename__ = "refund"
+
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_line.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(Currency)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[RefundStatus] = mapped_column(enum_type(RefundStatus, "status"), default=RefundStatus.PENDING)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    requested_by: Mapped[str] = mapped_column(sa.String(254))
+    failure: Mapped[str | None] = mapped_column(sa.Text)  # the processor's reason when it refused
+
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+
 class StripeEvent(DefaultBase):
     """Each webhook event once: the event id is the primary key, so a redelivery is a no-op insert."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor, ActorKind
-from app.payments import commands
+from app.payments import commands, disputes, refunds
 from app.payments.gateway import WebhookEvent
 from app.payments.models import StripeEvent
 from app.payments.stripe_gateway import checkout_session
@@ -48,6 +48,18 @@ async def _checkout_failed(uow: UnitOfWork, event: WebhookEvent) -> None:
     await commands.close_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event), failed=True)
 
 
+async def _charge_refunded(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await refunds.reconcile_charge(uow, charge=event.object, actor=stripe_actor(event))
+
+
+async def _dispute_created(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await disputes.open_dispute(uow, dispute=event.object, actor=stripe_actor(event))
+
+
+async def _dispute_closed(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await disputes.close_dispute(uow, dispute=event.object, actor=stripe_actor(event))
+
+
 Handler = Callable[[UnitOfWork, WebhookEvent], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {
@@ -56,6 +68,10 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.async_payment_succeeded": _checkout_paid,
     "checkout.session.async_payment_failed": _checkout_failed,
     "checkout.session.expired": _checkout_expired,
+    # A refund made in the Stripe dashboard, or the echo of ours: reconciled, never counted twice.
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 
