@@ -23,6 +23,7 @@ from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
 from app.web.webhooks import stripe_webhook
 from storefront.checkout import CheckoutController
+from storefront.links import CheckoutLinkController
 from storefront.controllers import StorefrontController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ready,
             StorefrontController,
             CheckoutController,
+            CheckoutLinkController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
