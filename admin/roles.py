@@ -28,6 +28,7 @@ LINE_ACTIONS = (
     "action:request-refill",
 )
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
+CHECKOUT_LINK_ACTIONS = ("action:deactivate",)
 
 
 def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
@@ -52,7 +53,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-line": [*READ, *LINE_ACTIONS],
             "order-event": READ,
             "payment": READ,
-            "checkout-link": READ,
+            "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
             "subscription": READ,
         }
     ),

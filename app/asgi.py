@@ -23,8 +23,8 @@ from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
 from app.web.webhooks import stripe_webhook
 from storefront.checkout import CheckoutController
-from storefront.links import CheckoutLinkController
 from storefront.controllers import StorefrontController
+from storefront.links import CheckoutLinkController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"

@@ -18,14 +18,14 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import i18n
 from app.actors import Actor
 from app.catalog.models import Service
-from app.customers.models import Customer
 from app.company.services import CompanySettingsService
+from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.db.read_only import read_only_session
 from app.errors import NotFound, ValidationFailed
@@ -69,7 +69,9 @@ async def _company(db_engine: AsyncEngine) -> Any:
         return await CompanySettingsService(session=session).current()
 
 
-async def _refusal(request: Request[Any, Any, Any], db_engine: AsyncEngine, text: str, status_code: int) -> Response[Any]:
+async def _refusal(
+    request: Request[Any, Any, Any], db_engine: AsyncEngine, text: str, status_code: int
+) -> Response[Any]:
     page = render(
         request,
         "storefront/link_unavailable.html",
@@ -111,7 +113,9 @@ class CheckoutLinkController(Controller):
                 log.warning("checkout link no longer priceable", link=view.link.id, error=str(exc))
                 return await _refusal(request, db_engine, OFFER_GONE, 410)
             ids = [line.service_id for line in view.lines]
-            services = {s.id: s for s in (await session.scalars(sa.select(Service).where(Service.id.in_(ids)))).unique()}
+            services = {
+                s.id: s for s in (await session.scalars(sa.select(Service).where(Service.id.in_(ids)))).unique()
+            }
             company = await CompanySettingsService(session=session).current()
         lines = [
             {"service": services[line.service_id], "quantity": line.quantity, "link": link, "runs": line.runs}

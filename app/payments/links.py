@@ -113,13 +113,14 @@ def link_lines(link: CheckoutLink) -> list[LineInput]:
 # -- queries ------------------------------------------------------------------------------------------------------
 
 
-def _live_orders(link_id: int) -> sa.ColumnElement[bool]:
+def live_orders_of(link_id: int | sa.orm.InstrumentedAttribute[int]) -> sa.ColumnElement[bool]:
+    """The orders that count as uses of a link: every one it placed that was not canceled."""
     return sa.and_(Order.checkout_link_id == link_id, Order.status != OrderStatus.CANCELED)
 
 
 async def link_uses(session: AsyncSession, link_id: int) -> int:
     """Orders the link placed that still stand (a canceled order gives its use back)."""
-    count = await session.scalar(sa.select(sa.func.count()).select_from(Order).where(_live_orders(link_id)))
+    count = await session.scalar(sa.select(sa.func.count()).select_from(Order).where(live_orders_of(link_id)))
     return int(count or 0)
 
 
@@ -150,7 +151,9 @@ class LinkView:
 
     @property
     def payable(self) -> bool:
-        return self.status == LinkStatus.ACTIVE or (self.status == LinkStatus.USED_UP and self.waiting_order is not None)
+        return self.status == LinkStatus.ACTIVE or (
+            self.status == LinkStatus.USED_UP and self.waiting_order is not None
+        )
 
 
 async def open_link(session: AsyncSession, token: str, *, now: datetime) -> LinkView:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityAuditBase, Money, enum_type
 from app.i18n import N_
@@ -92,6 +92,8 @@ class CheckoutLink(IdentityAuditBase):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
 
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    # Orders placed through the link that still stand; loaded where a list shows statuses (with_expression).
+    uses: Mapped[int | None] = query_expression()
 
     __table_args__ = (sa.CheckConstraint("max_uses >= 1", name="max_uses_positive"),)
 
