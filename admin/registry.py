@@ -11,11 +11,11 @@ from admin.pages.fulfillment import FulfillmentBoardView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
+from admin.views.links import CheckoutLinkAdmin
 from admin.views.orders import OrderAdmin, OrderLineAdmin
 from admin.views.providers import ProviderAdmin, ProviderServiceAdmin
 from admin.views.records import (
     AuditLogAdmin,
-    CheckoutLinkAdmin,
     OrderEventAdmin,
     PaymentAdmin,
     RefundAdmin,

@@ -30,6 +30,7 @@ LINE_ACTIONS = (
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.
 REFUND_ACTIONS = ("action:refund-line", "action:refund-remains")
+CHECKOUT_LINK_ACTIONS = ("action:deactivate",)
 
 
 def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
@@ -55,7 +56,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": READ,
             "refund": READ,
-            "checkout-link": READ,
+            "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
             "subscription": READ,
         }
     ),

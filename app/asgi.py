@@ -24,6 +24,7 @@ from app.web.templating import set_request_locale, template_config
 from app.web.webhooks import stripe_webhook
 from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
+from storefront.links import CheckoutLinkController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ready,
             StorefrontController,
             CheckoutController,
+            CheckoutLinkController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

@@ -1,4 +1,4 @@
-"""Read-only records: payments, order events, Stripe events, checkout links, subscriptions, the audit trail."""
+"""Read-only records: payments, order events, Stripe events, subscriptions, the audit trail."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from admin.labels import event_label, state_label
 from admin.listing import FastListMixin
 from app.audit.models import AuditLog
 from app.orders.models import OrderEvent
-from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
+from app.payments.models import Payment, Refund, StripeEvent, Subscription
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:
@@ -174,24 +174,6 @@ class StripeEventAdmin(FastListMixin, ReadOnlyView, model=StripeEvent):
     column_searchable_list = [StripeEvent.id, StripeEvent.type]
     column_default_sort = [(StripeEvent.received_at, True)]
     column_formatters = {StripeEvent.received_at: when("received_at"), StripeEvent.processed_at: when("processed_at")}
-
-
-class CheckoutLinkAdmin(ReadOnlyView, model=CheckoutLink):
-    name = lazy("Checkout link")
-    name_plural = lazy("Checkout links")
-    icon = "fa-solid fa-link"
-    category = lazy("Sales")
-    column_list = [
-        CheckoutLink.id,
-        CheckoutLink.customer_id,
-        CheckoutLink.currency,
-        CheckoutLink.expires_at,
-        CheckoutLink.max_uses,
-        CheckoutLink.is_active,
-    ]
-    column_default_sort = [(CheckoutLink.id, True)]
-    column_details_exclude_list = [CheckoutLink.token_hash]
-    column_formatters = {CheckoutLink.expires_at: when("expires_at")}
 
 
 class SubscriptionAdmin(ReadOnlyView, model=Subscription):

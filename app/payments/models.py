@@ -4,14 +4,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityAuditBase, Money, enum_type
 from app.i18n import N_
 from app.states import StateInfo, register
+
+if TYPE_CHECKING:
+    from app.customers.models import Customer
 
 
 class PaymentMethod(StrEnum):
@@ -126,7 +129,30 @@ class CheckoutLink(IdentityAuditBase):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
 
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    # Orders placed through the link that still stand; loaded where a list shows statuses (with_expression).
+    uses: Mapped[int | None] = query_expression()
+
     __table_args__ = (sa.CheckConstraint("max_uses >= 1", name="max_uses_positive"),)
+
+
+class LinkStatus(StrEnum):
+    """Whether a checkout link can still be paid (derived: flag, expiry and the orders it produced)."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    DEACTIVATED = "deactivated"
+
+
+LINK_STATES: Mapping[LinkStatus, StateInfo] = register(
+    {
+        LinkStatus.ACTIVE: StateInfo(N_("active"), "green", final=False, queue=None),
+        LinkStatus.EXPIRED: StateInfo(N_("expired"), "secondary", final=True, queue=None),
+        LinkStatus.USED_UP: StateInfo(N_("used up"), "azure", final=True, queue=None),
+        LinkStatus.DEACTIVATED: StateInfo(N_("deactivated"), "red", final=True, queue=None),
+    }
+)
 
 
 class SubscriptionStatus(StrEnum):

@@ -87,8 +87,21 @@
     }, 30000);
   }
 
+  // "Copy" buttons (a new checkout link's address): copy the named input's value, select it as a fallback.
+  function bindCopyButtons() {
+    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var input = document.getElementById(button.dataset.copyTarget);
+        if (!input) return;
+        input.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     addCsrfTokens();
+    bindCopyButtons();
     showToasts();
     bindDateRanges();
     refreshBoard();
