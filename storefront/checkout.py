@@ -44,7 +44,7 @@ from app.uow import unit_of_work, utc_now
 from app.web.security import NO_REFERRER
 from app.web.templating import render
 from storefront.order_form import OrderForm, form_errors, read_checkout
-from storefront.pages import service_page
+from storefront.pages import seller, service_page
 from storefront.same_origin import require_same_origin
 
 log = structlog.get_logger(__name__)
@@ -196,9 +196,7 @@ class CheckoutController(Controller):
         token = request.cookies.get(ORDER_COOKIE, "")
         if TRACKING_TOKEN.fullmatch(token):
             return Redirect(path=f"/track/{token}")
-        async with read_only_session(db_engine) as session:
-            company = await CompanySettingsService(session=session).current()
-        return render(request, "storefront/thanks.html", company=company)
+        return render(request, "storefront/thanks.html", company=await seller(db_engine))
 
     @get("/checkout/cancel")
     async def cancel(
@@ -207,9 +205,7 @@ class CheckoutController(Controller):
         db_engine: NamedDependency[AsyncEngine],
         order: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Template:
-        async with read_only_session(db_engine) as session:
-            company = await CompanySettingsService(session=session).current()
-        return render(request, "storefront/canceled.html", order_number=order, company=company)
+        return render(request, "storefront/canceled.html", order_number=order, company=await seller(db_engine))
 
     @post("/track/{token:str}/pay", status_code=303, guards=[require_same_origin])
     async def pay_again(
@@ -227,8 +223,7 @@ class CheckoutController(Controller):
             url = await open_checkout(request, db_engine, order.id, locale=i18n.current_locale.get(), actor=actor)
         except GatewayError as exc:
             log.warning("checkout not opened", order=order.number, error=str(exc))
-            async with read_only_session(db_engine) as session:
-                company = await CompanySettingsService(session=session).current()
+            company = await seller(db_engine)
             return render(request, "storefront/payment_unavailable.html", status_code=503, order=order, company=company)
         return Redirect(path=url, status_code=303)
 

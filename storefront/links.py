@@ -39,6 +39,7 @@ from app.uow import unit_of_work, utc_now
 from app.web.security import NO_REFERRER
 from app.web.templating import render
 from storefront.checkout import ORDER_COOKIE, ORDER_COOKIE_MAX_AGE, open_checkout
+from storefront.pages import seller
 from storefront.same_origin import require_same_origin
 
 log = structlog.get_logger(__name__)
@@ -64,11 +65,6 @@ def _language(request: Request[Any, Any, Any], known: str) -> str:
     return locale
 
 
-async def _company(db_engine: AsyncEngine) -> Any:
-    async with read_only_session(db_engine) as session:
-        return await CompanySettingsService(session=session).current()
-
-
 async def _refusal(
     request: Request[Any, Any, Any], db_engine: AsyncEngine, text: str, status_code: int
 ) -> Response[Any]:
@@ -77,7 +73,7 @@ async def _refusal(
         "storefront/link_unavailable.html",
         status_code=status_code,
         message=i18n.gettext(text),
-        company=await _company(db_engine),
+        company=await seller(db_engine),
     )
     return _private(page)
 
@@ -173,7 +169,7 @@ class CheckoutLinkController(Controller):
                 "storefront/payment_unavailable.html",
                 status_code=503,
                 order=order,
-                company=await _company(db_engine),
+                company=await seller(db_engine),
             )
         if placed.tracking_token:
             response.set_cookie(

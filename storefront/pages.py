@@ -6,16 +6,25 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import i18n
 from app.catalog.services import ServiceOffer
 from app.company.models import CompanySettings
+from app.company.services import CompanySettingsService
+from app.db.read_only import read_only_session
 from app.orders.pricing import line_net
 from app.web.templating import render
 from storefront.choices import LINK_EXAMPLES, countries
 from storefront.order_form import OrderForm
 
 EXAMPLE_QUANTITIES = (1000, 5000, 10000)
+
+
+async def seller(db_engine: AsyncEngine) -> CompanySettings | None:
+    """The company the pages' footer names (read in its own read-only transaction)."""
+    async with read_only_session(db_engine) as session:
+        return await CompanySettingsService(session=session).current()
 
 
 def service_page(

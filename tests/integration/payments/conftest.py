@@ -14,12 +14,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
+from app.config import Settings
 from app.payments.gateway import CheckoutItem, CheckoutRequest
 from app.payments.stripe_gateway import StripeGateway
 from app.sandbox import FakeStripe
 
 API_KEY = "sk_test_contract_" + "k" * 16
+BASE = "http://testserver.local"  # the shop's address under the test client
+SAME_ORIGIN = {"origin": BASE, "sec-fetch-site": "same-origin"}  # what a browser sends with our own forms
 WEBHOOK_SECRET = "whsec_contract_" + "s" * 16
 
 
@@ -125,3 +130,20 @@ def checkout_request(
         metadata={"order_number": f"SMP-2026-{int(reference):06d}"},
         recurring_interval=recurring_interval,
     )
+
+
+@pytest.fixture(scope="module")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """A fake Stripe for the shop (no webhook receiver: tests post its signed events themselves)."""
+    with FakeStripe(api_key="sk_test_shop") as fake:
+        yield fake
+
+
+@pytest.fixture
+async def shop(settings: Settings, fake_stripe: FakeStripe) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The whole app on the test database, paying through ``fake_stripe`` (reset for each test)."""
+    from app.asgi import create_app
+
+    fake_stripe.reset()
+    async with AsyncTestClient(app=create_app(fake_stripe.configure(settings)), base_url=BASE) as client:
+        yield client

@@ -4,7 +4,6 @@ the success page and the order page — on real PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -22,24 +21,7 @@ from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 from app.payments.models import Payment, PaymentRecordStatus, StripeEvent
 from app.sandbox import FakeStripe
 from tests import factories
-
-BASE = "http://testserver.local"
-SAME_ORIGIN = {"origin": BASE, "sec-fetch-site": "same-origin"}
-
-
-@pytest.fixture(scope="module")
-def fake_stripe() -> Iterator[FakeStripe]:
-    with FakeStripe(api_key="sk_test_checkout_flow") as fake:
-        yield fake
-
-
-@pytest.fixture
-async def shop(settings: Settings, fake_stripe: FakeStripe) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    from app.asgi import create_app
-
-    app = create_app(fake_stripe.configure(settings))
-    async with AsyncTestClient(app=app, base_url=BASE) as client:
-        yield client
+from tests.integration.payments.conftest import BASE, SAME_ORIGIN
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.actors import Actor
 from app.audit.models import AuditLog
 from app.catalog.models import Service
-from app.config import Settings
 from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.errors import ValidationFailed
@@ -31,30 +29,9 @@ from app.payments.models import CheckoutLink
 from app.sandbox import FakeStripe
 from app.uow import unit_of_work
 from tests import factories
+from tests.integration.payments.conftest import SAME_ORIGIN
 
-BASE = "http://testserver.local"
-SAME_ORIGIN = {"origin": BASE, "sec-fetch-site": "same-origin"}
 PROFILE = "https://www.instagram.com/lena.schmidt/"
-
-
-@pytest.fixture(scope="module")
-def fake_stripe() -> Iterator[FakeStripe]:
-    with FakeStripe(api_key="sk_test_checkout_links") as fake:
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-def fresh_stripe(fake_stripe: FakeStripe) -> None:
-    fake_stripe.reset()
-
-
-@pytest.fixture
-async def shop(settings: Settings, fake_stripe: FakeStripe) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    from app.asgi import create_app
-
-    app = create_app(fake_stripe.configure(settings))
-    async with AsyncTestClient(app=app, base_url=BASE) as client:
-        yield client
 
 
 @pytest.fixture
