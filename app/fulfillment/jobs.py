@@ -54,8 +54,8 @@ async def sweep_dispatch(
     sessions: async_sessionmaker[AsyncSession], *, stale_after: timedelta = DISPATCHING_STALE_AFTER
 ) -> tuple[int, int]:
     """(queued lines given a dispatch job, lines left dispatching by a dead worker marked unknown)."""
-    pending_job = sa.text(
-        "EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || order_line.id::text "
+    no_pending_job = sa.text(
+        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || order_line.id::text "
         "AND j.status IN ('todo', 'doing'))"
     ).bindparams(prefix=dispatch_lock(0).removesuffix("0"))
     async with unit_of_work(sessions) as uow:
@@ -68,7 +68,7 @@ async def sweep_dispatch(
                     OrderLine.provider_service_id.is_not(None),
                     Provider.kind != ProviderKind.MANUAL,
                     Provider.is_active,
-                    sa.not_(pending_job),
+                    no_pending_job,
                 )
                 .order_by(OrderLine.id)
                 .limit(SWEEP_BATCH)
