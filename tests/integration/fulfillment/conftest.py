@@ -15,7 +15,6 @@ from app.sandbox.provider import ManualClock, SandboxProvider
 from tests import factories
 from tests.integration.providers.conftest import SANDBOX_KEY, SIMULATION
 
-
 # (our service kind, sandbox service id, min, max) — see app.sandbox.smm_panel.DEFAULT_SERVICES
 KINDS = {
     ServiceKind.DEFAULT: ("1", "Default", 50, 10000),
@@ -61,5 +60,3 @@ async def catalog(session: AsyncSession, sandbox: SandboxProvider) -> Catalog:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
-
-

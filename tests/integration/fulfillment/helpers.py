@@ -39,7 +39,9 @@ async def paid_lines(session: AsyncSession, items: list[LineInput]) -> list[int]
     return ids
 
 
-async def paid_line(session: AsyncSession, service: Service, quantity: int = 1000, link: str | None = None, **kw: object) -> int:
+async def paid_line(
+    session: AsyncSession, service: Service, quantity: int = 1000, link: str | None = None, **kw: object
+) -> int:
     (line_id,) = await paid_lines(session, [LineInput(service.id, link or new_link(), quantity, **kw)])  # type: ignore[arg-type]
     return line_id
 
@@ -64,9 +66,7 @@ async def worker_took_jobs(session: AsyncSession) -> None:
 
 
 async def line_events(session: AsyncSession, line_id: int) -> list[OrderEvent]:
-    rows = await session.scalars(
-        sa.select(OrderEvent).where(OrderEvent.line_id == line_id).order_by(OrderEvent.id)
-    )
+    rows = await session.scalars(sa.select(OrderEvent).where(OrderEvent.line_id == line_id).order_by(OrderEvent.id))
     return list(rows.unique())
 
 
@@ -78,4 +78,13 @@ async def line(session: AsyncSession, line_id: int) -> OrderLine:
     return found
 
 
-__all__ = ["EventKind", "dispatch_jobs", "line", "line_events", "new_link", "paid_line", "paid_lines", "worker_took_jobs"]
+__all__ = [
+    "EventKind",
+    "dispatch_jobs",
+    "line",
+    "line_events",
+    "new_link",
+    "paid_line",
+    "paid_lines",
+    "worker_took_jobs",
+]

@@ -20,7 +20,15 @@ from app.sandbox.provider import Fault, FaultRule, SandboxProvider
 from app.uow import UnitOfWork
 from tests import factories
 from tests.integration.fulfillment.conftest import Catalog
-from tests.integration.fulfillment.helpers import dispatch_jobs, line, line_events, new_link, paid_line, paid_lines, worker_took_jobs
+from tests.integration.fulfillment.helpers import (
+    dispatch_jobs,
+    line,
+    line_events,
+    new_link,
+    paid_line,
+    paid_lines,
+    worker_took_jobs,
+)
 from tests.integration.providers.conftest import TEST_TIMEOUTS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -99,7 +107,13 @@ async def test_a_paid_line_is_dispatched_with_the_fields_of_its_service_kind(
     ids=lambda value: getattr(value, "fault", None) or getattr(value, "value", str(value)),
 )
 async def test_each_fault_ends_in_its_state_and_nothing_is_sent_twice(
-    session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider, rule, ends_in, orders_upstream
+    session: AsyncSession,
+    sessions: Sessions,
+    catalog: Catalog,
+    sandbox: SandboxProvider,
+    rule,
+    ends_in,
+    orders_upstream,
 ):
     sandbox.set_faults([rule])
     line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT])
