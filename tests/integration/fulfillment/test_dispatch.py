@@ -14,6 +14,7 @@ from app.fulfillment.dispatch import Taken, dispatch_line, record_outcome, send,
 from app.fulfillment.jobs import sweep_dispatch
 from app.fulfillment.models import ProviderKind
 from app.fulfillment.queueing import queue_dispatch
+from app.jobs import connected_to, recover_stalled
 from app.orders.placing import LineInput
 from app.orders.states import LineStatus
 from app.sandbox.provider import Fault, FaultRule, SandboxProvider
@@ -234,3 +235,32 @@ async def test_the_sweep_gives_a_queued_line_without_a_job_a_new_one(
     assert await sweep_dispatch(sessions) == (1, 0)
     assert await dispatch_jobs(session, line_id) == [("todo", False)]
     assert await sweep_dispatch(sessions) == (0, 0)
+
+
+async def test_the_worker_dispatches_a_paid_line_and_recovers_a_stalled_dispatch_as_unknown(
+    session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider, clean_db: str
+):
+    service = catalog.services[ServiceKind.DEFAULT]
+    paid = await paid_line(session, service)
+    stalled = await paid_line(session, service)
+    _taken, ticket = await take_line(sessions, stalled, timeouts=TEST_TIMEOUTS)  # its worker dies here
+    assert ticket is not None and ticket.client is not None
+    await ticket.client.aclose()
+    await session.execute(
+        sa.text(
+            "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '10 minutes') "
+            "RETURNING id) UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead) "
+            "WHERE (args->>'line_id')::int = :id"
+        ),
+        {"id": stalled},
+    )
+    await session.commit()
+
+    with connected_to(clean_db) as app:
+        async with app.open_async():
+            assert len(await recover_stalled(app.job_manager)) == 1
+            await app.run_worker_async(queues=["dispatch"], wait=False, install_signal_handlers=False)
+
+    assert (await line(session, paid)).fulfillment_status == LineStatus.DISPATCHED
+    assert (await line(session, stalled)).fulfillment_status == LineStatus.DISPATCH_UNKNOWN
+    assert [order.link for order in sandbox.orders] == [(await line(session, paid)).link]
