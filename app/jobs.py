@@ -7,6 +7,7 @@ exactly when the change that caused it was committed.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 from collections.abc import Iterator
@@ -18,19 +19,24 @@ import sqlalchemy as sa
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.manager import JobManager
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.engine import create_engine, session_factory
 from app.db.urls import conninfo
 
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers tasks on job_app.
-JOB_MODULES: tuple[str, ...] = ("app.jobs",)
+JOB_MODULES: tuple[str, ...] = ("app.jobs", "app.fulfillment.jobs")
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.
 STALLED_AFTER_SECONDS = 60
 
 job_app = App(connector=PsycopgConnector())
+
+# The database the worker works on (set by ``connected_to``); jobs reach it through ``job_sessions``.
+_job_database: list[str] = []
+_job_engines: dict[tuple[str, int], AsyncEngine] = {}
 
 
 def load_job_modules() -> None:
@@ -43,8 +49,23 @@ def connected_to(url: str) -> Iterator[App]:
     """Point job_app at a database for the duration of the block (open it with ``open_async``)."""
     load_job_modules()
     connector = PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=10)
-    with job_app.replace_connector(connector) as app:
-        yield app
+    _job_database.append(url)
+    try:
+        with job_app.replace_connector(connector) as app:
+            yield app
+    finally:
+        _job_database.remove(url)
+
+
+def job_sessions() -> async_sessionmaker[AsyncSession]:
+    """Sessions on the worker's database, for jobs (one engine per database and event loop, no pooling)."""
+    if not _job_database:
+        raise RuntimeError("no job database: run jobs inside connected_to(url)")
+    url = _job_database[-1]
+    key = (url, id(asyncio.get_running_loop()))
+    if key not in _job_engines:
+        _job_engines[key] = create_engine(url, null_pool=True)
+    return session_factory(_job_engines[key])
 
 
 async def defer_in_transaction(

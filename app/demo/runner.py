@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ from app.accounts.models import Role
 from app.accounts.passwords import verify_password
 from app.accounts.services import StaffUserService
 from app.actors import Actor
+from app.catalog.models import ServiceKind
 from app.cli.errors import fail
 from app.config import get_settings, reload_settings
 from app.db import migrations
@@ -28,8 +30,11 @@ from app.db.bootstrap import EMBEDDED_DATABASE, drop_database, ensure_database, 
 from app.db.embedded import EmbeddedPostgres
 from app.db.session import engine_for, transaction
 from app.db.urls import redact
-from app.demo.seed import seed_demo_data
+from app.demo.catalog import SERVICES
+from app.demo.seed import seed_demo_data, upstream_id
+from app.providers.clients import register_sandbox
 from app.sandbox import FakeStripe
+from app.sandbox.provider import SandboxProvider, SandboxService, Simulation
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -126,6 +131,50 @@ def start_demo_payments(data_dir: Path, base_url: str) -> FakeStripe | None:
     return fake
 
 
+DEMO_SANDBOX_ADDRESS = "sandbox://smm"
+DEMO_SANDBOX_KEY = "demo-key"  # the seeded sandbox provider's key (app/demo/seed.py)
+# Gentle: demo orders start after 5 s and are delivered within a minute; one in ten stops short (Partial).
+DEMO_SIMULATION = Simulation(start_after=5, delivery_seconds=60, partial_share=0.1)
+SANDBOX_TYPES = {
+    ServiceKind.PACKAGE: "Package",
+    ServiceKind.CUSTOM_COMMENTS: "Custom Comments",
+    ServiceKind.SUBSCRIPTION: "Subscriptions",
+}
+
+
+def demo_sandbox_services() -> list[SandboxService]:
+    """The seeded provider services (same external ids, rates and limits), as the sandbox panel offers them."""
+    return [
+        SandboxService(
+            int(upstream_id(position)),
+            demo.name_en,
+            Decimal(demo.provider_rate),
+            demo.min_quantity,
+            demo.max_quantity,
+            type=SANDBOX_TYPES.get(demo.kind, "Default"),
+            category=demo.category.capitalize(),
+            refill=demo.refill_days > 0,
+            cancel=demo.cancellable,
+        )
+        for position, demo in enumerate(SERVICES)
+        if demo.provider_rate is not None
+    ]
+
+
+def start_demo_provider() -> SandboxProvider:
+    """The sandbox SMM provider in real time, where the seeded sandbox provider's placeholder address points."""
+    sandbox = SandboxProvider(
+        api_key=DEMO_SANDBOX_KEY, services=demo_sandbox_services(), simulation=DEMO_SIMULATION
+    ).start()
+    register_sandbox(DEMO_SANDBOX_ADDRESS, sandbox.url)
+    return sandbox
+
+
+def stop_demo_provider(sandbox: SandboxProvider) -> None:
+    register_sandbox(DEMO_SANDBOX_ADDRESS, None)
+    sandbox.stop()
+
+
 def demo_webhook_secret(data_dir: Path) -> str:
     path = data_dir / "demo-stripe-webhook-secret"
     if not path.exists():
@@ -147,6 +196,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     if reset and settings.database_url:
         raise fail("--reset only resets the embedded demo database; unset SMPLAT_DATABASE_URL to use it")
     url, embedded = resolve_database(settings)
+    provider = start_demo_provider()
     try:
         if reset and embedded is not None:
             drop_database(url)
@@ -171,6 +221,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
             embedded.stop()
         if payments is not None:
             payments.stop()
+        stop_demo_provider(provider)
     click.echo("stopped")
 
 

@@ -116,7 +116,8 @@ async def _providers(uow: UnitOfWork, report: SeedReport) -> dict[str, Provider]
     return providers
 
 
-def _upstream_id(position: int) -> str:
+def upstream_id(position: int) -> str:
+    """The sandbox provider's service id for the demo service at ``position``."""
     return str(101 + position)
 
 
@@ -141,7 +142,7 @@ async def _catalog(uow: UnitOfWork, providers: dict[str, Provider], report: Seed
     if sandbox.services_synced_at is None:
         listed = [
             UpstreamService(
-                external_id=_upstream_id(position),
+                external_id=upstream_id(position),
                 name=demo.name_en,
                 type="Custom Comments" if demo.kind == "custom_comments" else "Default",
                 category=demo.category.capitalize(),
@@ -187,7 +188,7 @@ async def _catalog(uow: UnitOfWork, providers: dict[str, Provider], report: Seed
             "refill_days": demo.refill_days,
             "cancellable": demo.cancellable,
             "position": position,
-            "provider_service_id": upstream.get(_upstream_id(position)) if demo.provider_rate else None,
+            "provider_service_id": upstream.get(upstream_id(position)) if demo.provider_rate else None,
         }
         await create_service(uow, values=values, actor=SEED_ACTOR)
         report.add("services")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,11 +20,13 @@ from app.actors import Actor
 from app.catalog.models import Service
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.fulfillment.models import RefillRequest
+from app.fulfillment.queueing import dispatch_backoff, queue_dispatch
+from app.fulfillment.refunds import refund_undelivered_share
 from app.i18n import N_
 from app.orders import lifecycle
 from app.orders.lifecycle import line_subject, lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
-from app.orders.states import LineStatus
+from app.orders.states import FINAL_LINE_STATES, LineStatus
 from app.states import label as state_label
 from app.uow import UnitOfWork
 
@@ -59,6 +63,7 @@ async def retry_dispatch(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
             ),
         )
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "retry")
+    await queue_dispatch(uow, [line.id for _order, line in locked])
     uow.audit_changes(actor, "retry-dispatch", details={"note": note})
     await uow.flush()
     return locked
@@ -93,6 +98,7 @@ async def resolve_unknown_dispatch(
             lifecycle.set_line_status(
                 uow, order, line, LineStatus.QUEUED, actor, note="not placed at the provider: dispatch again"
             )
+            await queue_dispatch(uow, [line.id])
             continue
         line.provider_order_id = upstream
         try:
@@ -196,9 +202,43 @@ RESULT_STATES = {
 class UpstreamProgress:
     """What the provider reports for a line (API v2 ``status``)."""
 
-    status: LineStatus  # in_progress, completed, partial or canceled
+    status: LineStatus  # dispatched (still pending there), in_progress, completed, partial or canceled
     start_count: int | None = None
     remains: int | None = None
+    charge: Decimal | None = None  # what the provider charges us, in its currency
+    raw: str | None = None  # the provider's answer as received, kept on the event when the status changes
+
+
+# How far along a line is: a provider's report never moves a line back (answers can arrive out of order).
+_PROGRESS_RANK = {
+    LineStatus.DISPATCHED: 0,
+    LineStatus.IN_PROGRESS: 1,
+    LineStatus.COMPLETED: 2,
+    LineStatus.PARTIAL: 2,
+    LineStatus.CANCELED: 2,
+}
+RAW_ANSWER_LIMIT = 4000  # characters of a provider's answer kept on an event
+FIRST_POLL_AFTER = timedelta(seconds=20)
+
+
+def poll_interval(age: timedelta) -> timedelta:
+    """How long to wait before asking the provider again about a line dispatched ``age`` ago."""
+    for younger_than, wait in POLL_SCHEDULE:
+        if age < younger_than:
+            return wait
+    return timedelta(hours=1)
+
+
+POLL_SCHEDULE = (
+    (timedelta(minutes=15), timedelta(seconds=20)),
+    (timedelta(hours=1), timedelta(minutes=1)),
+    (timedelta(hours=6), timedelta(minutes=5)),
+    (timedelta(hours=24), timedelta(minutes=15)),
+)
+
+
+def _answer(raw: str | None) -> dict[str, str]:
+    return {"provider_answer": raw[:RAW_ANSWER_LIMIT]} if raw else {}
 
 
 async def record_dispatch(
@@ -209,15 +249,33 @@ async def record_dispatch(
     result: DispatchResult,
     provider_order_id: str | None = None,
     note: str | None = None,
+    raw: str | None = None,
+    retry_at: datetime | None = None,
 ) -> OrderLine:
-    """The outcome of sending a dispatching line to its provider."""
+    """The outcome of sending a dispatching line to its provider.
+
+    ``raw``: the provider's answer as received (kept on the event). A request that never left goes back to the
+    queue with a dispatch job at ``retry_at`` (default: the backoff for the line's attempts so far). A provider
+    order id that already belongs to another line of the provider is refused (Conflict): nothing is written.
+    """
     ((order, line),) = await lock_lines(uow, [line_id])
     if result == DispatchResult.ACCEPTED:
         if not provider_order_id or not UPSTREAM_ID.match(provider_order_id):
             raise ValidationFailed({"provider_order_id": N_("use the provider's order id (letters, digits, - or _)")})
         line.provider_order_id = provider_order_id
-    data = {"provider_order_id": provider_order_id} if provider_order_id else None
-    lifecycle.set_line_status(uow, order, line, RESULT_STATES[result], actor, note=note, data=data)
+        line.next_poll_at = uow.now() + FIRST_POLL_AFTER
+    data: dict[str, Any] = {"provider_order_id": provider_order_id} if provider_order_id else {}
+    data.update(_answer(raw))
+    try:
+        async with uow.session.begin_nested():
+            lifecycle.set_line_status(uow, order, line, RESULT_STATES[result], actor, note=note, data=data or None)
+            await uow.flush()
+    except IntegrityError as exc:
+        raise Conflict(N_("provider order %(id)s already belongs to another line"), id=provider_order_id) from exc
+    if result == DispatchResult.NOT_SENT:
+        await queue_dispatch(uow, [line.id], at=retry_at or uow.now() + dispatch_backoff(line.attempts))
+    if result == DispatchResult.LOW_BALANCE and line.provider_id is not None:
+        uow.audit(actor, "provider-low-balance", "provider", line.provider_id, details={"note": note, "line": line.id})
     uow.audit_changes(actor, "record-dispatch", details={"result": result, "note": note})
     await uow.flush()
     return line
@@ -235,15 +293,34 @@ async def flag_for_review(uow: UnitOfWork, *, line_id: int, actor: Actor, reason
 async def record_progress(
     uow: UnitOfWork, *, line_id: int, actor: Actor, progress: UpstreamProgress, note: str | None = None
 ) -> OrderLine:
-    """A status report from the provider: counts, and the line's state when it changed."""
+    """A status report from the provider: counts, and the line's state when it changed.
+
+    Idempotent: the same report twice changes nothing the second time. A report behind what the line already
+    reached (``In progress`` after ``Completed``: answers arrive out of order) is ignored. A line ending partial
+    or canceled is owed a refund of what was not delivered (:func:`refund_undelivered_share`).
+    """
     ((order, line),) = await lock_lines(uow, [line_id])
+    current = _PROGRESS_RANK.get(line.fulfillment_status)
+    reported = _PROGRESS_RANK[progress.status]
+    if current is not None and (reported < current or (reported == current and line.finished_at is not None)):
+        return line  # stale or repeated final report: nothing moves back
     if progress.start_count is not None:
         line.start_count = progress.start_count
+    if progress.charge is not None:
+        line.charge = progress.charge
     if progress.remains is not None:
-        line.remains = min(max(progress.remains, 0), line.quantity)
-        line.last_progress_at = uow.now()
+        remains = min(max(progress.remains, 0), line.quantity)
+        if remains != line.remains:
+            line.remains = remains
+            line.last_progress_at = uow.now()
     if progress.status != line.fulfillment_status:
-        lifecycle.set_line_status(uow, order, line, progress.status, actor, note=note)
+        lifecycle.set_line_status(
+            uow, order, line, progress.status, actor, note=note, data=_answer(progress.raw) or None
+        )
+        if progress.status in (LineStatus.PARTIAL, LineStatus.CANCELED):
+            await refund_undelivered_share(uow, order, line, actor)
+    if line.fulfillment_status not in FINAL_LINE_STATES:
+        line.next_poll_at = uow.now() + poll_interval(uow.now() - (line.dispatched_at or uow.now()))
     uow.audit_changes(actor, "record-progress")
     await uow.flush()
     return line

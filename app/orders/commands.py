@@ -18,6 +18,7 @@ from app.actors import Actor
 from app.catalog.models import Service
 from app.customers.models import Customer
 from app.errors import DomainError, ValidationFailed
+from app.fulfillment.queueing import queue_dispatch
 from app.i18n import N_, Message
 from app.invoicing.tax import Buyer, TaxDecision
 from app.orders import lifecycle
@@ -209,6 +210,7 @@ async def mark_paid(
     lifecycle.set_payment_status(uow, order, PaymentStatus.PAID, actor, note)
     for line in order.lines:
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor)
+    await queue_dispatch(uow, [line.id for line in order.lines])
     if method is not None:
         uow.session.add(
             Payment(
@@ -322,6 +324,7 @@ async def resume_lines(
                 state=state_label(line.fulfillment_status),
             )
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "resumed")
+    await queue_dispatch(uow, [line.id for _order, line in locked])
     uow.audit_changes(actor, "resume-line", details={"note": note})
     await uow.flush()
     return locked
