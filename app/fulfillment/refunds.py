@@ -1,8 +1,9 @@
 """What a client gets back when the provider delivered less than ordered (Partial) or nothing (Canceled).
 
-The arithmetic is :func:`undelivered_share`; :func:`refund_undelivered_share` records the refund the line is
-owed. Until payments' ``refund_line`` command is merged here, that record is a pending refund request on the
-line's timeline, which staff act on (and ``refund_line`` will pick up).
+In the polling transaction that ends the line, a refund of the undelivered share of the line (its share of the
+order's gross; all of it when canceled) is written ``pending`` through the payments' command, and a job that sends
+it to the processor is deferred with it (``app/payments/jobs.py``). A payment that cannot be refunded
+automatically (not by card, disputed) gets a note in the order's timeline with the amount owed, for staff.
 """
 
 from __future__ import annotations
@@ -10,55 +11,41 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.actors import Actor
-from app.invoicing.tax import net_tax_gross
-from app.money import to_cents
 from app.orders.lifecycle import record_event
 from app.orders.models import EventKind, Order, OrderLine
+from app.orders.states import LineStatus
+from app.payments import refunds
+from app.payments.jobs import SEND_REFUND_TASK, send_refund_lock
+from app.payments.refunds import RefundAmount, RefundRefused
 from app.uow import UnitOfWork
 
 REFUND_REQUESTED = "refund requested"
 
 
-def undelivered_share(*, remains: int, quantity: int, gross: Decimal) -> Decimal:
-    """``remains / quantity * gross``, rounded half-up to cents; remains is clamped to 0..quantity."""
-    if quantity <= 0:
-        raise ValueError(f"quantity must be positive: {quantity}")
-    undelivered = min(max(remains, 0), quantity)
-    return to_cents(Decimal(undelivered) * gross / Decimal(quantity))
-
-
-def line_gross(order: Order, line: OrderLine) -> Decimal:
-    """What the client paid for the line: its net plus VAT at the order's rate, in cents."""
-    return net_tax_gross(line.net, order.tax_rate).gross
-
-
 async def refund_undelivered_share(uow: UnitOfWork, order: Order, line: OrderLine, actor: Actor) -> Decimal:
-    """Record the refund owed for what the provider did not deliver (all of it for a canceled line).
-
-    Called once per line, when it reaches ``partial`` or ``canceled`` (final states: no second time). Returns the
-    amount (0.00 when nothing is owed).
-    """
-    remains = line.quantity if line.remains is None else line.remains
-    gross = line_gross(order, line)
-    amount = undelivered_share(remains=remains, quantity=line.quantity, gross=gross)
-    if amount <= 0:
-        return amount
-    record_event(
-        uow,
-        order,
-        EventKind.NOTE,
-        actor,
-        line=line,
-        note=f"{REFUND_REQUESTED}: {amount} {order.currency} for {remains} of {line.quantity} not delivered",
-        data={
-            "refund_request": {
-                "amount": str(amount),
-                "currency": order.currency,
-                "remains": remains,
-                "quantity": line.quantity,
-                "line_gross": str(gross),
-                "status": "pending",
-            }
-        },
+    """Refund what the provider did not deliver; called once per line, when it reaches ``partial`` or ``canceled``
+    (final states). Returns the amount (0.00 when nothing is owed)."""
+    kind = RefundAmount.FULL if line.fulfillment_status == LineStatus.CANCELED else RefundAmount.REMAINING_SHARE
+    delivered = line.quantity - (line.quantity if line.remains is None else min(line.remains, line.quantity))
+    reason = f"provider delivered {delivered} of {line.quantity}"
+    await uow.flush()
+    try:
+        async with uow.session.begin_nested():
+            request = await refunds.request_refund(uow, line_id=line.id, actor=actor, reason=reason, kind=kind)
+    except RefundRefused as exc:
+        (owed,) = await refunds.quote_refunds(uow.session, [line.id], kind)
+        if owed.amount > 0:
+            record_event(
+                uow,
+                order,
+                EventKind.NOTE,
+                actor,
+                line=line,
+                note=f"{REFUND_REQUESTED}: {owed.amount} {order.currency} ({reason}); {exc.message}",
+                data={"refund_request": {"amount": str(owed.amount), "currency": order.currency, "by_hand": True}},
+            )
+        return owed.amount
+    await uow.defer(
+        SEND_REFUND_TASK, {"refund_id": request.refund_id}, queueing_lock=send_refund_lock(request.refund_id)
     )
-    return amount
+    return request.amount

@@ -1,4 +1,4 @@
-"""Refund of the undelivered share, the dispatch backoff and the polling schedule."""
+"""The undelivered share a partial line gets back, the dispatch backoff and the polling schedule."""
 
 from __future__ import annotations
 
@@ -6,37 +6,34 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.fulfillment.commands import poll_interval
 from app.fulfillment.queueing import BACKOFF_CAP_SECONDS, dispatch_backoff
-from app.fulfillment.refunds import undelivered_share
+from app.payments.refund_amounts import remaining_share_amount
 
 CENTS = st.decimals(min_value=Decimal("0.00"), max_value=Decimal("100000.00"), places=2)
 
 
-def test_undelivered_share_examples():
-    assert undelivered_share(remains=157, quantity=1000, gross=Decimal("11.90")) == Decimal("1.87")  # 1.8683
-    assert undelivered_share(remains=1, quantity=8, gross=Decimal("0.20")) == Decimal("0.03")  # 0.025 half-up
-    assert undelivered_share(remains=0, quantity=100, gross=Decimal("5.00")) == Decimal("0.00")
-    assert undelivered_share(remains=100, quantity=100, gross=Decimal("5.00")) == Decimal("5.00")
-    assert undelivered_share(remains=250, quantity=100, gross=Decimal("5.00")) == Decimal("5.00")  # clamped
-    with pytest.raises(ValueError, match="quantity must be positive"):
-        undelivered_share(remains=1, quantity=0, gross=Decimal("1.00"))
+def test_the_undelivered_share_of_a_partial_line_examples():
+    zero = Decimal("0.00")
+    assert remaining_share_amount(Decimal("11.90"), 1000, 157, zero) == Decimal("1.87")  # 1.8683
+    assert remaining_share_amount(Decimal("0.20"), 8, 1, zero) == Decimal("0.03")  # 0.025 half-up
+    assert remaining_share_amount(Decimal("5.00"), 100, 0, zero) == zero
+    assert remaining_share_amount(Decimal("5.00"), 100, 100, zero) == Decimal("5.00")
+    assert remaining_share_amount(Decimal("5.00"), 100, 250, zero) == Decimal("5.00")  # clamped to the line
+    assert remaining_share_amount(Decimal("5.00"), 100, 40, Decimal("1.50")) == Decimal("0.50")  # less refunded
 
 
-@given(quantity=st.integers(1, 1_000_000), data=st.data(), gross=CENTS)
-def test_undelivered_share_is_the_exact_share_rounded_half_up_and_never_more_than_paid(quantity, data, gross):
+@given(quantity=st.integers(1, 1_000_000), data=st.data(), share=CENTS)
+def test_the_undelivered_share_is_exact_to_the_cent_and_never_more_than_paid(quantity, data, share):
     remains = data.draw(st.integers(0, quantity))
-    refund = undelivered_share(remains=remains, quantity=quantity, gross=gross)
-    exact = Decimal(remains) * gross / Decimal(quantity)
+    refund = remaining_share_amount(share, quantity, remains, Decimal("0.00"))
+    exact = Decimal(remains) * share / Decimal(quantity)
     assert refund.as_tuple().exponent == -2
     assert abs(refund - exact) <= Decimal("0.005")
-    assert Decimal(0) <= refund <= gross
-    delivered_share = undelivered_share(remains=quantity - remains, quantity=quantity, gross=gross)
-    assert abs(refund + delivered_share - gross) <= Decimal("0.01")
+    assert Decimal(0) <= refund <= share
 
 
 def test_backoff_doubles_from_ten_seconds_up_to_half_an_hour_with_jitter():

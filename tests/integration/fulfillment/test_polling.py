@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,10 +11,9 @@ from app.catalog.models import ServiceKind
 from app.fulfillment.commands import UpstreamProgress, record_progress
 from app.fulfillment.dispatch import dispatch_line
 from app.fulfillment.polling import poll_due_lines
-from app.fulfillment.refunds import undelivered_share
-from app.invoicing.tax import net_tax_gross
 from app.orders.models import Order, OrderLine
 from app.orders.states import LineStatus
+from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus, Refund, RefundStatus
 from app.providers.smm_v2 import SmmV2Client
 from app.sandbox.provider import ManualClock, SandboxProvider, Simulation
 from app.uow import UnitOfWork, utc_now
@@ -89,7 +88,7 @@ async def test_an_out_of_order_answer_never_moves_a_line_back(
     assert len(await line_events(session, line_id)) == events
 
 
-async def test_a_partial_delivery_asks_for_exactly_the_undelivered_share_of_the_line_gross(
+async def test_a_partial_delivery_refunds_exactly_the_undelivered_share_of_a_card_payment(
     session: AsyncSession, sessions: Sessions, catalog: Catalog
 ):
     partial = Simulation(start_after=10, delivery_seconds=100, partial_share=1.0)
@@ -98,6 +97,18 @@ async def test_a_partial_delivery_asks_for_exactly_the_undelivered_share_of_the_
         catalog.provider.api_url = stops_short.url
         await session.commit()
         line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT], 1000)
+        order = await order_of(session, await line(session, line_id))
+        session.add(
+            Payment(
+                order_id=order.id,
+                method=PaymentMethod.STRIPE,
+                status=PaymentRecordStatus.SUCCEEDED,
+                stripe_payment_intent_id="pi_partial",
+                amount=order.gross,
+                currency=order.currency,
+            )
+        )
+        await session.commit()
         await dispatch_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
         clock.advance(500)
         await poll(sessions)
@@ -105,22 +116,13 @@ async def test_a_partial_delivery_asks_for_exactly_the_undelivered_share_of_the_
 
     ended = await line(session, line_id)
     assert ended.fulfillment_status == LineStatus.PARTIAL and 0 < ended.remains < 1000
-    gross = net_tax_gross(ended.net, (await order_of(session, ended)).tax_rate).gross
-    expected = undelivered_share(remains=ended.remains, quantity=1000, gross=gross)
-    assert expected == (Decimal(ended.remains) * gross / 1000).quantize(Decimal("0.01"))
-    refunds = [
-        e.data["refund_request"] for e in await line_events(session, line_id) if e.data and "refund_request" in e.data
-    ]
-    assert refunds == [
-        {
-            "amount": str(expected),
-            "currency": "EUR",
-            "remains": ended.remains,
-            "quantity": 1000,
-            "line_gross": str(gross),
-            "status": "pending",
-        }
-    ]
+    expected = (Decimal(ended.remains) * order.gross / 1000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    (refund,) = (await session.scalars(sa.select(Refund).where(Refund.order_line_id == line_id))).all()
+    assert (refund.amount, refund.status) == (expected, RefundStatus.PENDING)
+    jobs = await session.execute(
+        sa.text("SELECT (args->>'refund_id')::int FROM procrastinate_jobs WHERE task_name = 'payments.send_refund'")
+    )
+    assert jobs.scalars().all() == [refund.id]  # sent to Stripe by the worker, with the refund's own key
 
 
 async def test_a_canceled_order_asks_for_the_whole_line_back(
@@ -135,11 +137,11 @@ async def test_a_canceled_order_asks_for_the_whole_line_back(
 
     ended = await line(session, line_id)
     assert ended.fulfillment_status == LineStatus.CANCELED
-    gross = net_tax_gross(ended.net, (await order_of(session, ended)).tax_rate).gross
+    gross = (await order_of(session, ended)).gross
     (refund,) = [
         e.data["refund_request"] for e in await line_events(session, line_id) if e.data and "refund_request" in e.data
     ]
-    assert refund["amount"] == str(gross)
+    assert refund == {"amount": str(gross), "currency": "EUR", "by_hand": True}  # paid without a card: staff refund
 
 
 async def test_a_finished_line_frees_its_link_for_the_line_waiting_behind_it(
