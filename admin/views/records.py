@@ -86,6 +86,7 @@ class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
     name_plural = lazy("Refunds")
     icon = "fa-solid fa-rotate-left"
     category = lazy("Sales")
+    can_export = False  # refund figures reach finance through the revenue reports, with their credit notes
     column_list = [
         Refund.id,
         "payment",
