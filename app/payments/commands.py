@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from app.actors import Actor
+from app.analytics import funnel
 from app.errors import DomainError
 from app.i18n import N_
 from app.orders import commands as order_commands
@@ -131,6 +132,7 @@ async def fulfill_checkout(
     await uow.flush()
     await order_commands.mark_paid(uow, order_id=order.id, actor=actor, note=f"paid by {method.value} checkout")
     await after_payment(uow, order, actor)
+    await funnel.record_paid(uow, order_id=order.id)
     return PaymentOutcome(order, payment, newly_paid=True)
 
 
