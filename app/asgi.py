@@ -23,6 +23,7 @@ from app.web.health import health, ready
 from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
 from app.web.webhooks import stripe_webhook
+from storefront.cached_pages import CachedPages
 from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
 from storefront.page_cache import PageCache
@@ -111,7 +112,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         in_admin = path == BASE_URL or path.startswith(BASE_URL + "/")
         return (LANGUAGE_COOKIE,) if in_admin else (STOREFRONT_LANGUAGE_COOKIE,)
 
+    # Cached catalog pages are answered before routing (storefront/cached_pages.py), inside the edge.
+    pages = CachedPages(app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel)
     # Around Litestar's own handler (routing and error pages inside), so it sees every request, routed or not.
-    edge: Any = EdgeMiddleware(app.asgi_handler, settings, language_cookies=language_cookies)
+    edge: Any = EdgeMiddleware(pages, settings, language_cookies=language_cookies)
     app.asgi_handler = edge
     return app

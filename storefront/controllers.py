@@ -11,11 +11,11 @@ database write per view (app/analytics/funnel.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response
@@ -33,19 +33,12 @@ from app.errors import NotFound
 from app.i18n import LOCALES, N_
 from app.web.security import local_path
 from app.web.templating import render_html
-from storefront.page_cache import PageCache
-from storefront.pages import service_page
+from storefront.order_form import OrderForm
+from storefront.page_cache import FORM_KEY_SLOT, CachedPage, PageCache, PageKey, platform_filter, service_path
+from storefront.pages import SERVICE_TEMPLATE, service_page_context
 
 FEATURED_COUNT = 6
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-DbSession = NamedDependency[AsyncSession]
-
-
-async def provide_read_only_session(db_engine: NamedDependency[AsyncEngine]) -> AsyncGenerator[AsyncSession, None]:
-    """Replaces the app's read-write ``db_session`` (committed after the response) on every public page."""
-    async with read_only_session(db_engine) as session:
-        yield session
 
 
 def record_view(
@@ -55,77 +48,83 @@ def record_view(
     visitor_id = funnel.valid_visitor_id(request.cookies.get(funnel.VISITOR_COOKIE))
     if visitor_id is None:
         visitor_id = funnel.new_visitor_id()
-        response.set_cookie(
-            funnel.VISITOR_COOKIE,
-            visitor_id,
-            max_age=funnel.VISITOR_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=request.scope.get("scheme") == "https",
-        )
-    buffer: FunnelBuffer | None = request.app.state.get("funnel")
-    if buffer is not None:
-        buffer.record(kind, visitor_id, service_id)
+        response.headers["set-cookie"] = funnel.visitor_cookie(visitor_id, secure=request.scope["scheme"] == "https")
+    buffer: FunnelBuffer = request.app.state.funnel
+    buffer.record(kind, visitor_id, service_id)
 
 
-PageRenderer = Callable[[AsyncSession], Awaitable[tuple[str, dict[str, Any]]]]
+# A page's template and context, and the service it shows (service pages), read in the given session.
+Rendered = tuple[str, dict[str, Any], int | None]
+PageRenderer = Callable[[AsyncSession], Awaitable[Rendered]]
 
 
 async def cached_page(
-    request: Request[Any, Any, Any], engine: AsyncEngine, page: str, platform: str | None, render_page: PageRenderer
-) -> Response[bytes]:
-    """The page from this process's cache if the catalog has not changed since it was rendered, else rendered."""
+    request: Request[Any, Any, Any], engine: AsyncEngine, key: PageKey, render_page: PageRenderer
+) -> tuple[Response[bytes], CachedPage]:
+    """The page from this process's cache if the catalog has not changed since it was rendered, else rendered
+    and stored. Hits usually never get here: storefront/cached_pages.py answers them before routing."""
     cache: PageCache = request.app.state.page_cache
-    key = (page, platform, i18n.current_locale.get())
-    version = await cache.watch.current(engine)
-    body = cache.get(key, version)
-    if body is None:
+    page = cache.get(key, await cache.watch.current(engine))
+    if page is None:
         async with read_only_session(engine) as session:
             version = await catalog.catalog_version(session)  # before the data: they are at least this new
             cache.watch.saw(version)
-            template, context = await render_page(session)
-        body = render_html(request, template, **context).encode()
-        cache.put(key, version, body)
-    return Response(body, media_type=MediaType.HTML)
+            template, context, service_id = await render_page(session)
+        page = cache.put(key, version, render_html(request, template, **context).encode(), service_id)
+    return Response(page.answer(gzipped=False), media_type=MediaType.HTML), page
 
 
 def _platforms(categories: list[catalog.CategoryOffers]) -> list[Platform]:
     return sorted({c.platform for c in categories}, key=list(Platform).index)
 
 
-async def _home(session: AsyncSession) -> tuple[str, dict[str, Any]]:
+async def _home(session: AsyncSession) -> Rendered:
     categories = await catalog.active_categories(session)
     services = [service for category in categories for service in category.services]
-    return "storefront/home.html", {
+    context = {
         "featured": services[:FEATURED_COUNT],
         "platforms": _platforms(categories),
         "company": await CompanySettingsService(session=session).current(),
     }
+    return "storefront/home.html", context, None
 
 
 def _catalog(selected: Platform | None) -> PageRenderer:
-    async def render_catalog(session: AsyncSession) -> tuple[str, dict[str, Any]]:
+    async def render_catalog(session: AsyncSession) -> Rendered:
         categories = await catalog.active_categories(session)
         platforms = _platforms(categories)
         if selected is not None:
             categories = [c for c in categories if c.platform == selected]
-        return "storefront/services.html", {
+        context = {
             "categories": categories,
             "platforms": platforms,
             "selected_platform": selected,
             "company": await CompanySettingsService(session=session).current(),
         }
+        return "storefront/services.html", context, None
 
     return render_catalog
 
 
+def _service(slug: str) -> PageRenderer:
+    async def render_service(session: AsyncSession) -> Rendered:
+        service = await catalog.active_service(session, slug)
+        if service is None:
+            raise NotFound(N_("This service does not exist or is no longer offered."))
+        company = await CompanySettingsService(session=session).current()
+        # Stored with a slot where the form key goes: each answer gets a fresh key (CachedPage.answer).
+        context = service_page_context(service, company, form=OrderForm(form_key=FORM_KEY_SLOT))
+        return SERVICE_TEMPLATE, context, service.id
+
+    return render_service
+
+
 class StorefrontController(Controller):
     include_in_schema = False
-    dependencies = {"db_session": Provide(provide_read_only_session)}
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine]) -> Response[bytes]:
-        response = await cached_page(request, db_engine, "/", None, _home)
+        response, _page = await cached_page(request, db_engine, ("/", None, i18n.current_locale.get()), _home)
         record_view(request, response, FunnelKind.LANDING_VIEW)
         return response
 
@@ -136,21 +135,18 @@ class StorefrontController(Controller):
         db_engine: NamedDependency[AsyncEngine],
         platform: Annotated[str | None, QueryParameter()] = None,
     ) -> Response[bytes]:
-        selected = Platform(platform) if platform in {p.value for p in Platform} else None
-        return await cached_page(
-            request, db_engine, "/services", selected.value if selected else None, _catalog(selected)
-        )
+        selected = platform_filter(platform)
+        key = ("/services", selected, i18n.current_locale.get())
+        response, _page = await cached_page(request, db_engine, key, _catalog(Platform(selected) if selected else None))
+        return response
 
     @get("/services/{slug:str}")
     async def service(
-        self, request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]
-    ) -> Response[Any]:
-        """Not cached: the order form carries a fresh form key (the idempotency key of the order it places)."""
-        service = await catalog.active_service(db_session, slug)
-        if service is None:
-            raise NotFound(N_("This service does not exist or is no longer offered."))
-        response = service_page(request, service, await CompanySettingsService(session=db_session).current())
-        record_view(request, response, FunnelKind.SERVICE_VIEW, service.id)
+        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], slug: FromPath[str]
+    ) -> Response[bytes]:
+        key = (service_path(slug), None, i18n.current_locale.get())
+        response, page = await cached_page(request, db_engine, key, _service(slug))
+        record_view(request, response, FunnelKind.SERVICE_VIEW, page.service_id)
         return response
 
     @get("/lang/{code:str}")

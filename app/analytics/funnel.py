@@ -41,6 +41,12 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def visitor_cookie(visitor_id: str, *, secure: bool) -> str:
+    """The ``Set-Cookie`` value for a new visitor id (written by hand: Litestar's ``Cookie`` costs ~100 µs)."""
+    attributes = f"; Max-Age={VISITOR_COOKIE_MAX_AGE}; Path=/; SameSite=Lax; HttpOnly"
+    return f"{VISITOR_COOKIE}={visitor_id}{attributes}{'; Secure' if secure else ''}"
+
+
 def valid_visitor_id(value: str | None) -> str | None:
     """The cookie's value if it looks like an id we issued, else None (a new one is issued)."""
     return value if value and _VISITOR_ID.match(value) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
@@ -13,7 +14,7 @@ from app.catalog import commands
 from app.catalog.models import Service
 from app.demo.seed import seed_demo_data
 from app.uow import UnitOfWork
-from storefront.page_cache import FRESHNESS_SECONDS
+from storefront.page_cache import FORM_KEY_SLOT, FRESHNESS_SECONDS
 
 ACTOR = Actor.system("test")
 SLUG = "instagram-follower-de"
@@ -84,4 +85,27 @@ async def test_query_strings_of_the_visitors_choosing_do_not_grow_the_cache(clie
     for n in range(20):
         assert (await client.get(f"/?utm_source=x{n}")).status_code == 200
         assert (await client.get(f"/services?platform=nonsense{n}")).status_code == 200
+        assert (await client.get(f"/services/no-such-service-{n}")).status_code == 404
     assert len(app.state.page_cache._pages) == 2  # "/" and "/services", German
+
+
+async def test_a_cached_service_page_gets_a_fresh_form_key_on_every_answer(client, session):
+    await seeded(session)
+    keys = set()
+    for _ in range(3):
+        page = (await client.get(f"/services/{SLUG}?lang=en")).text
+        assert FORM_KEY_SLOT not in page
+        match = re.search(r'name="form_key" value="([A-Za-z0-9_-]{20,})"', page)
+        assert match is not None
+        keys.add(match.group(1))
+    assert len(keys) == 3
+
+
+async def test_a_deactivated_service_page_is_gone_within_the_freshness_bound(client, session):
+    await seeded(session)
+    assert (await client.get(f"/services/{SLUG}")).status_code == 200
+    service_id = await session.scalar(sa.select(Service.id).where(Service.slug == SLUG))
+    await commands.update_service(UnitOfWork(session), service_id=service_id, values={"is_active": False}, actor=ACTOR)
+    await session.commit()
+    await asyncio.sleep(FRESHNESS_SECONDS + 0.1)
+    assert (await client.get(f"/services/{SLUG}", headers={"Accept": "text/html"})).status_code == 404
