@@ -44,6 +44,11 @@ def order_id_of(session: CheckoutSession) -> int | None:
     return None
 
 
+async def _order_exists(uow: UnitOfWork, order_id: int) -> bool:
+    """Whether the order is ours, without loading it (``lock_orders`` loads it next, with its lines)."""
+    return await uow.session.scalar(sa.select(Order.id).where(Order.id == order_id)) is not None
+
+
 async def _payment_for(uow: UnitOfWork, order: Order, session: CheckoutSession, method: PaymentMethod) -> Payment:
     """The payment row of this checkout session, created if this is the first we hear of it; row-locked."""
     await uow.session.execute(
@@ -103,7 +108,7 @@ async def fulfill_checkout(
     for staff to refund or reinstate; it never pays the order silently.
     """
     order_id = order_id_of(session)
-    if order_id is None or await uow.session.get(Order, order_id) is None:
+    if order_id is None or not await _order_exists(uow, order_id):
         return None
     (order,) = await lock_orders(uow, [order_id])
     payment = await _payment_for(uow, order, session, method)
