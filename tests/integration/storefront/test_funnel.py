@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
 
 from app.analytics import funnel
 from app.analytics.models import FunnelEvent, FunnelKind
@@ -20,9 +22,13 @@ async def seeded(session):
     await session.commit()
 
 
-async def without_background_writer(app, engine) -> None:
-    """Views stay in the buffer until the test flushes (a slow machine could otherwise flush in between)."""
-    await app.state.funnel.stop(engine)
+@pytest.fixture
+async def client(app):
+    """Views stay in the buffer until the test flushes (a slow machine could otherwise flush in between), unless
+    a test lowers the batch size."""
+    app.state.funnel.flush_every = 3600
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client
 
 
 async def events(session) -> list[FunnelEvent]:
@@ -31,7 +37,6 @@ async def events(session) -> list[FunnelEvent]:
 
 async def test_page_views_are_recorded_after_a_flush_under_one_anonymous_visitor(client, app, session, engine):
     await seeded(session)
-    await without_background_writer(app, engine)
     first = await client.get("/")
     visitor = first.cookies.get(funnel.VISITOR_COOKIE) or client.cookies.get(funnel.VISITOR_COOKIE)
     assert visitor and funnel.valid_visitor_id(visitor)
@@ -51,7 +56,6 @@ async def test_page_views_are_recorded_after_a_flush_under_one_anonymous_visitor
 
 async def test_a_forged_visitor_cookie_is_replaced_by_a_fresh_id(client, app, session, engine):
     await seeded(session)
-    await without_background_writer(app, engine)
     client.cookies.set(funnel.VISITOR_COOKIE, "<script>")
     response = await client.get("/")
     issued = response.cookies.get(funnel.VISITOR_COOKIE)
@@ -62,7 +66,6 @@ async def test_a_forged_visitor_cookie_is_replaced_by_a_fresh_id(client, app, se
 
 async def test_a_failed_flush_drops_the_batch_and_pages_go_on(client, app, session, engine):
     await seeded(session)
-    await without_background_writer(app, engine)
     buffer = app.state.funnel
 
     async def broken(*_args):
