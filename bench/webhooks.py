@@ -7,7 +7,8 @@ the demo catalog seeded once). Every run places 2 x N new orders awaiting paymen
 
 The app is served by ``smplat serve --workers 2`` (granian) with a webhook secret; the baseline
 (``bench/baselines.py webhook``: ``stripe.Webhook.construct_event``, insert the event id, one ``UPDATE`` marking
-the order paid, one transaction) is served the same way, one after the other. Each gets N signed events (signed
+the order paid, one transaction) is served the same way, side by side; two rounds of N/2 orders each take them
+in turn. Each gets N signed events (signed
 as Stripe signs them, by the fake Stripe of ``app/sandbox/``) plus 30 % redeliveries of some of them, shuffled,
 sent by one asyncio + httpx client with ``--concurrency`` requests in flight. Every answer must be 200.
 
@@ -200,15 +201,21 @@ def main() -> None:
     bare_orders = asyncio.run(place_orders(url, args.events, run + "b"))
     fake = FakeStripe(api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET)  # signs only: no server started
     env = {"SMPLAT_STRIPE_SECRET_KEY": STRIPE_KEY, "SMPLAT_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
-    ours_events = completed_events(fake, ours_orders)
-    with served_app(url, SECRET_KEY, command=lambda port: smplat_serve(port, WORKERS), extra_env=env) as base_url:
-        log(f"replaying {len(ours_events)} deliveries to the app")
-        ours_seconds = asyncio.run(replay(f"{base_url}/webhooks/stripe", fake, ours_events, args.concurrency))
+    halves = (slice(0, args.events // 2), slice(args.events // 2, args.events))
+    ours_seconds = bare_seconds = 0.0
+    with (
+        served_app(url, SECRET_KEY, command=lambda port: smplat_serve(port, WORKERS), extra_env=env) as base_url,
+        served_app(url, SECRET_KEY, command=baseline_server, extra_env=env) as bare_url,
+    ):
+        # Two rounds, in turn (the machine's load drifts: interleaving spreads it evenly over both).
+        for half in halves:
+            ours_events = completed_events(fake, ours_orders[half])
+            log(f"replaying {len(ours_events)} deliveries to the app")
+            ours_seconds += asyncio.run(replay(f"{base_url}/webhooks/stripe", fake, ours_events, args.concurrency))
+            bare_events = completed_events(fake, bare_orders[half])
+            log(f"replaying {len(bare_events)} deliveries to the bare endpoint")
+            bare_seconds += asyncio.run(replay(f"{bare_url}/webhook", fake, bare_events, args.concurrency))
     duplicates = check_orders(url, ours_orders)
-    bare_events = completed_events(fake, bare_orders)
-    with served_app(url, SECRET_KEY, command=baseline_server, extra_env=env) as bare_url:
-        log(f"replaying {len(bare_events)} deliveries to the bare endpoint")
-        bare_seconds = asyncio.run(replay(f"{bare_url}/webhook", fake, bare_events, args.concurrency))
     check_baseline(url, bare_orders)
     ours_rate = args.events / ours_seconds
     bare_rate = args.events / bare_seconds
