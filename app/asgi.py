@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from app.analytics.funnel import FunnelBuffer
 from app.config import ConfigError, Settings, get_settings, use_settings
 from app.db.engine import alchemy_config
 from app.observability import configure_logging
@@ -22,9 +23,11 @@ from app.web.health import health, ready
 from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
 from app.web.webhooks import stripe_webhook
+from storefront.cached_pages import CachedPages
 from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
 from storefront.links import CheckoutLinkController
+from storefront.page_cache import PageCache
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
@@ -48,6 +51,14 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+async def start_funnel_writer(app: Litestar) -> None:
+    app.state.funnel.start(app.state.alchemy_config.get_engine())
+
+
+async def stop_funnel_writer(app: Litestar) -> None:
+    await app.state.funnel.stop(app.state.alchemy_config.get_engine())
 
 
 async def close_payment_gateway(app: Litestar) -> None:
@@ -84,8 +95,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        on_startup=[freeze_startup_objects],
-        on_shutdown=[close_payment_gateway],
+        on_startup=[freeze_startup_objects, start_funnel_writer],
+        on_shutdown=[stop_funnel_writer, close_payment_gateway],
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -96,12 +107,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.payment_gateway = payment_gateway
+    app.state.alchemy_config = db_config
+    app.state.page_cache = PageCache()
+    app.state.funnel = FunnelBuffer()
 
     def language_cookies(path: str) -> tuple[str, ...]:
         in_admin = path == BASE_URL or path.startswith(BASE_URL + "/")
         return (LANGUAGE_COOKIE,) if in_admin else (STOREFRONT_LANGUAGE_COOKIE,)
 
+    # Cached catalog pages are answered before routing (storefront/cached_pages.py), inside the edge.
+    pages = CachedPages(app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel)
     # Around Litestar's own handler (routing and error pages inside), so it sees every request, routed or not.
-    edge: Any = EdgeMiddleware(app.asgi_handler, settings, language_cookies=language_cookies)
+    edge: Any = EdgeMiddleware(pages, settings, language_cookies=language_cookies)
     app.asgi_handler = edge
     return app

@@ -1,8 +1,9 @@
 """Imports every model so that the metadata is complete (Alembic, SQLAdmin, tests)."""
 
 from app.accounts.models import LoginAttempts, Role, StaffSession, StaffUser
+from app.analytics.models import FunnelEvent
 from app.audit.models import AuditLog
-from app.catalog.models import Category, Service, ServiceKind
+from app.catalog.models import CatalogVersion, Category, Service, ServiceKind
 from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
@@ -12,11 +13,13 @@ from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subs
 
 __all__ = [
     "AuditLog",
+    "CatalogVersion",
     "Category",
     "CheckoutLink",
     "CompanySettings",
     "Customer",
     "EventKind",
+    "FunnelEvent",
     "LoginAttempts",
     "Order",
     "OrderEvent",

@@ -61,8 +61,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def smplat_serve(port: int) -> list[str]:
-    return [sys.executable, "-m", "app", "serve", "--port", str(port)]
+def smplat_serve(port: int, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)]
 
 
 @contextmanager
@@ -72,10 +72,12 @@ def served_app(
     *,
     command: Callable[[int], list[str]] = smplat_serve,
     startup_timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+    health_path: str = "/health",
 ) -> Iterator[str]:
     """``smplat serve`` (granian, one worker) on a free port in a test environment; yields the base URL.
 
-    ``command`` gives the argv of another server for a port (it must answer ``/health``). ``secret_key`` must be
+    ``command`` gives the argv of another server for a port (it must answer ``health_path``). ``secret_key`` must be
     the one the data were seeded with: provider API keys are encrypted with it.
     """
     port = free_port()
@@ -85,6 +87,7 @@ def served_app(
         "SMPLAT_DATABASE_URL": database_url,
         "SMPLAT_SECRET_KEY": secret_key,
         "SMPLAT_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile(prefix="smplat-bench-server-", suffix=".log", delete=False) as server_log:
@@ -98,7 +101,7 @@ def served_app(
             start_new_session=True,
         )
     try:
-        _wait_healthy(process, base_url, startup_timeout, log_path)
+        _wait_healthy(process, base_url + health_path, startup_timeout, log_path)
         log(f"app serving at {base_url} (server log: {log_path})")
         yield base_url
     finally:
@@ -106,13 +109,13 @@ def served_app(
     log_path.unlink(missing_ok=True)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, timeout: float, log_path: Path) -> None:
+def _wait_healthy(process: subprocess.Popen[bytes], health_url: str, timeout: float, log_path: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+            if httpx.get(health_url, timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import i18n
 from app.actors import Actor
+from app.analytics import funnel
 from app.catalog import services as catalog
 from app.company.services import CompanySettingsService
 from app.config import get_settings
@@ -141,6 +142,13 @@ class CheckoutController(Controller):
             checkout = read_checkout(form, service, locale)
             async with unit_of_work(session_factory(db_engine), ip=_ip(request)) as uow:
                 placed = await place_checkout_order(uow, checkout, source=OrderSource.STOREFRONT, actor=actor)
+                if placed.created:
+                    await funnel.record_checkout_started(
+                        uow,
+                        visitor_id=funnel.valid_visitor_id(request.cookies.get(funnel.VISITOR_COOKIE)),
+                        service_id=service.id,
+                        order_id=placed.order.id,
+                    )
         except ValidationFailed as exc:
             return service_page(request, service, company, form=form, errors=form_errors(exc), status_code=422)
         order = placed.order

@@ -19,6 +19,30 @@ from storefront.choices import LINK_EXAMPLES, countries
 from storefront.order_form import OrderForm
 
 EXAMPLE_QUANTITIES = (1000, 5000, 10000)
+SERVICE_TEMPLATE = "storefront/service.html"
+
+
+def service_page_context(
+    service: ServiceOffer,
+    company: CompanySettings | None,
+    *,
+    form: OrderForm | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    examples = [
+        {"quantity": quantity, "net": line_net(service.kind, service.price, quantity)}
+        for quantity in EXAMPLE_QUANTITIES
+        if service.min_quantity <= quantity <= service.max_quantity
+    ]
+    return {
+        "service": service,
+        "examples": examples,
+        "company": company,
+        "form": (form or OrderForm()).values(),
+        "errors": errors or {},
+        "countries": countries(i18n.current_locale.get()),
+        "link_placeholder": LINK_EXAMPLES.get(service.category.platform, "https://…"),
+    }
 
 
 async def seller(db_engine: AsyncEngine) -> CompanySettings | None:
@@ -37,20 +61,5 @@ def service_page(
     status_code: int = 200,
 ) -> Template:
     """A service with its order form: empty, or as the client sent it with what to correct."""
-    examples = [
-        {"quantity": quantity, "net": line_net(service.kind, service.price, quantity)}
-        for quantity in EXAMPLE_QUANTITIES
-        if service.min_quantity <= quantity <= service.max_quantity
-    ]
-    return render(
-        request,
-        "storefront/service.html",
-        status_code=status_code,
-        service=service,
-        examples=examples,
-        company=company,
-        form=(form or OrderForm()).values(),
-        errors=errors or {},
-        countries=countries(i18n.current_locale.get()),
-        link_placeholder=LINK_EXAMPLES.get(service.category.platform, "https://…"),
-    )
+    context = service_page_context(service, company, form=form, errors=errors)
+    return render(request, SERVICE_TEMPLATE, status_code=status_code, **context)

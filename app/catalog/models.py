@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Currency, IdentityAuditBase, Rate, enum_type
+from app.db.base import Currency, DefaultBase, IdentityAuditBase, Rate, enum_type
 
 if TYPE_CHECKING:
     from app.fulfillment.models import ProviderService
@@ -124,3 +124,18 @@ class Service(IdentityAuditBase):
 
     def __str__(self) -> str:
         return self.name_en
+
+
+class CatalogVersion(DefaultBase):
+    """One row whose ``version`` changes (trigger, migration 0012) in every transaction that changes a category,
+    a service or the company settings: what the storefront's page cache compares against.
+
+    The value comes from a sequence, so it never returns to an earlier value, even if the row is deleted.
+    """
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)

@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog.models import PRICE_BASIS, Category, Platform, PriceBasis, Service, ServiceKind
+from app.catalog.models import PRICE_BASIS, CatalogVersion, Category, Platform, PriceBasis, Service, ServiceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +130,9 @@ async def active_service(session: AsyncSession, slug: str) -> ServiceOffer | Non
     """The service with this slug if it is on offer (active, in an active category), else None."""
     row = (await session.execute(_offers_query().where(Service.slug == slug))).first()
     return None if row is None else _offer(row, _category(row))
+
+
+async def catalog_version(session: AsyncSession) -> int:
+    """The catalog's version: it changes in every transaction that edits categories, services or the company
+    settings (triggers, migration 0012). 0 when the row is missing (the next edit recreates it)."""
+    return (await session.scalar(sa.select(CatalogVersion.version).where(CatalogVersion.id == 1))) or 0

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from app.actors import Actor
+from app.analytics import funnel
 from app.errors import DomainError
 from app.i18n import N_
 from app.orders import commands as order_commands
@@ -41,6 +42,11 @@ def order_id_of(session: CheckoutSession) -> int | None:
         if raw and raw.isdigit():
             return int(raw)
     return None
+
+
+async def _order_exists(uow: UnitOfWork, order_id: int) -> bool:
+    """Whether the order is ours, without loading it (``lock_orders`` loads it next, with its lines)."""
+    return await uow.session.scalar(sa.select(Order.id).where(Order.id == order_id)) is not None
 
 
 async def _payment_for(uow: UnitOfWork, order: Order, session: CheckoutSession, method: PaymentMethod) -> Payment:
@@ -102,7 +108,7 @@ async def fulfill_checkout(
     for staff to refund or reinstate; it never pays the order silently.
     """
     order_id = order_id_of(session)
-    if order_id is None or await uow.session.get(Order, order_id) is None:
+    if order_id is None or not await _order_exists(uow, order_id):
         return None
     (order,) = await lock_orders(uow, [order_id])
     payment = await _payment_for(uow, order, session, method)
@@ -131,6 +137,7 @@ async def fulfill_checkout(
     await uow.flush()
     await order_commands.mark_paid(uow, order_id=order.id, actor=actor, note=f"paid by {method.value} checkout")
     await after_payment(uow, order, actor)
+    await funnel.record_paid(uow, order_id=order.id)
     return PaymentOutcome(order, payment, newly_paid=True)
 
 

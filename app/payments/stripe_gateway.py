@@ -171,15 +171,20 @@ class StripeGateway:
             raise InvalidWebhook("no webhook secret is configured (SMPLAT_STRIPE_WEBHOOK_SECRET)")
         if not signature_header:
             raise InvalidWebhook("missing Stripe-Signature header")
+        # Stripe's own check (the HMAC over the raw body and the timestamp tolerance) that construct_event runs;
+        # construct_event would then also build nested StripeObjects (~0.5 ms an event) that nothing here reads.
         try:
-            stripe.Webhook.construct_event(
-                payload, signature_header, self._webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature_header, self._webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
             )
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook(_signature_problem(str(exc))) from exc
+        except ValueError as exc:  # not UTF-8
+            raise InvalidWebhook(f"unparsable body: {exc}") from exc
+        try:
+            return webhook_event(json.loads(payload))
         except (ValueError, TypeError, AttributeError, KeyError) as exc:  # JSON and shape errors
             raise InvalidWebhook(f"unparsable body: {exc}") from exc
-        return webhook_event(json.loads(payload))
 
 
 def gateway_from_settings(settings: Settings) -> PaymentGateway | None:

@@ -93,6 +93,16 @@ def render(request: Request[Any, Any, Any], template_name: str, *, status_code: 
     return Template(template_name=template_name, context=context, status_code=status_code)
 
 
+def render_html(request: Request[Any, Any, Any], template_name: str, **context: Any) -> str:
+    """A page as text, with the context ``render`` gives (for pages kept in a cache: no per-request values)."""
+    engine = request.app.template_engine
+    if engine is None:
+        raise RuntimeError("no template engine is configured")
+    context.setdefault("company", None)
+    context.update(locale=i18n.current_locale.get(), request_path=request.url.path)
+    return str(engine.get_template(template_name).render(**context))
+
+
 async def set_request_locale(request: Request[Any, Any, Any]) -> None:
     """before_request hook: the page language from ?lang=, the lang cookie or Accept-Language."""
     i18n.current_locale.set(

@@ -1,7 +1,7 @@
 """Refunds: money given back on a payment, per order line or made in the Stripe dashboard.
 
 Revision ID: 0010
-Revises: 0008 (re-chain onto 0009 once it lands)
+Revises: 0008
 Create Date: 2026-11-30 17:10:00
 """
 

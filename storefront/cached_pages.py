@@ -1,0 +1,109 @@
+"""The fast way to a cached page: ``GET /``, ``/services`` and ``/services/{slug}`` answered before routing.
+
+A plain ASGI layer inside the edge middleware (which still adds the request id, checks the host, refuses NULs,
+sets the security headers and writes the access line) and in front of Litestar's router. On a hit it sends the
+stored HTML itself (gzip when the browser takes it); the language is chosen exactly as ``set_request_locale``
+chooses it, and landing and service views go to the funnel buffer with the visitor's cookie id. Anything else — another
+method or path, a page not yet rendered or rendered for an older catalog, the catalog version unreadable — goes
+on to Litestar, whose handlers (storefront/controllers.py) render the page and store it.
+
+Why here and not in the handler: Litestar's routing, dependency injection and response objects cost several
+times what serving a stored page costs; these are the pages everybody lands on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import i18n
+from app.analytics import funnel
+from app.analytics.funnel import FunnelBuffer
+from app.analytics.models import FunnelKind
+from storefront.page_cache import SERVICE_PAGES, PageCache, platform_filter
+
+log = structlog.get_logger(__name__)
+
+PAGES = frozenset({"/", "/services"})
+LANDING = "/"
+VIEWS = {LANDING: FunnelKind.LANDING_VIEW}
+HTML = b"text/html; charset=utf-8"
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name not in cookies:
+            cookies[name] = value.strip('"')
+    return cookies
+
+
+def _first(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+class CachedPages:
+    def __init__(
+        self, app: Any, cache: PageCache, engine: Callable[[], AsyncEngine], funnel_buffer: FunnelBuffer
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.engine = engine
+        self.funnel = funnel_buffer
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path not in PAGES and not (path.startswith(SERVICE_PAGES) and "/" not in path[len(SERVICE_PAGES) :]):
+            await self.app(scope, receive, send)
+            return
+        cookie_header = accept_language = accept_encoding = ""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie_header += ";" + value.decode("latin-1")
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+        raw_query = scope.get("query_string", b"")
+        query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
+        cookies = parse_cookies(cookie_header) if cookie_header else {}
+        locale = i18n.negotiate_locale(_first(query, "lang"), cookies.get("lang"), accept_language or None)
+        platform = platform_filter(_first(query, "platform")) if path == "/services" else None
+        try:
+            version = await self.cache.watch.current(self.engine())
+        except Exception:  # the router's handler answers (and shows the error page if the database is away)
+            log.warning("catalog version unreadable; page rendered by the handler", exc_info=True)
+            await self.app(scope, receive, send)
+            return
+        page = self.cache.get((path, platform, locale), version)
+        if page is None:
+            await self.app(scope, receive, send)
+            return
+        gzipped = "gzip" in accept_encoding
+        body = page.answer(gzipped=gzipped)
+        headers = [
+            (b"content-type", HTML),
+            (b"content-length", str(len(body)).encode()),
+            (b"vary", b"Accept-Encoding"),
+        ]
+        if gzipped:
+            headers.append((b"content-encoding", b"gzip"))
+        kind = FunnelKind.SERVICE_VIEW if page.service_id is not None else VIEWS.get(path)
+        if kind is not None:
+            visitor_id = funnel.valid_visitor_id(cookies.get(funnel.VISITOR_COOKIE))
+            if visitor_id is None:
+                visitor_id = funnel.new_visitor_id()
+                cookie = funnel.visitor_cookie(visitor_id, secure=scope.get("scheme") == "https")
+                headers.append((b"set-cookie", cookie.encode("latin-1")))
+            self.funnel.record(kind, visitor_id, page.service_id)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
