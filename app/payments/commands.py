@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.actors import Actor
 from app.analytics import funnel
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.i18n import N_
 from app.orders import commands as order_commands
 from app.orders.lifecycle import lock_orders, record_event
@@ -44,9 +44,16 @@ def order_id_of(session: CheckoutSession) -> int | None:
     return None
 
 
-async def _order_exists(uow: UnitOfWork, order_id: int) -> bool:
-    """Whether the order is ours, without loading it (``lock_orders`` loads it next, with its lines)."""
-    return await uow.session.scalar(sa.select(Order.id).where(Order.id == order_id)) is not None
+async def _locked_order_of(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
+    """The checkout's order, locked with its lines; None when the checkout names no order of ours."""
+    order_id = order_id_of(session)
+    if order_id is None:
+        return None
+    try:
+        (order,) = await lock_orders(uow, [order_id])
+    except NotFound:
+        return None
+    return order
 
 
 async def _payment_for(uow: UnitOfWork, order: Order, session: CheckoutSession, method: PaymentMethod) -> Payment:
@@ -107,10 +114,9 @@ async def fulfill_checkout(
     (expired, canceled, paid by another session) is recorded as received and flagged in the order's timeline
     for staff to refund or reinstate; it never pays the order silently.
     """
-    order_id = order_id_of(session)
-    if order_id is None or not await _order_exists(uow, order_id):
+    order = await _locked_order_of(uow, session)
+    if order is None:
         return None
-    (order,) = await lock_orders(uow, [order_id])
     payment = await _payment_for(uow, order, session, method)
     if session.payment_status != "paid" or payment.status == PaymentRecordStatus.SUCCEEDED:
         return PaymentOutcome(order, payment, newly_paid=False)
@@ -133,9 +139,9 @@ async def fulfill_checkout(
         uow.audit_changes(actor, "payment-needs-review", details={"problem": problem, "session": session.id})
         await uow.flush()
         return PaymentOutcome(order, payment, newly_paid=False)
+    await order_commands.apply_payment(uow, order, actor, note=f"paid by {method.value} checkout")
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
     await uow.flush()
-    await order_commands.mark_paid(uow, order_id=order.id, actor=actor, note=f"paid by {method.value} checkout")
     await after_payment(uow, order, actor)
     await funnel.record_paid(uow, order_id=order.id)
     return PaymentOutcome(order, payment, newly_paid=True)
@@ -156,10 +162,9 @@ async def close_checkout(
 ) -> PaymentOutcome | None:
     """A checkout expired (or its delayed payment failed): the payment ends; an order with no other way to be
     paid expires with it. A client who comes back later starts a new order."""
-    order_id = order_id_of(session)
-    if order_id is None or await uow.session.get(Order, order_id) is None:
+    order = await _locked_order_of(uow, session)
+    if order is None:
         return None
-    (order,) = await lock_orders(uow, [order_id])
     payment = await _payment_for(uow, order, session, PaymentMethod.STRIPE)
     if payment.status != PaymentRecordStatus.PENDING:
         return PaymentOutcome(order, payment, newly_paid=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,30 +74,31 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def claim(session: AsyncSession, event: WebhookEvent) -> bool:
-    """Insert the event (or take over a failed earlier attempt); False when it was processed already."""
+async def claim(uow: UnitOfWork, event: WebhookEvent) -> bool:
+    """Record the event as processed (or take over a failed earlier attempt); False when it was processed already.
+
+    Marked processed in the same statement: the unit of work that handles it commits both or neither, and a
+    failure is recorded afterwards, unprocessed, by :func:`record_failure`.
+    """
     stmt = (
         insert(StripeEvent)
-        .values(id=event.id, type=event.type, payload=dict(event.payload))
+        .values(id=event.id, type=event.type, payload=dict(event.payload), processed_at=uow.now())
         .on_conflict_do_update(
             index_elements=[StripeEvent.id],
-            set_={"error": None},
+            set_={"error": None, "processed_at": uow.now()},
             where=StripeEvent.processed_at.is_(None),
         )
         .returning(StripeEvent.id)
     )
-    return (await session.scalar(stmt)) is not None
+    return (await uow.session.scalar(stmt)) is not None
 
 
 async def handle_event(uow: UnitOfWork, event: WebhookEvent) -> Handled:
-    if not await claim(uow.session, event):
+    if not await claim(uow, event):
         return Handled.DUPLICATE
     handler = HANDLERS.get(event.type)
     if handler is not None:
         await handler(uow, event)
-    await uow.session.execute(
-        sa.update(StripeEvent).where(StripeEvent.id == event.id).values(processed_at=uow.now(), error=None)
-    )
     return Handled.PROCESSED if handler is not None else Handled.IGNORED
 
 
