@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from markupsafe import Markup
+from starlette.requests import Request
 
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import lazy
 from admin.labels import event_label, state_label
 from admin.listing import FastListMixin
 from app.audit.models import AuditLog
-from app.orders.models import OrderEvent
+from app.orders.models import Order, OrderEvent
 from app.payments.models import Payment, Refund, StripeEvent, Subscription
 
 
@@ -181,6 +183,7 @@ class SubscriptionAdmin(ReadOnlyView, model=Subscription):
     name_plural = lazy("Subscriptions")
     icon = "fa-solid fa-repeat"
     category = lazy("Sales")
+    details_template = "smplat/subscription_details.html"
     column_list = [
         Subscription.id,
         Subscription.customer_id,
@@ -206,6 +209,17 @@ class SubscriptionAdmin(ReadOnlyView, model=Subscription):
         Subscription.current_period_end,
     ]
     column_export_labels = {"currency": lazy("Currency")}
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """The subscription's orders: the first period's, then one renewal per paid invoice (newest first)."""
+        pk = str(request.path_params["pk"])
+        if not pk.isdigit():
+            return {"subscription_orders": []}
+        async with self.session_maker(expire_on_commit=False) as session:
+            orders = await session.scalars(
+                sa.select(Order).where(Order.subscription_id == int(pk)).order_by(Order.id.desc()).limit(200)
+            )
+            return {"subscription_orders": list(orders.unique().all())}
 
 
 def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:
