@@ -3,6 +3,7 @@ fake Stripe), signed webhooks in any order and repeated, renewals, declines, can
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from decimal import Decimal
@@ -248,3 +249,18 @@ async def test_the_live_quote_of_a_subscription_is_per_month_with_vat(
 
     assert answer.status_code == 200
     assert "34,51" in answer.text or "34.51" in answer.text
+
+
+async def test_fresh_events_for_one_renewal_invoice_sent_at_once_make_one_order(
+    shop: AsyncTestClient[Litestar], fake_stripe: FakeStripe, session: AsyncSession, service: Service
+):
+    stripe_id = await subscribed(shop, fake_stripe, service)
+    *_, paid = fake_stripe.renew_subscription(stripe_id, deliver=False)
+    invoice = paid["data"]["object"]
+    copies = [fake_stripe.event("invoice.paid", invoice) for _ in range(4)]  # distinct event ids, one invoice
+
+    await asyncio.gather(*(post_events(shop, fake_stripe, [event]) for event in copies))
+
+    orders = await rows(session, Order)
+    assert [order.idempotency_key for order in orders[1:]] == [f"renewal:{invoice['id']}"]
+    assert len(await rows(session, Payment)) == 2
