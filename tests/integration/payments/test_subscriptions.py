@@ -264,3 +264,19 @@ async def test_fresh_events_for_one_renewal_invoice_sent_at_once_make_one_order(
     orders = await rows(session, Order)
     assert [order.idempotency_key for order in orders[1:]] == [f"renewal:{invoice['id']}"]
     assert len(await rows(session, Payment)) == 2
+
+
+async def test_the_success_page_alone_activates_the_subscription_when_the_webhooks_are_late(
+    shop: AsyncTestClient[Litestar], fake_stripe: FakeStripe, session: AsyncSession, service: Service
+):
+    session_id = await subscribe(shop, service)
+    events = fake_stripe.pay(session_id, deliver=False)
+
+    back = await shop.get(f"/checkout/success?session_id={session_id}", follow_redirects=True)
+    (subscription,) = await rows(session, Subscription)
+    assert subscription.status == SubscriptionStatus.ACTIVE and "/track/" in str(back.url)
+    await post_events(shop, fake_stripe, events)
+
+    (order,) = await rows(session, Order)
+    assert order.status == OrderStatus.PAID
+    assert len(await rows(session, Payment)) == 1
