@@ -38,7 +38,7 @@ from app.orders.placing import tracking_token_hash
 from app.orders.services import OrderService
 from app.orders.states import OrderStatus
 from app.payments import commands as payments
-from app.payments import subscriptions
+from app.payments import subscribing, subscriptions
 from app.payments.gateway import CheckoutItem, CheckoutRequest, GatewayError, PaymentGateway
 from app.payments.models import PaymentMethod
 from app.payments.services import checkout_attempts
@@ -103,7 +103,7 @@ async def open_checkout(
             idempotency_key=key,
             locale=locale,
             metadata=metadata,
-            recurring_interval=subscriptions.INTERVAL if order.subscription_id is not None else None,
+            recurring_interval=subscribing.INTERVAL if order.subscription_id is not None else None,
         )
     )
     async with unit_of_work(sessions, ip=_ip(request)) as uow:
@@ -150,7 +150,7 @@ class CheckoutController(Controller):
             async with unit_of_work(session_factory(db_engine), ip=_ip(request)) as uow:
                 if service.kind == ServiceKind.SUBSCRIPTION:
                     posts = read_posts(form, locale)
-                    placed = await subscriptions.place_subscription(uow, checkout, posts_per_period=posts, actor=actor)
+                    placed = await subscribing.place_subscription(uow, checkout, posts_per_period=posts, actor=actor)
                 else:
                     placed = await place_checkout_order(uow, checkout, source=OrderSource.STOREFRONT, actor=actor)
         except ValidationFailed as exc:
