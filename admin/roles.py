@@ -57,7 +57,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "payment": READ,
             "refund": READ,
             "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
-            "subscription": READ,
+            "subscription": [*READ, "action:cancel-at-period-end"],
         }
     ),
     # Finance reads what money depends on (provider balances, costs and margins, Stripe events, subscriptions)

@@ -26,6 +26,7 @@ from app import i18n
 from app.actors import Actor
 from app.analytics import funnel
 from app.catalog import services as catalog
+from app.catalog.models import ServiceKind
 from app.company.services import CompanySettingsService
 from app.config import get_settings
 from app.db.engine import session_factory
@@ -38,13 +39,14 @@ from app.orders.placing import tracking_token_hash
 from app.orders.services import OrderService
 from app.orders.states import OrderStatus
 from app.payments import commands as payments
+from app.payments import subscribing, subscriptions
 from app.payments.gateway import CheckoutItem, CheckoutRequest, GatewayError, PaymentGateway
 from app.payments.models import PaymentMethod
 from app.payments.services import checkout_attempts
 from app.uow import unit_of_work, utc_now
 from app.web.security import NO_REFERRER
 from app.web.templating import render
-from storefront.order_form import OrderForm, form_errors, read_checkout
+from storefront.order_form import OrderForm, form_errors, read_checkout, read_posts
 from storefront.pages import seller, service_page
 from storefront.same_origin import require_same_origin
 
@@ -85,6 +87,11 @@ async def open_checkout(
         order = await OrderService(session=session).get(order_id)
         attempt = 1 + await checkout_attempts(session, order.id)
     base = get_settings().base_url.rstrip("/")
+    metadata = {"order_id": str(order.id), "order_number": order.number}
+    key = f"checkout:{order.id}:{attempt}"
+    if order.subscription_id is not None:  # the first period of a subscription: Stripe renews it monthly
+        metadata["subscription_id"] = str(order.subscription_id)
+        key = f"subscription:{order.subscription_id}:{attempt}"
     checkout = await gateway.create_checkout(
         CheckoutRequest(
             reference=str(order.id),
@@ -94,9 +101,10 @@ async def open_checkout(
             customer_id=order.customer.stripe_customer_id,
             success_url=f"{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
             cancel_url=f"{base}/checkout/cancel?order={order.number}",
-            idempotency_key=f"checkout:{order.id}:{attempt}",
+            idempotency_key=key,
             locale=locale,
-            metadata={"order_id": str(order.id), "order_number": order.number},
+            metadata=metadata,
+            recurring_interval=subscribing.INTERVAL if order.subscription_id is not None else None,
         )
     )
     async with unit_of_work(sessions, ip=_ip(request)) as uow:
@@ -141,7 +149,11 @@ class CheckoutController(Controller):
         try:
             checkout = read_checkout(form, service, locale)
             async with unit_of_work(session_factory(db_engine), ip=_ip(request)) as uow:
-                placed = await place_checkout_order(uow, checkout, source=OrderSource.STOREFRONT, actor=actor)
+                if service.kind == ServiceKind.SUBSCRIPTION:
+                    posts = read_posts(form, locale)
+                    placed = await subscribing.place_subscription(uow, checkout, posts_per_period=posts, actor=actor)
+                else:
+                    placed = await place_checkout_order(uow, checkout, source=OrderSource.STOREFRONT, actor=actor)
                 if placed.created:
                     await funnel.record_checkout_started(
                         uow,
@@ -150,7 +162,8 @@ class CheckoutController(Controller):
                         order_id=placed.order.id,
                     )
         except ValidationFailed as exc:
-            return service_page(request, service, company, form=form, errors=form_errors(exc), status_code=422)
+            errors = form_errors(exc, service.kind)
+            return service_page(request, service, company, form=form, errors=errors, status_code=422)
         order = placed.order
         if order.status != OrderStatus.PENDING_PAYMENT:  # the same form sent again after paying
             return Redirect(path="/checkout/done")
@@ -176,8 +189,12 @@ class CheckoutController(Controller):
             try:
                 result = await quote(session, read_checkout(form, service, locale), on=utc_now().date())
             except ValidationFailed as exc:
-                return render(request, "storefront/_quote.html", quote=None, errors=form_errors(exc))
-        return render(request, "storefront/_quote.html", quote=result, errors={}, currency=service.currency)
+                errors = form_errors(exc, service.kind)
+                return render(request, "storefront/_quote.html", quote=None, errors=errors)
+        monthly = service.kind == ServiceKind.SUBSCRIPTION
+        return render(
+            request, "storefront/_quote.html", quote=result, errors={}, currency=service.currency, monthly=monthly
+        )
 
     @get("/checkout/success")
     async def success(
@@ -195,7 +212,7 @@ class CheckoutController(Controller):
             checkout = None
         if checkout is not None:
             async with unit_of_work(session_factory(db_engine), ip=_ip(request)) as uow:
-                await payments.fulfill_checkout(uow, session=checkout, actor=Actor.customer(label="success page"))
+                await subscriptions.settle_checkout(uow, session=checkout, actor=Actor.customer(label="success page"))
         return Redirect(path="/checkout/done")
 
     @get("/checkout/done")
@@ -235,6 +252,28 @@ class CheckoutController(Controller):
             return render(request, "storefront/payment_unavailable.html", status_code=503, order=order, company=company)
         return Redirect(path=url, status_code=303)
 
+    @post("/track/{token:str}/subscription", status_code=303, guards=[require_same_origin])
+    async def manage_subscription(
+        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
+    ) -> Response[Any]:
+        """The processor's customer portal for the subscription of this order (cancel, change the card)."""
+        async with read_only_session(db_engine) as session:
+            order = await OrderService(session=session).find_by_tracking_token(token[:200])
+            subscription = await subscriptions.subscription_of(session, order) if order is not None else None
+        if order is None:
+            raise NotFound(N_("This order link is not valid. Please use the link from your email."))
+        customer_id = order.customer.stripe_customer_id
+        if subscription is None or subscription.stripe_subscription_id is None or not customer_id:
+            return Redirect(path=f"/track/{token}")
+        base = get_settings().base_url.rstrip("/")
+        try:
+            url = await _gateway(request).portal_url(customer_id=customer_id, return_url=f"{base}/track/{token}")
+        except GatewayError as exc:
+            log.warning("portal not opened", order=order.number, error=str(exc))
+            company = await seller(db_engine)
+            return render(request, "storefront/payment_unavailable.html", status_code=503, order=order, company=company)
+        return Redirect(path=url, status_code=303)
+
     @get("/track/{token:str}")
     async def track(
         self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
@@ -245,8 +284,11 @@ class CheckoutController(Controller):
                 tracking_token_hash=tracking_token_hash(token[:200])
             )
             company = await CompanySettingsService(session=session).current()
+            subscription = await subscriptions.subscription_of(session, order) if order is not None else None
         if order is None:
             raise NotFound(N_("This order link is not valid. Please use the link from your email."))
-        page = render(request, "storefront/order.html", order=order, token=token, company=company)
+        page = render(
+            request, "storefront/order.html", order=order, token=token, company=company, subscription=subscription
+        )
         page.headers.update({"Referrer-Policy": NO_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"})
         return page

@@ -29,6 +29,8 @@ def new_form_key() -> str:
 @dataclass
 class OrderForm:
     link: str = ""
+    username: str = ""  # subscriptions: the account whose new posts get likes or views
+    posts: str = ""  # subscriptions: posts per month
     quantity: str = ""
     comments: str = ""
     runs: str = ""
@@ -67,6 +69,8 @@ def read_checkout(form: OrderForm, service: ServiceOffer, locale: str) -> Checko
     """The checkout this form asks for; raises ValidationFailed keyed by form field for what is malformed."""
     errors: dict[str, str | Message] = {}
     quantity = _whole_number(form.quantity, "quantity", errors, locale)
+    if service.kind == ServiceKind.SUBSCRIPTION:
+        _whole_number(form.posts, "posts", errors, locale)
     runs = interval = None
     if service.kind == ServiceKind.DRIP_FEED:
         runs = _whole_number(form.runs, "runs", errors, locale)
@@ -79,7 +83,7 @@ def read_checkout(form: OrderForm, service: ServiceOffer, locale: str) -> Checko
         raise ValidationFailed(errors)
     item = LineInput(
         service_id=service.id,
-        link=form.link,
+        link=form.username if service.kind == ServiceKind.SUBSCRIPTION else form.link,
         quantity=quantity or 0,
         comments=form.comments if service.kind == ServiceKind.CUSTOM_COMMENTS else None,
         runs=runs,
@@ -96,6 +100,15 @@ def read_checkout(form: OrderForm, service: ServiceOffer, locale: str) -> Checko
     )
 
 
-def form_errors(exc: ValidationFailed) -> dict[str, str]:
+def read_posts(form: OrderForm, locale: str) -> int | None:
+    """Posts per month of a subscription form (None when blank; ``read_checkout`` refused what is malformed)."""
+    errors: dict[str, str | Message] = {}
+    return _whole_number(form.posts, "posts", errors, locale)
+
+
+def form_errors(exc: ValidationFailed, kind: ServiceKind | None = None) -> dict[str, str]:
     """Domain field errors as form fields (``lines[0].link`` -> ``link``), in the page's language."""
-    return {key.split(".")[-1]: text for key, text in exc.field_errors(i18n.gettext).items()}
+    fields = {key.split(".")[-1]: text for key, text in exc.field_errors(i18n.gettext).items()}
+    if kind == ServiceKind.SUBSCRIPTION and "link" in fields:
+        fields["username"] = fields.pop("link")
+    return fields

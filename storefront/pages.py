@@ -14,6 +14,7 @@ from app.company.models import CompanySettings
 from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
 from app.orders.pricing import line_net
+from app.payments.subscribing import MAX_POSTS_PER_PERIOD, MIN_POSTS_PER_PERIOD
 from app.web.templating import render
 from storefront.choices import LINK_EXAMPLES, countries
 from storefront.order_form import OrderForm
@@ -42,6 +43,7 @@ def service_page_context(
         "errors": errors or {},
         "countries": countries(i18n.current_locale.get()),
         "link_placeholder": LINK_EXAMPLES.get(service.category.platform, "https://…"),
+        "posts_range": (MIN_POSTS_PER_PERIOD, MAX_POSTS_PER_PERIOD),
     }
 
 

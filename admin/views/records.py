@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from markupsafe import Markup
+from starlette.requests import Request
 
+from admin.actions import ActionContext, ActionsMixin, business_action
 from admin.base import ReadOnlyView, badge, link_to, money, when
-from admin.i18n import lazy
+from admin.i18n import admin_gettext, lazy
 from admin.labels import event_label, state_label
 from admin.listing import FastListMixin
+from app import i18n
 from app.audit.models import AuditLog
-from app.orders.models import OrderEvent
+from app.errors import DomainError
+from app.i18n import N_
+from app.orders.models import Order, OrderEvent
 from app.payments.models import Payment, Refund, StripeEvent, Subscription
+from app.payments.subscription_flow import cancel_at_period_end
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:
@@ -177,11 +184,12 @@ class StripeEventAdmin(FastListMixin, ReadOnlyView, model=StripeEvent):
     column_formatters = {StripeEvent.received_at: when("received_at"), StripeEvent.processed_at: when("processed_at")}
 
 
-class SubscriptionAdmin(ReadOnlyView, model=Subscription):
+class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
     name = lazy("Subscription")
     name_plural = lazy("Subscriptions")
     icon = "fa-solid fa-repeat"
     category = lazy("Sales")
+    details_template = "smplat/subscription_details.html"
     column_list = [
         Subscription.id,
         Subscription.customer_id,
@@ -207,6 +215,41 @@ class SubscriptionAdmin(ReadOnlyView, model=Subscription):
         Subscription.current_period_end,
     ]
     column_export_labels = {"currency": lazy("Currency")}
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """The subscription's orders: the first period's, then one renewal per paid invoice (newest first)."""
+        pk = str(request.path_params["pk"])
+        if not pk.isdigit():
+            return {"subscription_orders": []}
+        async with self.session_maker(expire_on_commit=False) as session:
+            orders = await session.scalars(
+                sa.select(Order).where(Order.subscription_id == int(pk)).order_by(Order.id.desc()).limit(200)
+            )
+            return {"subscription_orders": list(orders.unique().all())}
+
+    def describe_for_action(self, subscription: Subscription) -> str:
+        return f"#{subscription.id} · @{subscription.target_username} · {subscription.price} {subscription.currency}"
+
+    @business_action(
+        "cancel-at-period-end",
+        lazy("Cancel subscription at period end"),
+        danger=True,
+        opens_units=True,
+        description=lazy(
+            "Stripe collects no further payment: the subscription runs until the end of the paid period and "
+            "then ends. Orders already paid are delivered."
+        ),
+    )
+    async def cancel_at_period_end(self, ctx: ActionContext) -> str:
+        if len(ctx.pks) != 1:
+            raise DomainError(N_("Cancel one subscription at a time."))
+        if ctx.payments is None:
+            raise DomainError(N_("No payment processor is configured: subscriptions cannot be changed."))
+        ends = await cancel_at_period_end(
+            ctx.sessions, ctx.payments, subscription_id=ctx.pks[0], actor=ctx.actor, ip=ctx.ip
+        )
+        when_text = i18n.format_datetime(ends) if ends else "–"
+        return admin_gettext(N_("Subscription #%(id)s ends on %(when)s")) % {"id": ctx.pks[0], "when": when_text}
 
 
 def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:

@@ -210,11 +210,11 @@ SERVICES = [
         ServiceKind.SUBSCRIPTION,
         "Instagram Auto-Likes (Abo)",
         "Instagram auto-likes (subscription)",
-        "Jeder neue Beitrag erhält automatisch Likes, bis zu 30 Beiträge im Monat. Monatlich kündbar.",
-        "Every new post gets likes automatically, up to 30 posts a month. Cancel monthly.",
+        "Jeder neue Beitrag erhält automatisch 50 bis 1.000 Likes, bis zu 30 Beiträge im Monat. Monatlich kündbar.",
+        "Every new post gets 50 to 1,000 likes automatically, up to 30 posts a month. Cancel monthly.",
         "29.0000",
-        1,
-        1,
+        50,
+        1000,
     ),
 ]
 

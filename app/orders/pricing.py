@@ -12,7 +12,10 @@ from app.money import PER_MILLE_UNITS, to_cents
 
 
 def billed_units(kind: ServiceKind, quantity: int, runs: int | None = None) -> int:
-    """Units the price applies to: a drip-feed delivers ``quantity`` on each of ``runs`` runs."""
+    """Units the price applies to: a drip-feed delivers ``quantity`` on each of ``runs`` runs; a subscription line
+    is one period at the monthly price, whatever its ``quantity`` (likes or views per post)."""
+    if kind == ServiceKind.SUBSCRIPTION:
+        return 1
     return quantity * (runs or 1) if kind == ServiceKind.DRIP_FEED else quantity
 
 

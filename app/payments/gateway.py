@@ -168,6 +168,10 @@ class PaymentGateway(Protocol):
 
     async def portal_url(self, *, customer_id: str, return_url: str) -> str: ...
 
+    async def cancel_subscription_at_period_end(
+        self, subscription_id: str, *, idempotency_key: str
+    ) -> Mapping[str, Any]: ...
+
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent: ...
 
     async def aclose(self) -> None:

@@ -164,6 +164,14 @@ class StripeGateway:
             subscription = await self._client.v1.subscriptions.retrieve_async(subscription_id)
         return subscription.to_dict()
 
+    async def cancel_subscription_at_period_end(self, subscription_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """The subscription runs to the end of the paid period and then ends (no further invoice)."""
+        with stripe_errors():
+            subscription = await self._client.v1.subscriptions.update_async(
+                subscription_id, {"cancel_at_period_end": True}, {"idempotency_key": idempotency_key}
+            )
+        return subscription.to_dict()
+
     # -- webhooks ------------------------------------------------------------------------------------------
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:

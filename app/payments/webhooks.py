@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor, ActorKind
-from app.payments import commands, disputes, refunds
+from app.payments import commands, disputes, refunds, subscriptions
 from app.payments.gateway import WebhookEvent
 from app.payments.models import StripeEvent
 from app.payments.stripe_gateway import checkout_session
@@ -36,7 +36,7 @@ def stripe_actor(event: WebhookEvent) -> Actor:
 
 
 async def _checkout_paid(uow: UnitOfWork, event: WebhookEvent) -> None:
-    await commands.fulfill_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event))
+    await subscriptions.settle_checkout(uow, session=checkout_session(event.object), actor=stripe_actor(event))
 
 
 async def _checkout_expired(uow: UnitOfWork, event: WebhookEvent) -> None:
@@ -59,6 +59,18 @@ async def _dispute_closed(uow: UnitOfWork, event: WebhookEvent) -> None:
     await disputes.close_dispute(uow, dispute=event.object, actor=stripe_actor(event))
 
 
+async def _invoice_paid(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await subscriptions.renew(uow, invoice=event.object, actor=stripe_actor(event))
+
+
+async def _invoice_failed(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await subscriptions.invoice_failed(uow, invoice=event.object, actor=stripe_actor(event))
+
+
+async def _subscription_changed(uow: UnitOfWork, event: WebhookEvent) -> None:
+    await subscriptions.update_from_stripe(uow, subscription=event.object, actor=stripe_actor(event))
+
+
 Handler = Callable[[UnitOfWork, WebhookEvent], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {
@@ -71,6 +83,11 @@ HANDLERS: dict[str, Handler] = {
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
     "charge.dispute.closed": _dispute_closed,
+    # Subscriptions: the first invoice is paid by its checkout; each later paid invoice is one renewal order.
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_failed": _invoice_failed,
+    "customer.subscription.updated": _subscription_changed,
+    "customer.subscription.deleted": _subscription_changed,
 }
 
 

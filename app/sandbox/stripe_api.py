@@ -103,6 +103,7 @@ ROUTES: list[Route] = [
     ("POST", re.compile(r"/v1/billing_portal/sessions"), lambda c: c.state.create_portal_session(c.params, c.base_url)),
     ("GET", re.compile(r"/v1/subscriptions"), lambda c: Answer(billing.list_subscriptions(c.state, c.params))),
     ("GET", re.compile(rf"/v1/subscriptions/{ID}"), lambda c: Answer(billing.subscription(c.state, c.object_id))),
+    ("POST", re.compile(rf"/v1/subscriptions/{ID}"), lambda c: billing.update(c.state, c.object_id, c.params)),
     ("DELETE", re.compile(rf"/v1/subscriptions/{ID}"), lambda c: billing.cancel(c.state, c.object_id)),
     ("GET", re.compile(rf"/v1/payment_intents/{ID}"), _get("payment_intent", "payment_intents")),
     ("GET", re.compile(rf"/v1/charges/{ID}"), _get("charge", "charges")),

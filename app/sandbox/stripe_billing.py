@@ -320,6 +320,23 @@ def cancel(state: StripeState, subscription_id: str) -> Answer:
     return Answer(current, [Happening("customer.subscription.deleted", current)])
 
 
+def update(state: StripeState, subscription_id: str, params: dict[str, Any]) -> Answer:
+    """``POST /v1/subscriptions/{id}``: only ``cancel_at_period_end`` (end when the paid period does)."""
+    current = subscription(state, subscription_id)
+    if current["status"] == "canceled":
+        raise ApiError(400, f"Subscription {subscription_id} has already been canceled.", param="id")
+    wanted = str(params.get("cancel_at_period_end", "")).lower()
+    if wanted not in ("true", "false"):
+        raise ApiError(400, "Only cancel_at_period_end can be updated here.", param="cancel_at_period_end")
+    at_end = wanted == "true"
+    if current["cancel_at_period_end"] == at_end:
+        return Answer(current)
+    previous = {"cancel_at_period_end": current["cancel_at_period_end"], "cancel_at": current["cancel_at"]}
+    end = max(item["current_period_end"] for item in current["items"]["data"])
+    current.update(cancel_at_period_end=at_end, cancel_at=end if at_end else None)
+    return Answer(current, [Happening("customer.subscription.updated", current, previous)])
+
+
 def list_subscriptions(state: StripeState, params: dict[str, Any]) -> dict[str, Any]:
     status = params.get("status")
     found = [
