@@ -4,6 +4,8 @@
   queued lines are held while its balance is below its threshold, and the lines held for its balance are
   resumed once it is back above (``app.fulfillment.holds``). A provider whose sync failed is left as it was.
 * every 10 minutes: lines stuck at their provider are flagged once per stall (event + staff alert).
+* every minute: requested refills are sent, sent ones followed (``app.fulfillment.refills``).
+* on request: a cancel staff asked for is sent (``app.fulfillment.cancels``), retried while it cannot leave.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import structlog
+from procrastinate import RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.actors import Actor
 from app.config import get_settings
+from app.fulfillment.cancels import SEND_CANCEL_TASK, send_cancel
 from app.fulfillment.holds import flag_stuck_lines, settle_balance_holds
 from app.fulfillment.jobs import FULFILLMENT_QUEUE, PROVIDER_TIMEOUTS
 from app.fulfillment.models import Provider, ProviderKind
+from app.fulfillment.refills import follow_refills, send_refills
 from app.jobs import job_app, job_sessions
-from app.providers.smm_v2 import Timeouts
+from app.providers.smm_v2 import NotSent, Timeouts
 from app.providers.sync import SyncOutcome, sync_provider
 from app.uow import unit_of_work
 
@@ -83,3 +88,20 @@ async def upkeep_providers_job(timestamp: int) -> str:  # noqa: ARG001 - periodi
 async def flag_stuck_job(timestamp: int) -> str:  # noqa: ARG001 - periodic signature
     hours = get_settings().stuck_after_hours
     return f"flagged {await flag_stuck(job_sessions(), stuck_after=timedelta(hours=hours))}"
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="send-refills")
+@job_app.task(name="fulfillment.send_refills", queue=FULFILLMENT_QUEUE, queueing_lock="send-refills")
+async def send_refills_job(timestamp: int) -> str:  # noqa: ARG001 - periodic signature
+    sent = await send_refills(job_sessions(), timeouts=PROVIDER_TIMEOUTS)
+    followed = await follow_refills(job_sessions(), timeouts=PROVIDER_TIMEOUTS)
+    return f"sent {sent.sent}, refused {sent.refused}, not sent {sent.not_sent}; status changed {followed.changed}"
+
+
+@job_app.task(
+    name=SEND_CANCEL_TASK,
+    queue=FULFILLMENT_QUEUE,
+    retry=RetryStrategy(max_attempts=8, exponential_wait=5, retry_exceptions={NotSent}),
+)
+async def send_cancel_job(line_id: int) -> str:
+    return await send_cancel(job_sessions(), line_id, timeouts=PROVIDER_TIMEOUTS)
