@@ -8,13 +8,15 @@ apart by the event that put the line on hold (``data.hold`` = :data:`BALANCE_HOL
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from app.actors import Actor, ActorKind
+from app.catalog.models import PRICE_BASIS, PriceBasis, ServiceKind
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import BALANCE_HOLD
-from app.fulfillment.models import Provider
+from app.fulfillment.models import Provider, ProviderService
 from app.fulfillment.queues import LAST_MOVEMENT, stuck_condition
 from app.orders import lifecycle
 from app.orders.commands import resume_lines
@@ -49,10 +51,20 @@ def _hold_event_for(line_id: sa.orm.InstrumentedAttribute[int]) -> sa.ScalarSele
     )
 
 
+def upstream_cost(kind: ServiceKind, quantity: int, rate: Decimal) -> Decimal:
+    """What a line should cost at its provider, from the synced rate (per 1000 units, or per package/month)."""
+    return rate if PRICE_BASIS[kind] != PriceBasis.PER_1000 else rate * quantity / 1000
+
+
 async def balance_held_lines(uow: UnitOfWork, provider_id: int, limit: int = MAX_LINES_PER_RUN) -> list[int]:
-    """The provider's lines on hold because its balance was low (not those staff held)."""
-    rows = await uow.session.scalars(
-        sa.select(OrderLine.id)
+    """The provider's lines on hold because its balance was low (not those staff held), oldest first."""
+    return [line_id for line_id, _cost in await _balance_held(uow, provider_id, limit)]
+
+
+async def _balance_held(uow: UnitOfWork, provider_id: int, limit: int) -> list[tuple[int, Decimal]]:
+    rows = await uow.session.execute(
+        sa.select(OrderLine.id, OrderLine.service_kind, OrderLine.quantity, ProviderService.rate)
+        .outerjoin(ProviderService, ProviderService.id == OrderLine.provider_service_id)
         .where(
             OrderLine.provider_id == provider_id,
             OrderLine.fulfillment_status == LineStatus.ON_HOLD,
@@ -61,7 +73,7 @@ async def balance_held_lines(uow: UnitOfWork, provider_id: int, limit: int = MAX
         .order_by(OrderLine.id)
         .limit(limit)
     )
-    return list(rows)
+    return [(line_id, upstream_cost(kind, quantity, rate or Decimal(0))) for line_id, kind, quantity, rate in rows]
 
 
 async def hold_for_low_balance(
@@ -94,8 +106,19 @@ async def hold_for_low_balance(
 async def resume_after_top_up(
     uow: UnitOfWork, *, provider_id: int, actor: Actor, limit: int = MAX_LINES_PER_RUN
 ) -> list[int]:
-    """The provider's lines held for its balance go back into the dispatch queue."""
-    line_ids = await balance_held_lines(uow, provider_id, limit)
+    """The provider's lines held for its balance go back into the dispatch queue, as many as its funds cover.
+
+    Oldest first, while their expected cost (synced rate times quantity) fits in the balance above the threshold: a
+    provider that said "Not enough funds" above its threshold does not get the same lines again every sync.
+    """
+    provider = await uow.session.get_one(Provider, provider_id)
+    budget = (provider.balance or Decimal(0)) - provider.low_balance_threshold
+    line_ids = []
+    for line_id, cost in await _balance_held(uow, provider_id, limit):
+        if cost > budget:
+            break
+        budget -= cost
+        line_ids.append(line_id)
     if not line_ids:
         return []
     locked = await lock_lines(uow, line_ids)

@@ -148,3 +148,24 @@ async def test_a_line_without_progress_is_flagged_stuck_once_and_shown_in_the_st
     later = UnitOfWork(session, clock=lambda: utc_now() + timedelta(hours=7, minutes=30))
     flagged = await flag_stuck_lines(later, stuck_after=STUCK_AFTER, actor=factories.TEST_ACTOR)
     assert flagged == [line_id, fresh]  # the fresh one has stalled by then too
+
+
+async def test_lines_refused_for_funds_resume_only_once_the_balance_covers_them(
+    session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider
+):
+    pricey = SandboxService(1, "Instagram Followers", Decimal("500.00"), 50, 10_000, refill=True, cancel=True)
+    sandbox.set_services([pricey, *(s for s in DEFAULT_SERVICES if s.id != pricey.id)])
+    line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT], quantity=4000)  # 2000 upstream
+    uow = UnitOfWork(session)
+    await start_dispatch(uow, line_id=line_id, actor=factories.TEST_ACTOR)
+    await record_dispatch(uow, line_id=line_id, actor=factories.TEST_ACTOR, result=DispatchResult.LOW_BALANCE)
+    await session.commit()
+
+    (result,) = await upkeep_providers(sessions, timeouts=TEST_TIMEOUTS)  # 1000 left, above the threshold of 0
+    assert (result.held, result.resumed) == (0, 0)
+    assert (await line(session, line_id)).fulfillment_status == LineStatus.ON_HOLD
+
+    sandbox.top_up(Decimal("1500.00"))
+    (result,) = await upkeep_providers(sessions, timeouts=TEST_TIMEOUTS)
+    assert (result.held, result.resumed) == (0, 1)
+    assert (await line(session, line_id)).fulfillment_status == LineStatus.QUEUED
