@@ -131,7 +131,11 @@ async def record_refill_status(
 ) -> RefillRequest:
     """What the provider reports about a sent refill; never moves back, events only on change."""
     refill, line, order = await _lock_refill(uow, refill_id)
-    if refill.status not in OPEN_REFILL_STATES or status == refill.status or _RANK[status] < _RANK[refill.status]:
+    if (
+        refill.status not in OPEN_REFILL_STATES
+        or status == refill.status
+        or _RANK[status] < _RANK.get(refill.status, -1)
+    ):
         return refill  # final already, unchanged, or an answer older than what we know
     refill.status = status
     record_event(
@@ -163,6 +167,7 @@ class RefillReport:
 @dataclass(frozen=True)
 class _Open:
     refill_id: int
+    order_id: int  # the refills of a batch are recorded in ascending order id (the house lock order)
     upstream_id: str  # the provider's order id (to send) or refill id (to follow)
 
 
@@ -170,16 +175,19 @@ async def _open_refills(
     session: AsyncSession, states: Sequence[RefillStatus], key: sa.orm.InstrumentedAttribute[str | None]
 ) -> dict[int, list[_Open]]:
     rows = await session.execute(
-        sa.select(RefillRequest.id, RefillRequest.provider_id, key)
+        sa.select(RefillRequest.id, RefillRequest.provider_id, OrderLine.order_id, key)
         .join(OrderLine, OrderLine.id == RefillRequest.order_line_id)
         .where(RefillRequest.status.in_(states), RefillRequest.provider_id.is_not(None), key.is_not(None))
         .order_by(RefillRequest.id)
         .limit(MAX_REFILLS_PER_RUN)
     )
     by_provider: dict[int, list[_Open]] = defaultdict(list)
-    for refill_id, provider_id, upstream_id in rows:
-        by_provider[provider_id].append(_Open(refill_id, str(upstream_id)))
-    return by_provider
+    for refill_id, provider_id, order_id, upstream_id in rows:
+        by_provider[provider_id].append(_Open(refill_id, order_id, str(upstream_id)))
+    return {
+        provider_id: sorted(found, key=lambda r: (r.order_id, r.refill_id))
+        for provider_id, found in by_provider.items()
+    }
 
 
 async def _client(
