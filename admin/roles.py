@@ -26,6 +26,7 @@ LINE_ACTIONS = (
     "action:retry-dispatch",
     "action:resolve-dispatch",
     "action:request-refill",
+    "action:request-cancel",
 )
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.

@@ -18,6 +18,7 @@ from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExi
 from app import i18n
 from app.catalog.models import Service
 from app.errors import DomainError
+from app.fulfillment import cancels
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchFinding
 from app.fulfillment.models import Provider
@@ -404,6 +405,19 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         refilled = await fulfillment.request_refill(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
         return done_message(N_("Refill requested: %(items)s"), line_names(refilled))
 
+    @business_action(
+        "request-cancel",
+        lazy("Request cancel at provider"),
+        danger=True,
+        description=lazy(
+            "Asks the provider to cancel lines it is working on (where its service allows cancels). The line "
+            "ends canceled once the provider reports it, and what was not delivered is refunded then."
+        ),
+    )
+    async def request_cancel(self, ctx: ActionContext) -> str:
+        asked = await cancels.request_cancel(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
+        return done_message(N_("Cancel requested at the provider: %(items)s"), line_names(asked))
+
     async def refund_preview(self, pks: list[int], kind: RefundAmount) -> list[str]:
         async with self.session_maker(expire_on_commit=False) as session:
             quotes = await refunds.quote_refunds(session, pks, kind)
@@ -490,6 +504,8 @@ LINE_ACTION_LABELS = {
     LineStatus.FAILED: [("retry-dispatch", lazy("Retry dispatch"))],
     LineStatus.DISPATCH_UNKNOWN: [("resolve-dispatch", lazy("Resolve dispatch"))],
     LineStatus.NEEDS_REVIEW: [("resolve-dispatch", lazy("Resolve dispatch"))],
+    LineStatus.DISPATCHED: [("request-cancel", lazy("Request cancel at provider"))],
+    LineStatus.IN_PROGRESS: [("request-cancel", lazy("Request cancel at provider"))],
     LineStatus.COMPLETED: [("request-refill", lazy("Request refill"))],
     LineStatus.PARTIAL: [("request-refill", lazy("Request refill"))],
 }

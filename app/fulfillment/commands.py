@@ -31,6 +31,8 @@ from app.states import label as state_label
 from app.uow import UnitOfWork
 
 UPSTREAM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# ``data.hold`` of the event that put a line on hold for its provider's balance (not a person's decision).
+BALANCE_HOLD = "provider_balance"
 Locked = list[tuple[Order, OrderLine]]
 
 
@@ -265,6 +267,8 @@ async def record_dispatch(
         line.provider_order_id = provider_order_id
         line.next_poll_at = uow.now() + FIRST_POLL_AFTER
     data: dict[str, Any] = {"provider_order_id": provider_order_id} if provider_order_id else {}
+    if result == DispatchResult.LOW_BALANCE:
+        data["hold"] = BALANCE_HOLD  # resumed automatically once the provider's balance is topped up
     data.update(_answer(raw))
     try:
         async with uow.session.begin_nested():

@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor
+from app.catalog.commands import set_services_active
+from app.catalog.models import Service
 from app.editing import create_record, lock_record, update_record
 from app.errors import ValidationFailed
+from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.i18n import N_, Message
 from app.uow import UnitOfWork
@@ -144,7 +147,9 @@ async def sync_provider_services(
 ) -> list[ProviderService]:
     """Take the provider's current service list: add new entries, update known ones, mark vanished ones unlisted.
 
-    Entries are never deleted: our services and past lines keep pointing at them.
+    Entries are never deleted: our services and past lines keep pointing at them. Our active services fulfilled
+    by an entry the provider no longer lists are deactivated (nothing could be dispatched for them); a changed
+    rate is flagged to staff (our prices and margins may need a look). Both raise a staff alert.
     """
     provider = await lock_record(uow.session, Provider, provider_id)
     rows = await uow.session.scalars(
@@ -156,6 +161,7 @@ async def sync_provider_services(
     known = {row.external_id: row for row in rows}
     now = uow.now()
     added = 0
+    rate_changes: list[tuple[ProviderService, Decimal]] = []
     for item in listed:
         row = known.get(item.external_id)
         if row is None:
@@ -163,6 +169,8 @@ async def sync_provider_services(
             uow.session.add(row)
             known[item.external_id] = row
             added += 1
+        elif row.rate is not None and row.rate != item.rate:
+            rate_changes.append((row, row.rate))
         for name in ("name", "rate", "min_quantity", "max_quantity", "type", "category", "refill", "cancel"):
             setattr(row, name, getattr(item, name))
         row.is_listed, row.synced_at = True, now
@@ -179,14 +187,100 @@ async def sync_provider_services(
         details={"listed": len(listed), "added": added, "unlisted": [row.external_id for row in unlisted]},
     )
     await uow.flush()
+    await _deactivate_removed(uow, provider, unlisted, actor)
+    await _flag_rate_changes(uow, provider, rate_changes, actor)
     return list(known.values())
 
 
+async def _catalog_services(uow: UnitOfWork, upstream_ids: Sequence[int]) -> dict[int, list[Service]]:
+    rows = await uow.session.scalars(
+        sa.select(Service).where(Service.provider_service_id.in_(upstream_ids)).order_by(Service.id)
+    )
+    by_upstream: dict[int, list[Service]] = {}
+    for service in rows.unique():
+        if service.provider_service_id is not None:
+            by_upstream.setdefault(service.provider_service_id, []).append(service)
+    return by_upstream
+
+
+async def _deactivate_removed(
+    uow: UnitOfWork, provider: Provider, unlisted: Sequence[ProviderService], actor: Actor
+) -> None:
+    if not unlisted:
+        return
+    affected = await _catalog_services(uow, [row.id for row in unlisted])
+    active = [service.id for services in affected.values() for service in services if service.is_active]
+    deactivated = {s.id for s in await set_services_active(uow, service_ids=active, active=False, actor=actor)}
+    for row in unlisted:
+        names = [service.slug for service in affected.get(row.id, [])]
+        alert_staff(
+            uow,
+            actor,
+            AlertTopic.PROVIDER_SERVICE_REMOVED,
+            "provider-service",
+            row.id,
+            message=f"{provider.name} no longer lists service #{row.external_id} ({row.name})",
+            details={
+                "services": names,
+                "deactivated": [s.slug for s in affected.get(row.id, []) if s.id in deactivated],
+            },
+        )
+    await uow.flush()
+
+
+async def _flag_rate_changes(
+    uow: UnitOfWork, provider: Provider, changes: Sequence[tuple[ProviderService, Decimal]], actor: Actor
+) -> None:
+    if not changes:
+        return
+    affected = await _catalog_services(uow, [row.id for row, _old in changes])
+    for row, old_rate in changes:
+        alert_staff(
+            uow,
+            actor,
+            AlertTopic.PROVIDER_RATE_CHANGED,
+            "provider-service",
+            row.id,
+            message=(
+                f"{provider.name} changed the rate of service #{row.external_id} ({row.name}) "
+                f"from {old_rate} to {row.rate} {provider.currency} per 1000"
+            ),
+            details={
+                "old_rate": old_rate,
+                "new_rate": row.rate,
+                "services": [service.slug for service in affected.get(row.id, [])],
+            },
+        )
+    await uow.flush()
+
+
 async def record_provider_balance(uow: UnitOfWork, *, provider_id: int, balance: Decimal, actor: Actor) -> Provider:
-    """The balance the provider reported just now (in its currency)."""
+    """The balance the provider reported just now (in its currency).
+
+    Falling below the provider's low-balance threshold alerts staff (once, when it falls); rising back above it
+    says so too. Holding and resuming its lines is the balance upkeep's part (``app.fulfillment.holds``).
+    """
     provider = await lock_record(uow.session, Provider, provider_id)
     uow.track(provider)
+    was_low = provider.is_low_on_balance
     provider.balance, provider.balance_synced_at = balance, uow.now()
     uow.audit_changes(actor, "record-provider-balance")
+    if provider.is_low_on_balance != was_low:
+        low = provider.is_low_on_balance
+        alert_staff(
+            uow,
+            actor,
+            AlertTopic.PROVIDER_BALANCE_LOW if low else AlertTopic.PROVIDER_BALANCE_RESTORED,
+            PROVIDER,
+            provider.id,
+            message=(
+                f"{provider.name}: balance {balance} {provider.currency} is below the threshold "
+                f"{provider.low_balance_threshold}; new dispatches wait until it is topped up"
+                if low
+                else f"{provider.name}: balance {balance} {provider.currency} is back above the threshold; "
+                "held lines resume"
+            ),
+            details={"balance": balance, "threshold": provider.low_balance_threshold},
+        )
     await uow.flush()
     return provider

@@ -214,6 +214,38 @@ async def test_request_refill_on_a_completed_line_records_a_refill_request(web, 
     assert [row.action for row in await staff_audit_rows(session)] == ["request-refill"]
 
 
+async def test_request_cancel_at_provider_records_it_and_defers_the_job_that_sends_it(web, session):
+    upstream = await factories.provider_service(session, await factories.provider(session), cancel=True)
+    order, line = await order_with_line_at(
+        session, D.DISPATCHING, D.DISPATCHED, provider_order_id="9002", upstream=upstream
+    )
+    staff = await login_as(session, web, Role.STAFF)
+
+    response = await act(web, staff, "order-line", "request-cancel", line.id)
+
+    assert_done(response, "order-line")
+    last = (await order_events(session, order.id))[-1]
+    assert (last.kind, last.note) == (EventKind.PROVIDER, "cancel requested at the provider")
+    jobs = await session.execute(
+        sa.text("SELECT args FROM procrastinate_jobs WHERE task_name = 'fulfillment.send_cancel'")
+    )
+    assert jobs.scalars().all() == [{"line_id": line.id}]
+    assert [row.action for row in await staff_audit_rows(session)] == ["request-cancel"]
+
+
+async def test_request_cancel_where_the_provider_does_not_allow_it_shows_the_error(web, session):
+    upstream = await factories.provider_service(session, await factories.provider(session), cancel=False)
+    _order, line = await order_with_line_at(
+        session, D.DISPATCHING, D.DISPATCHED, provider_order_id="9003", upstream=upstream
+    )
+    staff = await login_as(session, web, Role.STAFF)
+
+    response = await act(web, staff, "order-line", "request-cancel", line.id)
+
+    assert "does not allow cancels" in (action_error(response.text) or "")
+    assert await staff_audit_rows(session) == []
+
+
 async def test_cancelling_a_completed_order_shows_the_error_and_changes_nothing(web, session):
     order, _line = await order_with_line_at(session, D.DISPATCHING, D.DISPATCHED, D.COMPLETED)
     assert order.status == OrderStatus.COMPLETED
