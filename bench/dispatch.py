@@ -45,7 +45,7 @@ from app.catalog.models import Category, Platform, Service, ServiceKind
 from app.config import Settings, use_settings
 from app.customers.commands import create_customer
 from app.db.bootstrap import drop_database, ensure_database
-from app.db.engine import session_factory
+from app.db.engine import create_engine, session_factory
 from app.db.migrations import upgrade
 from app.db.session import engine_for
 from app.db.urls import conninfo
@@ -119,7 +119,8 @@ async def seed_catalog(url: str, sandbox_url: str) -> tuple[int, list[int]]:
 async def seed_paid_orders(url: str, service_id: int, customers: list[int], lines: int, per_order: int) -> None:
     """Paid orders of ``per_order`` lines each (unique links), placed and paid through the commands."""
     orders = -(-lines // per_order)
-    async with engine_for(url) as engine:
+    engine = create_engine(url)  # pooled: a connection per seeder, not per order
+    try:
         sessions = session_factory(engine)
         counter = iter(range(orders))
 
@@ -141,6 +142,8 @@ async def seed_paid_orders(url: str, service_id: int, customers: list[int], line
                     log(f"seeded order {n + 1} of {orders}")
 
         await asyncio.gather(*(seeder() for _ in range(SEED_CONCURRENCY)))
+    finally:
+        await engine.dispose()
 
 
 def scalar(url: str, query: str, params: tuple[object, ...] = ()) -> object:

@@ -118,8 +118,16 @@ async def _lock_queued(session: AsyncSession, line_id: int) -> LineStatus | None
 
     The order row is waited for, briefly: its other lines' dispatches hold it only for their short units of
     work, and bouncing off it (a retry a second later) cost more than the wait. A transaction holding it longer
-    (staff at work) makes this one give up after ``ORDER_LOCK_WAIT``; the line itself is skipped when locked.
+    (staff at work) makes this one give up after ``ORDER_LOCK_WAIT_MS``; the line itself is skipped when locked.
     """
+    free: LineStatus | None = await session.scalar(
+        sa.select(OrderLine.fulfillment_status)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.id == line_id)
+        .with_for_update(of=[Order.__table__, OrderLine.__table__], skip_locked=True)
+    )
+    if free is not None:  # the common case: nobody held either row
+        return free
     order_id = await session.scalar(sa.select(OrderLine.order_id).where(OrderLine.id == line_id))
     if order_id is None:
         return None
