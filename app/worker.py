@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from app.jobs import connected_to
+from app.jobs import connected_to, dispose_job_engines
 
 log = structlog.get_logger(__name__)
 
@@ -16,10 +16,13 @@ async def run_worker(url: str, *, concurrency: int = WORKER_CONCURRENCY, install
     with connected_to(url) as app:
         async with app.open_async():
             log.info("worker started", concurrency=concurrency)
-            await app.run_worker_async(
-                concurrency=concurrency,
-                install_signal_handlers=install_signal_handlers,
-                update_heartbeat_interval=10,
-                stalled_worker_timeout=30,
-            )
+            try:
+                await app.run_worker_async(
+                    concurrency=concurrency,
+                    install_signal_handlers=install_signal_handlers,
+                    update_heartbeat_interval=10,
+                    stalled_worker_timeout=30,
+                )
+            finally:
+                await dispose_job_engines()
     log.info("worker stopped")

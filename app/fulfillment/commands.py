@@ -295,15 +295,29 @@ async def flag_for_review(uow: UnitOfWork, *, line_id: int, actor: Actor, reason
 
 
 async def record_progress(
-    uow: UnitOfWork, *, line_id: int, actor: Actor, progress: UpstreamProgress, note: str | None = None
+    uow: UnitOfWork,
+    *,
+    line_id: int,
+    actor: Actor,
+    progress: UpstreamProgress,
+    note: str | None = None,
+    locked: tuple[Order, OrderLine] | None = None,
 ) -> OrderLine:
     """A status report from the provider: counts, and the line's state when it changed.
 
     Idempotent: the same report twice changes nothing the second time. A report behind what the line already
     reached (``In progress`` after ``Completed``: answers arrive out of order) is ignored. A line ending partial
-    or canceled is owed a refund of what was not delivered (:func:`refund_undelivered_share`).
+    or canceled is owed a refund of what was not delivered (:func:`refund_undelivered_share`). ``locked``: the
+    line and its order, already locked in this unit of work with ``lock_lines`` (the poller locks a whole batch
+    at once); else the line is locked here.
     """
-    ((order, line),) = await lock_lines(uow, [line_id])
+    if locked is None:
+        ((order, line),) = await lock_lines(uow, [line_id])
+    else:
+        order, line = locked
+        if line.id != line_id or line.order_id != order.id:
+            raise ValueError(f"locked is not line {line_id} with its order")
+        uow.track(order, *order.lines)  # the state before this report, for its audit row
     current = _PROGRESS_RANK.get(line.fulfillment_status)
     reported = _PROGRESS_RANK[progress.status]
     if current is not None and (reported < current or (reported == current and line.finished_at is not None)):

@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.actors import Actor
@@ -55,6 +55,9 @@ log = structlog.get_logger(__name__)
 DISPATCHER = Actor.worker("dispatch")
 # A line queued behind a live order for the same link and provider service looks again after this long.
 LINK_BUSY_WAIT = timedelta(seconds=60)
+# How long taking a line waits for its order row (held by a sibling line's dispatch or by staff).
+ORDER_LOCK_WAIT_MS = 2000
+LOCK_NOT_AVAILABLE = "55P03"
 HANDLE_IN_LINK = re.compile(r"^https?://[^/]+/@?([A-Za-z0-9._-]+)/?$")
 
 
@@ -111,13 +114,33 @@ def new_order_for(line: OrderLine, external_id: str) -> NewOrder:
 
 
 async def _lock_queued(session: AsyncSession, line_id: int) -> LineStatus | None:
-    """The line's status with it and its order row-locked, or None when another transaction holds either."""
-    stmt = (
+    """The line's status with its order and it row-locked (house order), or None when it cannot be had now.
+
+    The order row is waited for, briefly: its other lines' dispatches hold it only for their short units of
+    work, and bouncing off it (a retry a second later) cost more than the wait. A transaction holding it longer
+    (staff at work) makes this one give up after ``ORDER_LOCK_WAIT_MS``; the line itself is skipped when locked.
+    """
+    free: LineStatus | None = await session.scalar(
         sa.select(OrderLine.fulfillment_status)
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.id == line_id)
         .with_for_update(of=[Order.__table__, OrderLine.__table__], skip_locked=True)
     )
+    if free is not None:  # the common case: nobody held either row
+        return free
+    order_id = await session.scalar(sa.select(OrderLine.order_id).where(OrderLine.id == line_id))
+    if order_id is None:
+        return None
+    try:
+        async with session.begin_nested():
+            await session.execute(sa.text(f"SET LOCAL lock_timeout = '{ORDER_LOCK_WAIT_MS}ms'"))
+            await session.execute(sa.select(Order.id).where(Order.id == order_id).with_for_update(of=Order))
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return None
+        raise
+    await session.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
+    stmt = sa.select(OrderLine.fulfillment_status).where(OrderLine.id == line_id).with_for_update(skip_locked=True)
     status: LineStatus | None = await session.scalar(stmt)
     return status
 

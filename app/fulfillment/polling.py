@@ -21,7 +21,8 @@ from app.errors import DomainError
 from app.fulfillment.commands import UpstreamProgress, record_progress
 from app.fulfillment.models import Provider, ProviderKind
 from app.fulfillment.queueing import queue_dispatch
-from app.orders.models import OrderLine
+from app.orders.lifecycle import lock_lines
+from app.orders.models import Order, OrderLine
 from app.orders.states import FINAL_LINE_STATES, LineStatus
 from app.providers.clients import client_for
 from app.providers.smm_v2 import MAX_IDS_PER_CALL, ItemError, OrderStatus, SmmV2Error, Timeouts, UpstreamOrderStatus
@@ -145,16 +146,24 @@ async def _poll_batch(
         return
     unknown_ids: list[int] = []
     freed: list[int] = []
-    async with unit_of_work(sessions) as uow:
-        # Ascending order ids: locks taken in the house order across the batch.
-        for due in sorted(batch, key=lambda d: (d.order_id, d.line_id)):
-            answer = answers.get(due.provider_order_id)
-            if not isinstance(answer, OrderStatus):
-                unknown_ids.append(due.line_id)
-                if isinstance(answer, ItemError):
-                    report.errors.append(f"{provider.name} order {due.provider_order_id}: {answer.message}")
-                continue
-            await _record(uow, due, answer, report, freed)
+    answered: list[tuple[_Due, OrderStatus]] = []
+    for due in sorted(batch, key=lambda d: (d.order_id, d.line_id)):
+        answer = answers.get(due.provider_order_id)
+        if isinstance(answer, OrderStatus):
+            answered.append((due, answer))
+            continue
+        unknown_ids.append(due.line_id)
+        if isinstance(answer, ItemError):
+            report.errors.append(f"{provider.name} order {due.provider_order_id}: {answer.message}")
+    errors_before = len(report.errors)
+    if answered:
+        async with unit_of_work(sessions) as uow:
+            # The whole batch locked at once, in the house order (orders, then lines, by ascending id).
+            locked = {line.id: (order, line) for order, line in await lock_lines(uow, [d.line_id for d, _ in answered])}
+            for due, answer in answered:
+                # After a refused answer (its savepoint rolled back) the batch's loaded rows are stale: lock anew.
+                pre_locked = locked.get(due.line_id) if len(report.errors) == errors_before else None
+                await _record(uow, due, answer, report, freed, pre_locked)
     if unknown_ids:
         report.unanswered += len(unknown_ids)
         await _postpone(sessions, unknown_ids, RETRY_UNKNOWN_ID)
@@ -162,10 +171,19 @@ async def _poll_batch(
         await _dispatch_waiting(sessions, freed)
 
 
-async def _record(uow: UnitOfWork, due: _Due, answer: OrderStatus, report: PollReport, freed: list[int]) -> None:
+async def _record(
+    uow: UnitOfWork,
+    due: _Due,
+    answer: OrderStatus,
+    report: PollReport,
+    freed: list[int],
+    locked: tuple[Order, OrderLine] | None,
+) -> None:
     try:
         async with uow.session.begin_nested():
-            line = await record_progress(uow, line_id=due.line_id, actor=POLLER, progress=progress_of(answer))
+            line = await record_progress(
+                uow, line_id=due.line_id, actor=POLLER, progress=progress_of(answer), locked=locked
+            )
     except DomainError as exc:
         report.errors.append(f"line {due.line_id}: {exc.message}")
         log.warning("status answer not recorded", line_id=due.line_id, error=exc.message)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.actors import Actor
 from app.errors import NotFound
@@ -56,6 +58,7 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
         .where(Order.id.in_(ids))
         .order_by(Order.id)
         .with_for_update(of=Order)
+        .options(lazyload(Order.lines))  # loaded once, locked, just below (not twice, once unlocked)
         .execution_options(populate_existing=True)
     )
     orders = list((await uow.session.scalars(orders_stmt)).unique().all())
@@ -70,6 +73,11 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
         .execution_options(populate_existing=True)
     )
     lines = (await uow.session.scalars(lines_stmt)).unique().all()
+    by_order: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+    for line in sorted(lines, key=lambda line: line.position):
+        by_order[line.order_id].append(line)
+    for order in orders:
+        set_committed_value(order, "lines", by_order[order.id])
     uow.track(*orders, *lines)
     return orders
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -264,3 +265,46 @@ async def test_the_worker_dispatches_a_paid_line_and_recovers_a_stalled_dispatch
     assert (await line(session, paid)).fulfillment_status == LineStatus.DISPATCHED
     assert (await line(session, stalled)).fulfillment_status == LineStatus.DISPATCH_UNKNOWN
     assert [order.link for order in sandbox.orders] == [(await line(session, paid)).link]
+
+
+async def test_a_line_waits_for_its_order_row_held_briefly_by_a_sibling_and_is_then_dispatched(
+    session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider, engine
+):
+    first, second = await paid_lines(
+        session, [LineInput(catalog.services[ServiceKind.DEFAULT].id, new_link(), 1000) for _ in range(2)]
+    )
+    await worker_took_jobs(session)
+    async with engine.connect() as holder:
+        transaction = await holder.begin()
+        await holder.execute(
+            sa.text(
+                "SELECT 1 FROM orders JOIN order_line l ON l.order_id = orders.id WHERE l.id = :id FOR UPDATE OF orders"
+            ),
+            {"id": first},
+        )
+
+        async def release_soon() -> None:
+            await asyncio.sleep(0.3)
+            await transaction.commit()
+
+        releasing = asyncio.create_task(release_soon())
+        assert await dispatch(sessions, second) == LineStatus.DISPATCHED
+        await releasing
+    assert len(sandbox.orders) == 1
+
+
+async def test_a_line_whose_order_row_stays_locked_is_busy_and_nothing_is_sent(
+    session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider, engine
+):
+    line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT])
+    await worker_took_jobs(session)
+    async with engine.connect() as holder, holder.begin():
+        await holder.execute(
+            sa.text(
+                "SELECT 1 FROM orders JOIN order_line l ON l.order_id = orders.id WHERE l.id = :id FOR UPDATE OF orders"
+            ),
+            {"id": line_id},
+        )
+        assert await dispatch(sessions, line_id) == Taken.BUSY
+    assert (await line(session, line_id)).fulfillment_status == LineStatus.QUEUED
+    assert sandbox.orders == ()
