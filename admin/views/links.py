@@ -27,6 +27,7 @@ from admin.auth import client_ip
 from admin.base import ReadOnlyView, actor_of, badge_html, money, when
 from admin.forms import FormRefused, LocaleDecimalField, SmplatForm
 from admin.i18n import admin_gettext, lazy
+from app.actors import Actor
 from app.catalog.models import PRICE_BASIS, Category, Service, ServiceKind
 from app.config import get_settings
 from app.errors import ValidationFailed
@@ -34,7 +35,7 @@ from app.i18n import N_
 from app.orders.placing import LineInput
 from app.payments import links
 from app.payments.models import CheckoutLink
-from app.uow import unit_of_work, utc_now
+from app.uow import UnitOfWork, unit_of_work, utc_now
 from app.validation import parse_id
 
 FORM_LINES = 5
@@ -169,22 +170,26 @@ class CheckoutLinkAdmin(ActionsMixin, ReadOnlyView, model=CheckoutLink):
             errors["valid_until"] = admin_gettext(N_("required"))
         if errors:
             raise _refused(request, errors)
+        values = {
+            "customer_id": customer_id or 0,
+            "items": items,
+            "expires_at": end_of_day(data["valid_until"]),
+            "max_uses": int(data.get("max_uses") or 0),
+            "note": data.get("note"),
+            "override_reason": data.get("override_reason"),
+        }
         try:
             async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:
-                created = await links.create_checkout_link(
-                    uow,
-                    customer_id=customer_id or 0,
-                    items=items,
-                    expires_at=end_of_day(data["valid_until"]),
-                    max_uses=int(data.get("max_uses") or 0),
-                    note=data.get("note"),
-                    override_reason=data.get("override_reason"),
-                    actor=actor_of(request),
-                )
+                link = await self.create_command(uow, values, actor=actor_of(request), request=request)
         except ValidationFailed as exc:
             raise _refused(request, _form_errors(exc, [index for index, _row in rows])) from exc
+        compat.store_after_change_response(request, await self.after_model_change(data, link, True, request))
+        return link
+
+    async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
+        """The link through its command; its address is shown once, on the page after saving."""
+        created = await links.create_checkout_link(uow, actor=actor, **values)
         request.state.checkout_link_url = pay_url(created.token)
-        compat.store_after_change_response(request, await self.after_model_change(data, created.link, True, request))
         return created.link
 
     async def after_model_change(

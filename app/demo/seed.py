@@ -28,10 +28,14 @@ from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.invoicing.tax import TaxDecision, TaxTreatment
 from app.orders import commands
+from app.orders.checkout import CheckoutInput
 from app.orders.models import Order, OrderLine, OrderSource
 from app.orders.placing import LineInput
 from app.orders.states import LineStatus
-from app.payments.models import PaymentMethod
+from app.payments import subscribing
+from app.payments.links import create_checkout_link
+from app.payments.models import CheckoutLink, PaymentMethod
+from app.payments.subscriptions import order_by_key
 from app.providers.commands import (
     UpstreamService,
     create_provider,
@@ -81,6 +85,8 @@ async def seed_demo_data(session: AsyncSession) -> SeedReport:
     services = await _catalog(uow, providers, report)
     customers = await _customers(uow, report)
     await _orders(session, services, customers, report)
+    await _checkout_links(uow, services, customers, report)
+    await _subscriptions(uow, services, customers, report)
     await session.flush()
     return report
 
@@ -492,6 +498,50 @@ async def _orders(
             await step(uow, placed.order, scenario)
         await session.flush()
         report.add("orders")
+
+
+DEMO_LINK_NOTE = "demo: offer for a regular client"
+
+
+async def _checkout_links(
+    uow: UnitOfWork, services: dict[str, Service], customers: list[Customer], report: SeedReport
+) -> None:
+    """One payment link staff made for a regular client, at a discount (its address is shown only at creation)."""
+    if await uow.session.scalar(sa.select(CheckoutLink.id).where(CheckoutLink.note == DEMO_LINK_NOTE)) is not None:
+        return
+    await create_checkout_link(
+        uow,
+        customer_id=customers[0].id,
+        items=[LineInput(services["instagram-follower-de"].id, "@lena.schmidt", 5000, unit_price=Decimal("8.9000"))],
+        expires_at=uow.now() + timedelta(days=30),
+        actor=SEED_ACTOR,
+        note=DEMO_LINK_NOTE,
+        override_reason="regular client: 10 % off",
+    )
+    report.add("checkout links")
+
+
+DEMO_SUBSCRIPTION_KEY = "seed:subscription:1"
+
+
+async def _subscriptions(
+    uow: UnitOfWork, services: dict[str, Service], customers: list[Customer], report: SeedReport
+) -> None:
+    """A client who started an auto-likes subscription and has not paid its first month yet."""
+    if await order_by_key(uow, DEMO_SUBSCRIPTION_KEY) is not None:
+        return
+    client = customers[-1]
+    checkout = CheckoutInput(
+        email=client.email,
+        items=[LineInput(services["auto-likes-abo"].id, "@studio.kern", 200)],
+        country=client.country,
+        company=client.company,
+        vat_id=client.vat_id,
+        locale=client.locale,
+        idempotency_key=DEMO_SUBSCRIPTION_KEY,
+    )
+    await subscribing.place_subscription(uow, checkout, posts_per_period=12, actor=SEED_ACTOR)
+    report.add("subscriptions")
 
 
 async def count_seeded_orders(session: AsyncSession) -> int:

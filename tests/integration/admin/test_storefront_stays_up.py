@@ -8,17 +8,23 @@ The invariant below runs every business action of every admin view once, as an a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from sqladmin import ModelView
 
 from app.accounts.models import Role, StaffUser
 from app.catalog.models import Category, Service
+from app.config import Settings
 from app.demo.seed import seed_demo_data
+from app.orders.states import LineStatus
+from app.payments.gateway import to_minor_units
+from app.sandbox import FakeStripe
 from tests import factories
 from tests.integration.admin.helpers import (
     Staff,
@@ -30,6 +36,25 @@ from tests.integration.admin.helpers import (
 )
 
 PUBLIC_PAGES = ("/", "/services")
+# Actions that need a live subscription at the processor, which demo data cannot hold; they run against the fake
+# Stripe in tests/integration/payments/test_subscriptions.py.
+NEEDS_LIVE_SUBSCRIPTION = {"subscription/cancel-at-period-end"}
+
+
+@pytest.fixture(scope="module")
+def processor() -> Iterator[FakeStripe]:
+    with FakeStripe(api_key="sk_test_backoffice") as fake:
+        yield fake
+
+
+@pytest.fixture
+def app(settings: Settings, processor: FakeStripe) -> Litestar:
+    """The back office with a payment processor (the fake Stripe), so that refunds can run."""
+    from app.asgi import create_app
+
+    return create_app(processor.configure(settings))
+
+
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Accept-Language": "en"}
 
 
@@ -183,8 +208,17 @@ def confirmation_form(html: str) -> dict[str, str]:
     return {name: value or FILLER for name, value in values.items()}
 
 
-async def test_after_every_admin_action_the_storefront_still_answers(app, web, session):
+async def test_after_every_admin_action_the_storefront_still_answers(app, web, session, processor):
     await seed_demo_data(session)
+    # An order paid by card, so that refunds have something to give back; its second line ended short.
+    card_order, _payment = await factories.card_paid_order(
+        session, lambda order: processor.create_payment(to_minor_units(order.gross, order.currency))["id"]
+    )
+    short = card_order.lines[1]
+    short.remains = short.quantity // 2
+    await factories.move_line(
+        session, short.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.PARTIAL, provider_order_id="up-1"
+    )
     await session.commit()
     await create_staff(session, Role.STAFF)  # someone other than the acting admin, for the account actions
     admin = await login_as(session, web, Role.ADMIN)
@@ -211,5 +245,9 @@ async def test_after_every_admin_action_the_storefront_still_answers(app, web, s
 
     # Refusals are allowed (the record may be in the wrong state), but each action must have run somewhere,
     # else this test would prove nothing about it: the candidates or the demo data need a suitable record.
-    never_ran = {name: outcome.refused for name, outcome in outcomes.items() if not outcome.done}
+    never_ran = {
+        name: outcome.refused
+        for name, outcome in outcomes.items()
+        if not outcome.done and name not in NEEDS_LIVE_SUBSCRIPTION
+    }
     assert not never_ran, "\n".join(f"{k}: {v}" for k, v in never_ran.items())
