@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
 import structlog
 from procrastinate import RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,11 +22,10 @@ from app.config import get_settings
 from app.fulfillment.cancels import SEND_CANCEL_TASK, send_cancel
 from app.fulfillment.holds import flag_stuck_lines, settle_balance_holds
 from app.fulfillment.jobs import FULFILLMENT_QUEUE, PROVIDER_TIMEOUTS
-from app.fulfillment.models import Provider, ProviderKind
 from app.fulfillment.refills import follow_refills, send_refills
 from app.jobs import job_app, job_sessions
 from app.providers.smm_v2 import NotSent, Timeouts
-from app.providers.sync import SyncOutcome, sync_provider
+from app.providers.sync import SyncOutcome, providers_with_api, sync_provider
 from app.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
@@ -49,14 +47,7 @@ async def upkeep_providers(
     sessions: async_sessionmaker[AsyncSession], *, timeouts: Timeouts | None = None
 ) -> list[ProviderUpkeep]:
     """Sync every active provider with an API, then hold or resume its lines for its balance."""
-    async with sessions() as session:
-        providers = list(
-            await session.scalars(
-                sa.select(Provider)
-                .where(Provider.is_active, Provider.kind != ProviderKind.MANUAL)
-                .order_by(Provider.name, Provider.id)
-            )
-        )
+    providers = await providers_with_api(sessions)
     results = []
     for provider in providers:
         outcome = await sync_provider(sessions, provider, actor=UPKEEP, timeouts=timeouts)

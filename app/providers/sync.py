@@ -147,16 +147,21 @@ async def apply_report(uow: UnitOfWork, *, provider_id: int, report: ProviderRep
 async def sync_providers(
     sessions: async_sessionmaker[AsyncSession], *, actor: Actor, timeouts: Timeouts | None = None
 ) -> list[SyncOutcome]:
-    """Sync every active provider that has an API (manual providers have none), one after the other."""
+    """Sync every active provider that has an API, one after the other."""
+    providers = await providers_with_api(sessions)
+    return [await sync_provider(sessions, provider, actor=actor, timeouts=timeouts) for provider in providers]
+
+
+async def providers_with_api(sessions: async_sessionmaker[AsyncSession]) -> list[Provider]:
+    """The active providers that have an API to ask (manual providers have none), by name."""
     async with sessions() as session:
-        providers = list(
+        return list(
             await session.scalars(
                 sa.select(Provider)
                 .where(Provider.is_active, Provider.kind != ProviderKind.MANUAL)
                 .order_by(Provider.name, Provider.id)
             )
         )
-    return [await sync_provider(sessions, provider, actor=actor, timeouts=timeouts) for provider in providers]
 
 
 async def sync_provider(
