@@ -19,14 +19,30 @@ SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 EXCEL_FIRST_YEAR = 1900
 
 
-def csv_bytes(header: Sequence[object], rows: Iterable[Sequence[object]], translate: Translate = untranslated) -> bytes:
-    """UTF-8 CSV (RFC 4180: commas, CRLF, quotes where needed), numbers with a decimal point."""
+def csv_bytes(
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    translate: Translate = untranslated,
+    *,
+    german_excel: bool = False,
+) -> bytes:
+    """UTF-8 CSV (RFC 4180: commas, CRLF, quotes where needed), numbers with a decimal point.
+
+    ``german_excel``: semicolons between cells and a decimal comma, as German Excel opens a CSV by double-click.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";" if german_excel else ",", lineterminator="\r\n")
     writer.writerow([csv_cell(title, translate) for title in header])
     for row in rows:
-        writer.writerow([csv_cell(value, translate) for value in row])
+        writer.writerow([_csv_text(value, translate, german_excel=german_excel) for value in row])
     return buffer.getvalue().encode("utf-8")
+
+
+def _csv_text(value: object, translate: Translate, *, german_excel: bool) -> str:
+    text = csv_cell(value, translate)
+    if german_excel and isinstance(value, Decimal | float) and not isinstance(cell(value), str):
+        return text.replace(".", ",")
+    return text
 
 
 def sheet_name(title: str) -> str:
@@ -41,8 +57,10 @@ def xlsx_bytes(
     translate: Translate = untranslated,
     *,
     title: str = "Export",
+    totals: Sequence[Sequence[object]] = (),
 ) -> bytes:
-    """One worksheet with a bold, frozen header row and a filter; typed cells (numbers, times, booleans, text).
+    """One worksheet with a bold, frozen header row and a filter; typed cells (numbers, times, booleans, text);
+    ``totals`` as bold rows below the data.
 
     Every string is written as a string (never as a formula, number or link, whatever its text), after the cell
     rule has neutralised it for the case that someone saves the sheet as CSV again.
@@ -63,6 +81,10 @@ def xlsx_bytes(
     if header:
         sheet.autofilter(0, 0, last_row, len(header) - 1)
         sheet.set_column(0, len(header) - 1, 18)
+    writer.bold = True
+    for total_row, row in enumerate(totals, start=last_row + 1):
+        for column, value in enumerate(row):
+            writer.write(total_row, column, cell(value, translate))
     workbook.close()
     return buffer.getvalue()
 
@@ -73,12 +95,14 @@ class _CellWriter:
     def __init__(self, workbook: Any, sheet: Any) -> None:
         self.workbook = workbook
         self.sheet = sheet
-        self.formats: dict[str, Any] = {}
+        self.formats: dict[tuple[str, bool], Any] = {}
+        self.bold = False
 
     def format(self, pattern: str) -> Any:
-        if pattern not in self.formats:
-            self.formats[pattern] = self.workbook.add_format({"num_format": pattern})
-        return self.formats[pattern]
+        key = (pattern, self.bold)
+        if key not in self.formats:
+            self.formats[key] = self.workbook.add_format({"num_format": pattern, "bold": self.bold})
+        return self.formats[key]
 
     def write(self, row: int, column: int, value: Cell) -> None:
         if value is None:
@@ -89,12 +113,12 @@ class _CellWriter:
             places = max(0, -int(value.as_tuple().exponent))
             self.sheet.write_number(row, column, float(value), self.format("0." + "0" * places if places else "0"))
         elif isinstance(value, int | float):
-            self.sheet.write_number(row, column, value)
+            self.sheet.write_number(row, column, value, self.format("General"))
         elif isinstance(value, datetime | date) and value.year < EXCEL_FIRST_YEAR:
-            self.sheet.write_string(row, column, cell_text(value))  # Excel has no dates before 1900
+            self.sheet.write_string(row, column, cell_text(value), self.format("General"))  # Excel starts in 1900
         elif isinstance(value, datetime):
             self.sheet.write_datetime(row, column, value, self.format("yyyy-mm-dd hh:mm:ss"))
         elif isinstance(value, date):
             self.sheet.write_datetime(row, column, value, self.format("yyyy-mm-dd"))
         else:
-            self.sheet.write_string(row, column, value)
+            self.sheet.write_string(row, column, value, self.format("General"))

@@ -3,5 +3,8 @@
 from __future__ import annotations
 
 from app.cli.main import main
+from app.cli.report import report
+
+main.add_command(report)
 
 __all__ = ["main"]

@@ -1,0 +1,58 @@
+"""Every report by the name the CLI and the admin use, with its title and default grouping."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from app.i18n import N_, Translate
+from app.invoicing.tax import TaxTreatment
+from reports.datasets import DIMENSIONS
+from reports.periods import Grouping
+from reports.revenue import Selection, revenue, revenue_by
+
+Build = Callable[[str, Selection, Translate], Awaitable[pl.DataFrame]]
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    grouping: Grouping | None  # when none is asked for: None is the whole range as one
+    build: Build
+
+
+async def _revenue(database_url: str, selection: Selection, _translate: Translate) -> pl.DataFrame:
+    return await revenue(database_url, selection)
+
+
+def _split_by(*keys: str, treatment: TaxTreatment | None = None) -> Build:
+    dimensions = tuple(DIMENSIONS[key] for key in keys)
+
+    async def build(database_url: str, selection: Selection, translate: Translate) -> pl.DataFrame:
+        return await revenue_by(database_url, selection, dimensions, translate, treatment=treatment)
+
+    return build
+
+
+REPORTS: dict[str, Report] = {
+    report.name: report
+    for report in (
+        Report("revenue", N_("Revenue"), Grouping.MONTH, _revenue),
+        Report("revenue-by-service", N_("Revenue by service"), None, _split_by("service")),
+        Report("revenue-by-category", N_("Revenue by category"), None, _split_by("category")),
+        Report("revenue-by-platform", N_("Revenue by platform"), None, _split_by("platform")),
+        Report("revenue-by-country", N_("Revenue by country"), None, _split_by("country")),
+        Report("revenue-by-customer-type", N_("Revenue by customer type"), None, _split_by("customer_type")),
+        Report("revenue-by-source", N_("Revenue by source"), None, _split_by("source")),
+        Report("tax", N_("Revenue by tax treatment and rate"), Grouping.MONTH, _split_by("tax_treatment", "tax_rate")),
+        Report(
+            "oss",
+            N_("EU One-Stop-Shop sales by country and rate"),
+            Grouping.QUARTER,
+            _split_by("country", "tax_rate", treatment=TaxTreatment.EU_OSS),
+        ),
+    )
+}

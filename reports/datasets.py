@@ -1,0 +1,150 @@
+"""The facts reports are made of, aggregated per Berlin calendar day in PostgreSQL and loaded into Polars.
+
+Coarse aggregation happens in SQL (one ``GROUP BY`` per dataset over the requested range, filters pushed down);
+the reports then roll days up into weeks, months or quarters and compare periods in Polars. A day is the finest
+grain any report shows, so nothing is lost.
+
+- **Sales** count on the day an order was paid (the invoice date once invoices exist); a paid order stays a
+  sale when it is refunded later.
+- **Refunds** count on the day the processor confirmed them (the credit note's date once credit notes exist),
+  gross as refunded; their net is the order's net share of that amount, rounded half-up to the cent, which is
+  what the credit note reverses.
+
+Dimensions of the order (country, customer type, source, tax treatment and rate) split order totals: net, VAT
+and gross. Dimensions of a line (service, category, platform) split line nets; a refund made for the whole
+order rather than for a line (in the processor's dashboard) has no line dimension (null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import polars as pl
+
+from app.i18n import N_
+from app.invoicing.tax import TaxTreatment
+from reports.load import Schema, copy_frame
+from reports.periods import DateRange
+
+MONEY = pl.Decimal(14, 2)
+# The service and category of a line ``l`` (left joins: a refund may have no line).
+LINE_JOINS = "LEFT JOIN service s ON s.id = l.service_id LEFT JOIN category c ON c.id = s.category_id"
+
+
+class Level(StrEnum):
+    ORDER = "order"
+    LINE = "line"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A column a report can split by: its SQL over ``o`` (orders), ``l`` (line), ``s`` (service), ``c`` (category)."""
+
+    key: str
+    label: str
+    level: Level
+    sql_de: str
+    sql_en: str
+
+    def sql(self, locale: str) -> str:
+        return self.sql_de if locale == "de" else self.sql_en
+
+
+def _same(key: str, label: str, level: Level, sql: str) -> Dimension:
+    return Dimension(key, label, level, sql, sql)
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    dimension.key: dimension
+    for dimension in (
+        Dimension("service", N_("Service"), Level.LINE, "s.name_de", "s.name_en"),
+        Dimension("category", N_("Category"), Level.LINE, "c.name_de", "c.name_en"),
+        _same("platform", N_("Platform"), Level.LINE, "c.platform::text"),
+        _same("country", N_("Country"), Level.ORDER, "o.buyer_country"),
+        _same(
+            "customer_type", N_("Customer type"), Level.ORDER, "CASE WHEN o.buyer_is_business THEN 'B2B' ELSE 'B2C' END"
+        ),
+        _same("source", N_("Source"), Level.ORDER, "o.source::text"),
+        _same("tax_treatment", N_("Tax treatment"), Level.ORDER, "o.tax_treatment::text"),
+        _same("tax_rate", N_("VAT rate"), Level.ORDER, "o.tax_rate::text"),
+    )
+}
+
+
+def level_of(dimensions: Sequence[Dimension]) -> Level:
+    return Level.LINE if any(d.level is Level.LINE for d in dimensions) else Level.ORDER
+
+
+def _selects(dimensions: Sequence[Dimension], locale: str) -> str:
+    return "".join(f", {dimension.sql(locale)} AS {dimension.key}" for dimension in dimensions)
+
+
+def _group_by(dimensions: Sequence[Dimension]) -> str:
+    return ", ".join(str(i) for i in range(1, 3 + len(dimensions)))
+
+
+def _only(treatment: TaxTreatment | None) -> str:
+    return "" if treatment is None else " AND o.tax_treatment = $3"
+
+
+def _args(period: DateRange, treatment: TaxTreatment | None) -> tuple[object, ...]:
+    return (period.start, period.end) if treatment is None else (period.start, period.end, str(treatment))
+
+
+def _schema(dimensions: Sequence[Dimension], measures: Schema) -> Schema:
+    return {"day": pl.Date, "currency": pl.String, **{d.key: pl.String for d in dimensions}, **measures}
+
+
+def _aggregate(at: str, measures: str, tables: str, dimensions: Sequence[Dimension], locale: str, only: str) -> str:
+    """``SELECT day, currency, dimensions…, measures … GROUP BY``: every fragment comes from this module or the
+    fixed ``DIMENSIONS`` registry, every value is a ``$n`` parameter."""
+    return (
+        f"SELECT ({at} AT TIME ZONE 'Europe/Berlin')::date, o.currency{_selects(dimensions, locale)}, {measures} "  # noqa: S608
+        f"FROM {tables} WHERE {at} >= $1 AND {at} < $2{only} GROUP BY {_group_by(dimensions)}"
+    )
+
+
+async def daily_sales(
+    database_url: str,
+    period: DateRange,
+    dimensions: Sequence[Dimension] = (),
+    locale: str = "en",
+    treatment: TaxTreatment | None = None,
+) -> pl.DataFrame:
+    """Per day paid, currency and dimension: ``orders`` (distinct) and ``net``; ``vat`` and ``gross`` too when
+    only order dimensions split them."""
+    if level_of(dimensions) is Level.LINE:
+        tables = f"order_line l JOIN orders o ON o.id = l.order_id {LINE_JOINS.replace('LEFT ', '')}"
+        measures = "count(DISTINCT o.id), sum(l.net)"
+        query = _aggregate("o.paid_at", measures, tables, dimensions, locale, _only(treatment))
+        schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY})
+    else:
+        measures = "count(*), sum(o.net), sum(o.tax), sum(o.gross)"
+        query = _aggregate("o.paid_at", measures, "orders o", dimensions, locale, _only(treatment))
+        schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
+    return await copy_frame(database_url, query, _args(period, treatment), schema)
+
+
+async def daily_refunds(
+    database_url: str,
+    period: DateRange,
+    dimensions: Sequence[Dimension] = (),
+    locale: str = "en",
+    treatment: TaxTreatment | None = None,
+) -> pl.DataFrame:
+    """Per day refunded, currency and dimension: ``refunds`` (count), ``refunds_net``, ``refunds_vat`` and
+    ``refunds_gross``."""
+    net = "round(r.amount * o.net / NULLIF(o.gross, 0), 2)"
+    measures = f"count(*), sum({net}), sum(r.amount - {net}), sum(r.amount)"
+    tables = "refund r JOIN payment p ON p.id = r.payment_id JOIN orders o ON o.id = p.order_id"
+    if level_of(dimensions) is Level.LINE:
+        tables = f"{tables} LEFT JOIN order_line l ON l.id = r.order_line_id {LINE_JOINS}"
+    only = f" AND r.status = 'succeeded'{_only(treatment)}"
+    query = _aggregate("r.updated_at", measures, tables, dimensions, locale, only)
+    schema = _schema(
+        dimensions,
+        {"refunds": pl.Int64, "refunds_net": MONEY, "refunds_vat": MONEY, "refunds_gross": MONEY},
+    )
+    return await copy_frame(database_url, query, _args(period, treatment), schema)

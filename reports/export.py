@@ -1,0 +1,97 @@
+"""A report's DataFrame as a file: CSV (plain or for German Excel), XLSX with totals, or Parquet.
+
+CSV and Parquet keep the report's column names (stable for whoever reads them by program); XLSX is for people:
+translated column titles, typed cells and a totals row per currency.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from enum import StrEnum
+
+import polars as pl
+
+from app.i18n import N_, Translate, untranslated
+from reports.files import csv_bytes, xlsx_bytes
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+
+
+CONTENT_TYPES = {
+    FileFormat.CSV: "text/csv; charset=utf-8",
+    FileFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileFormat.PARQUET: "application/vnd.apache.parquet",
+}
+
+# Columns whose sum means nothing (averages, comparisons, shares): left empty in a totals row.
+NOT_ADDITIVE = frozenset({"average_order_value", "previous_net_after_refunds", "change_percent", "share_percent"})
+
+COLUMN_TITLES = {
+    "period": N_("Period"),
+    "currency": N_("Currency"),
+    "orders": N_("Orders"),
+    "net": N_("Net"),
+    "vat": N_("VAT"),
+    "gross": N_("Gross"),
+    "refunds_net": N_("Refunds (net)"),
+    "refunds_vat": N_("Refunds (VAT)"),
+    "refunds_gross": N_("Refunds (gross)"),
+    "net_after_refunds": N_("Net after refunds"),
+    "gross_after_refunds": N_("Gross after refunds"),
+    "average_order_value": N_("Average order value"),
+    "previous_net_after_refunds": N_("Previous period, net after refunds"),
+    "change_percent": N_("Change %"),
+    "share_percent": N_("Share %"),
+    "service": N_("Service"),
+    "category": N_("Category"),
+    "platform": N_("Platform"),
+    "country": N_("Country"),
+    "customer_type": N_("Customer type"),
+    "source": N_("Source"),
+    "tax_treatment": N_("Tax treatment"),
+    "tax_rate": N_("VAT rate"),
+}
+
+
+def totals(frame: pl.DataFrame, translate: Translate = untranslated) -> list[list[object]]:
+    """One row per currency: "Total" in the first column, sums under every additive number."""
+    if "currency" not in frame.columns or frame.is_empty():
+        return []
+    additive = [
+        name
+        for name, dtype in frame.schema.items()
+        if name not in NOT_ADDITIVE and (dtype == pl.Int64 or isinstance(dtype, pl.Decimal))
+    ]
+    sums = frame.group_by("currency").agg(pl.col(name).sum() for name in additive).sort("currency")
+    rows = []
+    for total in sums.iter_rows(named=True):
+        row: list[object] = [
+            total.get(name) if name in additive or name == "currency" else None for name in frame.columns
+        ]
+        row[0] = translate(N_("Total"))
+        rows.append(row)
+    return rows
+
+
+def report_file(
+    frame: pl.DataFrame,
+    file_format: FileFormat,
+    *,
+    title: str,
+    translate: Translate = untranslated,
+    german_excel: bool = False,
+) -> bytes:
+    if file_format is FileFormat.PARQUET:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        return buffer.getvalue()
+    rows: Sequence[Sequence[object]] = frame.rows()
+    if file_format is FileFormat.CSV:
+        return csv_bytes(frame.columns, rows, translate, german_excel=german_excel)
+    header = [translate(COLUMN_TITLES.get(name, name)) for name in frame.columns]
+    return xlsx_bytes(header, rows, translate, title=title, totals=totals(frame, translate))

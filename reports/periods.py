@@ -1,0 +1,71 @@
+"""Report periods: a date range in Berlin time, and the calendar buckets a report groups days into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+import polars as pl
+
+from app.i18n import BERLIN
+
+
+class Grouping(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Calendar days ``first`` to ``last``, both included, as they are in Berlin."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise ValueError(f"the period ends ({self.last}) before it starts ({self.first})")
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the range (Berlin midnight of ``first``, in UTC)."""
+        return _berlin_midnight(self.first)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the range (Berlin midnight after ``last``, in UTC)."""
+        return _berlin_midnight(self.last + timedelta(days=1))
+
+    def previous(self) -> DateRange:
+        """The range of the same number of days just before this one (for period-over-period comparison)."""
+        days = (self.last - self.first).days + 1
+        return DateRange(self.first - timedelta(days=days), self.first - timedelta(days=1))
+
+
+def _berlin_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=BERLIN).astimezone(UTC)
+
+
+def period_start(day: pl.Expr, grouping: Grouping) -> pl.Expr:
+    """The first day of the bucket ``day`` falls in (weeks start on Monday, as in ISO 8601)."""
+    if grouping is Grouping.DAY:
+        return day
+    every = {Grouping.WEEK: "1w", Grouping.MONTH: "1mo", Grouping.QUARTER: "1q", Grouping.YEAR: "1y"}[grouping]
+    return day.dt.truncate(every)
+
+
+def period_label(start: pl.Expr, grouping: Grouping) -> pl.Expr:
+    """How a bucket is named in tables and files: 2026-11-30, 2026-W49, 2026-11, 2026-Q4, 2026."""
+    if grouping is Grouping.DAY:
+        return start.dt.strftime("%Y-%m-%d")
+    if grouping is Grouping.WEEK:
+        return start.dt.strftime("%G-W%V")
+    if grouping is Grouping.MONTH:
+        return start.dt.strftime("%Y-%m")
+    if grouping is Grouping.QUARTER:
+        return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
+    return start.dt.year().cast(pl.String)

@@ -1,0 +1,109 @@
+"""Reports as files, and from the command line: the files read back to the same figures; bad input is refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from app.i18n import translations
+from reports.catalog import REPORTS
+from reports.export import FileFormat, report_file
+from reports.periods import DateRange, Grouping
+from reports.revenue import Selection
+from tests.integration.reports.conftest import History
+from tests.integration.system.test_cli import smplat
+
+Q4 = DateRange(date(2026, 10, 1), date(2026, 12, 31))
+
+
+async def _monthly(history: History) -> pl.DataFrame:
+    return await REPORTS["revenue"].build(history.database_url, Selection(Q4, Grouping.MONTH), str)
+
+
+async def test_csv_and_parquet_read_back_to_the_same_frame(history: History) -> None:
+    frame = await _monthly(history)
+    parquet = pl.read_parquet(io.BytesIO(report_file(frame, FileFormat.PARQUET, title="Revenue")))
+    assert parquet.equals(frame)
+    csv = pl.read_csv(report_file(frame, FileFormat.CSV, title="Revenue"), schema=frame.schema)
+    assert csv.equals(frame)
+
+
+async def test_csv_for_german_excel_uses_semicolons_and_decimal_commas(history: History) -> None:
+    frame = await _monthly(history)
+    text = report_file(frame, FileFormat.CSV, title="Revenue", german_excel=True).decode()
+    november = next(line for line in text.splitlines() if line.startswith("2026-11;EUR"))
+    assert november.split(";")[2:6] == ["2", "30,00", "5,70", "35,70"]
+
+
+async def test_xlsx_has_translated_titles_and_a_total_per_currency(history: History) -> None:
+    german = translations("de").gettext
+    frame = await _monthly(history)
+    content = report_file(frame, FileFormat.XLSX, title=german("Revenue"), translate=german)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        workbook = archive.read("xl/workbook.xml").decode()
+        strings = archive.read("xl/sharedStrings.xml").decode()
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert 'name="Umsatz"' in workbook
+    assert "Netto nach Erstattungen" in strings
+    assert strings.count("<t>Gesamt</t>") == 1  # the shared string, used by both totals rows
+    # Data rows 2-7 (three months for EUR and USD), totals in rows 8 (EUR) and 9 (USD): EUR net 10 + 30 + 0.
+    assert '<c r="D8" s="' in sheet
+    assert "<v>40</v>" in sheet.split('<row r="8"')[1].split("</row>")[0]
+
+
+async def test_tax_report_splits_by_treatment_and_rate(history: History) -> None:
+    frame = await REPORTS["tax"].build(history.database_url, Selection(Q4, None), str)
+    euro = frame.filter(pl.col("currency") == "EUR")
+    assert euro.select("tax_treatment", "tax_rate", "net", "vat", "refunds_net").rows() == [
+        ("domestic", "19.00", Decimal("40.00"), Decimal("7.60"), Decimal("6.00"))
+    ]
+
+
+async def test_oss_report_holds_only_one_stop_shop_sales(history: History) -> None:
+    frame = await REPORTS["oss"].build(history.database_url, Selection(Q4, Grouping.QUARTER), str)
+    assert frame.is_empty()
+
+
+def test_command_line_writes_the_report(history: History, tmp_path: Path) -> None:
+    out = tmp_path / "revenue.csv"
+    result = smplat(
+        "report",
+        "revenue",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-12-31",
+        "--by",
+        "month",
+        "--out",
+        str(out),
+        database_url=history.database_url,
+    )
+    assert result.returncode == 0, result.stderr
+    frame = pl.read_csv(out)
+    assert frame.filter(pl.col("currency") == "EUR")["period"].to_list() == ["2026-10", "2026-11", "2026-12"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nonsense", "--from", "2026-01-01", "--to", "2026-01-31"), "unknown report 'nonsense'"),
+        (("revenue", "--from", "2026-13-01", "--to", "2026-01-31"), "--from '2026-13-01' is not a date"),
+        (("revenue", "--from", "2026-02-01", "--to", "2026-01-31"), "ends (2026-01-31) before it starts"),
+        (("revenue", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "doc"), "Invalid value for '--format'"),
+    ],
+)
+def test_command_line_refuses_bad_input_in_one_line(
+    clean_db: str, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = smplat("report", *args, "--out", str(tmp_path / "out"), database_url=clean_db)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
