@@ -8,6 +8,7 @@ from admin import sqladmin_compat as compat
 from admin.pages.account import AccountView
 from admin.pages.dashboard import DashboardView
 from admin.pages.fulfillment import FulfillmentBoardView
+from admin.pages.reports import ReportsView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
@@ -25,6 +26,7 @@ from admin.views.records import (
 
 ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     DashboardView,
+    ReportsView,
     OrderAdmin,
     CustomerAdmin,
     PaymentAdmin,

@@ -82,6 +82,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "subscription": READ,
             "company-settings": [*READ, "edit"],
             "audit-log": [*READ, *EXPORT],
+            "reports": ["list"],  # revenue and tax reports, their downloads (admin/pages/reports.py)
         }
     ),
 }

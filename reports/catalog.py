@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
@@ -13,7 +14,7 @@ from reports.datasets import DIMENSIONS
 from reports.periods import Grouping
 from reports.revenue import Selection, revenue, revenue_by
 
-Build = Callable[[str, Selection, Translate], Awaitable[pl.DataFrame]]
+Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,15 @@ class Report:
     build: Build
 
 
-async def _revenue(database_url: str, selection: Selection, _translate: Translate) -> pl.DataFrame:
-    return await revenue(database_url, selection)
+async def _revenue(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
+    return await revenue(session, selection)
 
 
 def _split_by(*keys: str, treatment: TaxTreatment | None = None) -> Build:
     dimensions = tuple(DIMENSIONS[key] for key in keys)
 
-    async def build(database_url: str, selection: Selection, translate: Translate) -> pl.DataFrame:
-        return await revenue_by(database_url, selection, dimensions, translate, treatment=treatment)
+    async def build(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
+        return await revenue_by(session, selection, dimensions, translate, treatment=treatment)
 
     return build
 

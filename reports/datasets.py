@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_
 from app.invoicing.tax import TaxTreatment
@@ -107,7 +108,7 @@ def _aggregate(at: str, measures: str, tables: str, dimensions: Sequence[Dimensi
 
 
 async def daily_sales(
-    database_url: str,
+    session: AsyncSession,
     period: DateRange,
     dimensions: Sequence[Dimension] = (),
     locale: str = "en",
@@ -124,11 +125,11 @@ async def daily_sales(
         measures = "count(*), sum(o.net), sum(o.tax), sum(o.gross)"
         query = _aggregate("o.paid_at", measures, "orders o", dimensions, locale, _only(treatment))
         schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
-    return await copy_frame(database_url, query, _args(period, treatment), schema)
+    return await copy_frame(session, query, _args(period, treatment), schema)
 
 
 async def daily_refunds(
-    database_url: str,
+    session: AsyncSession,
     period: DateRange,
     dimensions: Sequence[Dimension] = (),
     locale: str = "en",
@@ -147,4 +148,4 @@ async def daily_refunds(
         dimensions,
         {"refunds": pl.Int64, "refunds_net": MONEY, "refunds_vat": MONEY, "refunds_gross": MONEY},
     )
-    return await copy_frame(database_url, query, _args(period, treatment), schema)
+    return await copy_frame(session, query, _args(period, treatment), schema)

@@ -10,22 +10,22 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
 import polars as pl
-
-from app.db.urls import conninfo
+from sqlalchemy.ext.asyncio import AsyncSession
 
 Schema = Mapping[str, pl.DataType | type[pl.DataType]]
 
 
-async def copy_frame(database_url: str, query: str, args: Sequence[Any], schema: Schema) -> pl.DataFrame:
-    """The rows of ``query`` (with ``$n`` parameters) as a DataFrame whose columns are ``schema``, in order."""
+async def copy_frame(session: AsyncSession, query: str, args: Sequence[Any], schema: Schema) -> pl.DataFrame:
+    """The rows of ``query`` (with ``$n`` parameters) as a DataFrame whose columns are ``schema``, in order.
+
+    Runs on the session's connection (asyncpg underneath), inside its transaction.
+    """
     buffer = io.BytesIO()
-    connection = await asyncpg.connect(conninfo(database_url))
-    try:
-        await connection.copy_from_query(query, *args, output=buffer, format="csv")
-    finally:
-        await connection.close()
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a live connection from the pool
+    await driver.copy_from_query(query, *args, output=buffer, format="csv")
     if not buffer.getbuffer().nbytes:
         return pl.DataFrame(schema=dict(schema))
     return pl.read_csv(buffer.getvalue(), has_header=False, schema=dict(schema))

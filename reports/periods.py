@@ -69,3 +69,36 @@ def period_label(start: pl.Expr, grouping: Grouping) -> pl.Expr:
     if grouping is Grouping.QUARTER:
         return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
     return start.dt.year().cast(pl.String)
+
+
+class Preset(StrEnum):
+    THIS_MONTH = "this-month"
+    LAST_MONTH = "last-month"
+    THIS_QUARTER = "this-quarter"
+    LAST_QUARTER = "last-quarter"
+    THIS_YEAR = "this-year"
+    LAST_YEAR = "last-year"
+
+
+def preset_range(preset: Preset, today: date) -> DateRange:
+    """The calendar range a preset names, seen from ``today`` (Berlin); "this" ranges end today."""
+    month_start = today.replace(day=1)
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    year_start = today.replace(month=1, day=1)
+    if preset is Preset.THIS_MONTH:
+        return DateRange(month_start, today)
+    if preset is Preset.LAST_MONTH:
+        last = month_start - timedelta(days=1)
+        return DateRange(last.replace(day=1), last)
+    if preset is Preset.THIS_QUARTER:
+        return DateRange(quarter_start, today)
+    if preset is Preset.LAST_QUARTER:
+        last = quarter_start - timedelta(days=1)
+        return DateRange(last.replace(month=(last.month - 1) // 3 * 3 + 1, day=1), last)
+    if preset is Preset.THIS_YEAR:
+        return DateRange(year_start, today)
+    return DateRange(year_start.replace(year=today.year - 1), year_start - timedelta(days=1))
+
+
+def berlin_today(now: datetime) -> date:
+    return now.astimezone(BERLIN).date()

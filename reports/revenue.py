@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate, untranslated
 from app.invoicing.tax import TaxTreatment
@@ -40,7 +41,8 @@ class Selection:
 
 
 def _rounded(expression: pl.Expr, places: int = 2) -> pl.Expr:
-    return expression.round(places, mode="half_away_from_zero")
+    """Half-up to ``places`` decimals, and shown with exactly that many."""
+    return expression.round(places, mode="half_away_from_zero").cast(pl.Decimal(24, places))
 
 
 def _ratio(numerator: str, denominator: str, *, scale: int = 1, places: int = 2) -> pl.Expr:
@@ -71,14 +73,14 @@ def _joined(sales: pl.DataFrame, refunds: pl.DataFrame, keys: list[str]) -> pl.D
     return _zero_filled(sales.join(refunds, on=keys, how="full", coalesce=True, nulls_equal=True))
 
 
-async def revenue(database_url: str, selection: Selection) -> pl.DataFrame:
+async def revenue(session: AsyncSession, selection: Selection) -> pl.DataFrame:
     grouping = selection.grouping or Grouping.MONTH
     first_bucket = pl.select(period_start(pl.lit(selection.period.first), grouping)).item()
     before = pl.select(pl.lit(first_bucket).dt.offset_by(f"-1{_unit(grouping)}")).item()
     loaded = DateRange(before, selection.period.last)
     keys = ["period_start", "currency"]
-    sales = _sum_money(_with_buckets(await daily_sales(database_url, loaded), grouping, loaded.first), keys)
-    refunds = _sum_money(_with_buckets(await daily_refunds(database_url, loaded), grouping, loaded.first), keys)
+    sales = _sum_money(_with_buckets(await daily_sales(session, loaded), grouping, loaded.first), keys)
+    refunds = _sum_money(_with_buckets(await daily_refunds(session, loaded), grouping, loaded.first), keys)
     frame = _joined(sales, refunds, keys).drop("refunds")
     frame = _every_bucket(frame, grouping, before, selection.period.last)
     frame = frame.with_columns(
@@ -127,7 +129,7 @@ def _every_bucket(frame: pl.DataFrame, grouping: Grouping, first: date, last: da
 
 
 async def revenue_by(
-    database_url: str,
+    session: AsyncSession,
     selection: Selection,
     dimensions: Sequence[Dimension],
     translate: Translate = untranslated,
@@ -137,8 +139,8 @@ async def revenue_by(
     """Revenue split by ``dimensions`` (optionally of one tax treatment only), largest first."""
     names = [dimension.key for dimension in dimensions]
     keys = ["period_start", *names, "currency"]
-    sales = await daily_sales(database_url, selection.period, dimensions, selection.locale, treatment)
-    refunds = await daily_refunds(database_url, selection.period, dimensions, selection.locale, treatment)
+    sales = await daily_sales(session, selection.period, dimensions, selection.locale, treatment)
+    refunds = await daily_refunds(session, selection.period, dimensions, selection.locale, treatment)
     refunds = refunds.with_columns(
         pl.col(dimension.key).fill_null(translate(WHOLE_ORDER))
         for dimension in dimensions

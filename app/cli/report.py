@@ -10,6 +10,8 @@ import click
 
 from app.cli.errors import fail, reported
 from app.cli.main import database_url, require_current_schema
+from app.db.read_only import read_only_session
+from app.db.session import engine_for
 from app.i18n import LOCALES, translations
 from reports.catalog import REPORTS
 from reports.export import FileFormat, report_file
@@ -58,7 +60,8 @@ def report(
 
     async def run() -> bytes:
         await require_current_schema(url)
-        frame = await chosen.build(url, selection, translate)
+        async with engine_for(url) as engine, read_only_session(engine) as session:
+            frame = await chosen.build(session, selection, translate)
         return report_file(
             frame,
             FileFormat(file_format),

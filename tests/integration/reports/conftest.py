@@ -33,6 +33,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 @dataclass(frozen=True)
 class History:
     database_url: str
+    session: AsyncSession  # for the reports to read with
 
 
 def berlin(*parts: int) -> datetime:
@@ -107,4 +108,4 @@ async def history(session: AsyncSession, clean_db: str) -> History:
     await _refund(session, c, "5.95", berlin(2026, 12, 2, 9), line=True)
     await _refund(session, a, "1.19", berlin(2026, 12, 3, 9), line=False)
     await session.commit()
-    return History(clean_db)
+    return History(clean_db, session)

@@ -23,7 +23,7 @@ Q4 = DateRange(date(2026, 10, 1), date(2026, 12, 31))
 
 
 async def _monthly(history: History) -> pl.DataFrame:
-    return await REPORTS["revenue"].build(history.database_url, Selection(Q4, Grouping.MONTH), str)
+    return await REPORTS["revenue"].build(history.session, Selection(Q4, Grouping.MONTH), str)
 
 
 async def test_csv_and_parquet_read_back_to_the_same_frame(history: History) -> None:
@@ -58,7 +58,7 @@ async def test_xlsx_has_translated_titles_and_a_total_per_currency(history: Hist
 
 
 async def test_tax_report_splits_by_treatment_and_rate(history: History) -> None:
-    frame = await REPORTS["tax"].build(history.database_url, Selection(Q4, None), str)
+    frame = await REPORTS["tax"].build(history.session, Selection(Q4, None), str)
     euro = frame.filter(pl.col("currency") == "EUR")
     assert euro.select("tax_treatment", "tax_rate", "net", "vat", "refunds_net").rows() == [
         ("domestic", "19.00", Decimal("40.00"), Decimal("7.60"), Decimal("6.00"))
@@ -66,7 +66,7 @@ async def test_tax_report_splits_by_treatment_and_rate(history: History) -> None
 
 
 async def test_oss_report_holds_only_one_stop_shop_sales(history: History) -> None:
-    frame = await REPORTS["oss"].build(history.database_url, Selection(Q4, Grouping.QUARTER), str)
+    frame = await REPORTS["oss"].build(history.session, Selection(Q4, Grouping.QUARTER), str)
     assert frame.is_empty()
 
 

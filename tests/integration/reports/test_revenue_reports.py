@@ -19,7 +19,7 @@ def _rows(frame, *columns):  # type: ignore[no-untyped-def]
 
 
 async def test_monthly_revenue_counts_sales_on_the_berlin_paid_day_and_refunds_on_their_day(history: History) -> None:
-    frame = await revenue(history.database_url, Selection(Q4, Grouping.MONTH))
+    frame = await revenue(history.session, Selection(Q4, Grouping.MONTH))
     euro = frame.filter(frame["currency"] == "EUR")
     assert _rows(euro, "period", "orders", "net", "vat", "gross") == [
         ("2026-10", 1, Decimal("10.00"), Decimal("1.90"), Decimal("11.90")),
@@ -39,7 +39,7 @@ async def test_monthly_revenue_counts_sales_on_the_berlin_paid_day_and_refunds_o
 
 
 async def test_currencies_are_never_added_together(history: History) -> None:
-    frame = await revenue(history.database_url, Selection(Q4, Grouping.QUARTER))
+    frame = await revenue(history.session, Selection(Q4, Grouping.QUARTER))
     assert _rows(frame, "period", "currency", "orders", "net") == [
         ("2026-Q4", "EUR", 3, Decimal("40.00")),
         ("2026-Q4", "USD", 1, Decimal("10.00")),
@@ -48,7 +48,7 @@ async def test_currencies_are_never_added_together(history: History) -> None:
 
 async def test_previous_period_reaches_back_before_the_range(history: History) -> None:
     november = DateRange(date(2026, 11, 1), date(2026, 11, 30))
-    frame = await revenue(history.database_url, Selection(november, Grouping.MONTH))
+    frame = await revenue(history.session, Selection(november, Grouping.MONTH))
     euro = frame.filter(frame["currency"] == "EUR")
     assert _rows(euro, "period", "net", "previous_net_after_refunds") == [
         ("2026-11", Decimal("30.00"), Decimal("10.00"))
@@ -56,15 +56,13 @@ async def test_previous_period_reaches_back_before_the_range(history: History) -
 
 
 async def test_the_hour_after_midnight_in_berlin_belongs_to_the_new_day(history: History) -> None:
-    frame = await revenue(
-        history.database_url, Selection(DateRange(date(2026, 10, 31), date(2026, 11, 1)), Grouping.DAY)
-    )
+    frame = await revenue(history.session, Selection(DateRange(date(2026, 10, 31), date(2026, 11, 1)), Grouping.DAY))
     euro = frame.filter(frame["currency"] == "EUR")
     assert _rows(euro, "period", "net") == [("2026-10-31", Decimal("10.00")), ("2026-11-01", Decimal("20.00"))]
 
 
 async def test_revenue_by_category_is_net_of_its_refunds_and_names_order_wide_refunds(history: History) -> None:
-    frame = await revenue_by(history.database_url, Selection(Q4, None), (DIMENSIONS["category"],))
+    frame = await revenue_by(history.session, Selection(Q4, None), (DIMENSIONS["category"],))
     euro = frame.filter(frame["currency"] == "EUR")
     assert _rows(euro, "category", "orders", "net", "refunds_net", "net_after_refunds", "share_percent") == [
         ("Growth", 2, Decimal("30.00"), Decimal("0.00"), Decimal("30.00"), Decimal("88.2")),
@@ -75,12 +73,12 @@ async def test_revenue_by_category_is_net_of_its_refunds_and_names_order_wide_re
 
 async def test_dimension_labels_follow_the_language(history: History) -> None:
     german = translations("de").gettext
-    frame = await revenue_by(history.database_url, Selection(Q4, None, locale="de"), (DIMENSIONS["category"],), german)
+    frame = await revenue_by(history.session, Selection(Q4, None, locale="de"), (DIMENSIONS["category"],), german)
     assert set(frame["category"].to_list()) == {"Wachstum", "Interaktion", "ganze Bestellung"}
 
 
 async def test_revenue_by_customer_type_per_month_splits_order_totals(history: History) -> None:
-    frame = await revenue_by(history.database_url, Selection(Q4, Grouping.MONTH), (DIMENSIONS["customer_type"],))
+    frame = await revenue_by(history.session, Selection(Q4, Grouping.MONTH), (DIMENSIONS["customer_type"],))
     euro = frame.filter(frame["currency"] == "EUR")
     assert _rows(euro, "period", "customer_type", "net", "vat", "gross", "refunds_net") == [
         ("2026-10", "B2C", Decimal("10.00"), Decimal("1.90"), Decimal("11.90"), Decimal("0.00")),

@@ -1,0 +1,78 @@
+"""A bar chart as geometry for a server-rendered SVG: bars, the zero line and round-numbered grid lines.
+
+Pure arithmetic, no drawing: the template turns this into ``<rect>`` and ``<line>`` elements, so the chart
+needs no script and scales with the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: Decimal
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: Decimal
+    y: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    left: int  # room for the tick labels
+    bottom: int  # room for the bar labels
+    bars: tuple[Bar, ...]
+    ticks: tuple[Tick, ...]
+    zero_y: float
+
+
+def nice_step(span: Decimal, intervals: int = 4) -> Decimal:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) that cuts ``span`` into about ``intervals`` parts."""
+    if span <= 0:
+        return Decimal(1)
+    raw = span / intervals
+    power = Decimal(10) ** raw.adjusted()
+    return next(step * power for step in NICE_STEPS if step * power >= raw)
+
+
+def bar_chart(points: Sequence[tuple[str, Decimal]], *, width: int = 720, height: int = 260) -> BarChart:
+    """Vertical bars for ``(label, value)`` in order; negative values hang below the zero line."""
+    left, bottom, top = 64, 28, 8
+    plot_height = height - bottom - top
+    values = [value for _label, value in points]
+    high = max([Decimal(0), *values])
+    low = min([Decimal(0), *values])
+    step = nice_step(high - low)
+    top_value = (high / step).to_integral_value(rounding=ROUND_CEILING) * step
+    bottom_value = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    if top_value == bottom_value:  # nothing but zeros: the zero line at the bottom of one step
+        top_value += step
+    span = top_value - bottom_value
+
+    def y_of(value: Decimal) -> float:
+        return top + float((top_value - value) / span) * plot_height
+
+    slot = (width - left) / max(len(points), 1)
+    bar_width = max(slot * 0.7, 1.0)
+    bars = []
+    for index, (label, value) in enumerate(points):
+        y_top, y_bottom = sorted((y_of(value), y_of(Decimal(0))))
+        x = left + index * slot + (slot - bar_width) / 2
+        bars.append(Bar(label, value, round(x, 2), round(y_top, 2), round(bar_width, 2), round(y_bottom - y_top, 2)))
+    count = int(span / step)
+    ticks = tuple(Tick(bottom_value + i * step, round(y_of(bottom_value + i * step), 2)) for i in range(count + 1))
+    return BarChart(width, height, left, bottom, tuple(bars), ticks, round(y_of(Decimal(0)), 2))

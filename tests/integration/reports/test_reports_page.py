@@ -1,0 +1,94 @@
+"""The back office's reports page: finance reads a report, its chart and downloads it; bad input is a form error."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from typing import Any
+
+import polars as pl
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from app.accounts.models import Role
+from reports.catalog import REPORTS
+from reports.revenue import Selection
+from tests.integration.admin.helpers import http_client, login_as
+from tests.integration.reports.conftest import History
+from tests.integration.reports.test_revenue_reports import Q4
+
+Q4_BY_MONTH = "/admin/reports?report=revenue&preset=custom&from=2026-10-01&to=2026-12-31&by=month"
+CELLS = re.compile(r"<td[^>]*>([^<]*)</td>")
+
+
+@pytest.fixture
+async def finance(app: Litestar, history: History) -> Any:
+    async with http_client(app) as client:
+        await login_as(history.session, client, Role.FINANCE)
+        yield client
+
+
+async def test_finance_reads_monthly_revenue_with_its_chart(finance: AsyncTestClient[Any]) -> None:
+    response = await finance.get(Q4_BY_MONTH)
+    assert response.status_code == 200
+    table = response.text.split('data-testid="report-table"')[1]
+    november = table.split("<tr>")[3]  # header, October, November
+    assert [unescape(cell).strip() for cell in CELLS.findall(november)][:6] == [
+        "2026-11",
+        "EUR",
+        "2",
+        "30.00",
+        "5.70",
+        "35.70",
+    ]
+    chart = response.text.split('data-testid="report-chart"')[1].split("</svg>")[0]
+    assert chart.count("<rect") == 3  # three months, euros only
+    assert "2026-12: -€6.00" in unescape(chart)
+
+
+async def test_downloads_carry_the_same_figures(finance: AsyncTestClient[Any], history: History) -> None:
+    query = Q4_BY_MONTH.split("?", 1)[1]
+    parquet = await finance.get(f"/admin/reports?{query}&download=parquet")
+    assert parquet.status_code == 200
+    assert 'filename="revenue_2026-10-01_2026-12-31.parquet"' in parquet.headers["content-disposition"]
+    expected = await REPORTS["revenue"].build(history.session, Selection(Q4), str)
+    assert pl.read_parquet(io.BytesIO(parquet.content)).equals(expected)
+    german = await finance.get(f"/admin/reports?{query}&download=csv-de")
+    assert german.headers["content-type"].startswith("text/csv")
+    assert "2026-11;EUR;2;30,00;5,70;35,70" in german.text
+    xlsx = await finance.get(f"/admin/reports?{query}&download=xlsx")
+    assert xlsx.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("report=revenue&preset=custom&from=2026-12-31&to=2026-10-01", "to"),
+        ("report=revenue&preset=custom&from=&to=2026-10-01", "from"),
+        ("report=revenue&preset=custom&from=31.12.2026&to=2026-12-31", "from"),
+        ("report=revenue&preset=custom&from=99999-01-01&to=2026-12-31", "from"),
+        ("report=nonsense", "report"),
+        ("report=revenue&preset=someday", "preset"),
+        ("report=revenue&by=fortnight", "by"),
+        ("report=revenue&preset=custom&from=2020-01-01&to=2026-12-31&by=day", "by"),
+    ],
+)
+async def test_bad_input_is_a_field_error_not_a_crash(finance: AsyncTestClient[Any], query: str, field: str) -> None:
+    page = await finance.get(f"/admin/reports?{query}")
+    assert page.status_code == 400
+    assert f'data-field-error="{field}"' in page.text
+    assert (await finance.get(f"/admin/reports?{query}&download=csv")).status_code == 400
+
+
+async def test_unknown_download_format_is_refused(finance: AsyncTestClient[Any]) -> None:
+    response = await finance.get(f"{Q4_BY_MONTH}&download=pdf")
+    assert response.status_code == 400
+
+
+async def test_staff_may_not_read_reports(app: Litestar, history: History) -> None:
+    async with http_client(app) as client:
+        await login_as(history.session, client, Role.STAFF)
+        assert (await client.get(Q4_BY_MONTH)).status_code == 403
+        assert (await client.get("/admin/reports?report=revenue&download=csv")).status_code == 403
