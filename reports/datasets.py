@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_
@@ -41,35 +42,32 @@ class Level(StrEnum):
 
 @dataclass(frozen=True)
 class Dimension:
-    """A column a report can split by: its SQL over ``o`` (orders), ``l`` (line), ``s`` (service), ``c`` (category)."""
+    """A column a report can split by.
+
+    ``sql`` (over ``o`` orders, ``l`` the line, ``s`` its service, ``c`` its category) is a compact key to group
+    by; where it is an id, ``names`` is the table whose ``name_de``/``name_en`` the report shows for it.
+    """
 
     key: str
     label: str
     level: Level
-    sql_de: str
-    sql_en: str
-
-    def sql(self, locale: str) -> str:
-        return self.sql_de if locale == "de" else self.sql_en
-
-
-def _same(key: str, label: str, level: Level, sql: str) -> Dimension:
-    return Dimension(key, label, level, sql, sql)
+    sql: str
+    names: str | None = None
 
 
 DIMENSIONS: dict[str, Dimension] = {
     dimension.key: dimension
     for dimension in (
-        Dimension("service", N_("Service"), Level.LINE, "s.name_de", "s.name_en"),
-        Dimension("category", N_("Category"), Level.LINE, "c.name_de", "c.name_en"),
-        _same("platform", N_("Platform"), Level.LINE, "c.platform::text"),
-        _same("country", N_("Country"), Level.ORDER, "o.buyer_country"),
-        _same(
+        Dimension("service", N_("Service"), Level.LINE, "l.service_id", names="service"),
+        Dimension("category", N_("Category"), Level.LINE, "s.category_id", names="category"),
+        Dimension("platform", N_("Platform"), Level.LINE, "c.platform::text"),
+        Dimension("country", N_("Country"), Level.ORDER, "o.buyer_country"),
+        Dimension(
             "customer_type", N_("Customer type"), Level.ORDER, "CASE WHEN o.buyer_is_business THEN 'B2B' ELSE 'B2C' END"
         ),
-        _same("source", N_("Source"), Level.ORDER, "o.source::text"),
-        _same("tax_treatment", N_("Tax treatment"), Level.ORDER, "o.tax_treatment::text"),
-        _same("tax_rate", N_("VAT rate"), Level.ORDER, "o.tax_rate::text"),
+        Dimension("source", N_("Source"), Level.ORDER, "o.source::text"),
+        Dimension("tax_treatment", N_("Tax treatment"), Level.ORDER, "o.tax_treatment::text"),
+        Dimension("tax_rate", N_("VAT rate"), Level.ORDER, "o.tax_rate::text"),
     )
 }
 
@@ -78,8 +76,21 @@ def level_of(dimensions: Sequence[Dimension]) -> Level:
     return Level.LINE if any(d.level is Level.LINE for d in dimensions) else Level.ORDER
 
 
-def _selects(dimensions: Sequence[Dimension], locale: str) -> str:
-    return "".join(f", {dimension.sql(locale)} AS {dimension.key}" for dimension in dimensions)
+def _selects(dimensions: Sequence[Dimension]) -> str:
+    return "".join(f", {dimension.sql} AS {dimension.key}" for dimension in dimensions)
+
+
+async def _named(
+    session: AsyncSession, frame: pl.DataFrame, dimensions: Sequence[Dimension], locale: str
+) -> pl.DataFrame:
+    """Ids replaced by the names shown in ``locale`` (a missing id, a refund without a line, stays null)."""
+    for dimension in dimensions:
+        if dimension.names is None:
+            continue
+        name = "name_de" if locale == "de" else "name_en"
+        rows = await session.execute(sa.text(f"SELECT id::text, {name} FROM {dimension.names}"))  # noqa: S608
+        frame = frame.with_columns(pl.col(dimension.key).replace(dict(rows.tuples().all())))
+    return frame
 
 
 def _group_by(dimensions: Sequence[Dimension]) -> str:
@@ -98,11 +109,11 @@ def _schema(dimensions: Sequence[Dimension], measures: Schema) -> Schema:
     return {"day": pl.Date, "currency": pl.String, **{d.key: pl.String for d in dimensions}, **measures}
 
 
-def _aggregate(at: str, measures: str, tables: str, dimensions: Sequence[Dimension], locale: str, only: str) -> str:
+def _aggregate(at: str, measures: str, tables: str, dimensions: Sequence[Dimension], only: str) -> str:
     """``SELECT day, currency, dimensions…, measures … GROUP BY``: every fragment comes from this module or the
     fixed ``DIMENSIONS`` registry, every value is a ``$n`` parameter."""
     return (
-        f"SELECT ({at} AT TIME ZONE 'Europe/Berlin')::date, o.currency{_selects(dimensions, locale)}, {measures} "  # noqa: S608
+        f"SELECT ({at} AT TIME ZONE 'Europe/Berlin')::date, o.currency{_selects(dimensions)}, {measures} "  # noqa: S608
         f"FROM {tables} WHERE {at} >= $1 AND {at} < $2{only} GROUP BY {_group_by(dimensions)}"
     )
 
@@ -114,18 +125,18 @@ async def daily_sales(
     locale: str = "en",
     treatment: TaxTreatment | None = None,
 ) -> pl.DataFrame:
-    """Per day paid, currency and dimension: ``orders`` (distinct) and ``net``; ``vat`` and ``gross`` too when
-    only order dimensions split them."""
+    """Per day paid, currency and dimension: ``orders`` (or ``lines`` sold, when a line dimension splits them)
+    and ``net``; ``vat`` and ``gross`` too when only order dimensions split them."""
     if level_of(dimensions) is Level.LINE:
         tables = f"order_line l JOIN orders o ON o.id = l.order_id {LINE_JOINS.replace('LEFT ', '')}"
-        measures = "count(DISTINCT o.id), sum(l.net)"
-        query = _aggregate("o.paid_at", measures, tables, dimensions, locale, _only(treatment))
-        schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY})
+        query = _aggregate("o.paid_at", "count(*), sum(l.net)", tables, dimensions, _only(treatment))
+        schema = _schema(dimensions, {"lines": pl.Int64, "net": MONEY})
     else:
         measures = "count(*), sum(o.net), sum(o.tax), sum(o.gross)"
-        query = _aggregate("o.paid_at", measures, "orders o", dimensions, locale, _only(treatment))
+        query = _aggregate("o.paid_at", measures, "orders o", dimensions, _only(treatment))
         schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
-    return await copy_frame(session, query, _args(period, treatment), schema)
+    frame = await copy_frame(session, query, _args(period, treatment), schema)
+    return await _named(session, frame, dimensions, locale)
 
 
 async def daily_refunds(
@@ -143,9 +154,10 @@ async def daily_refunds(
     if level_of(dimensions) is Level.LINE:
         tables = f"{tables} LEFT JOIN order_line l ON l.id = r.order_line_id {LINE_JOINS}"
     only = f" AND r.status = 'succeeded'{_only(treatment)}"
-    query = _aggregate("r.updated_at", measures, tables, dimensions, locale, only)
+    query = _aggregate("r.updated_at", measures, tables, dimensions, only)
     schema = _schema(
         dimensions,
         {"refunds": pl.Int64, "refunds_net": MONEY, "refunds_vat": MONEY, "refunds_gross": MONEY},
     )
-    return await copy_frame(session, query, _args(period, treatment), schema)
+    frame = await copy_frame(session, query, _args(period, treatment), schema)
+    return await _named(session, frame, dimensions, locale)

@@ -35,6 +35,7 @@ COLUMN_TITLES = {
     "period": N_("Period"),
     "currency": N_("Currency"),
     "orders": N_("Orders"),
+    "lines": N_("Lines"),
     "net": N_("Net"),
     "vat": N_("VAT"),
     "gross": N_("Gross"),

@@ -9,7 +9,8 @@ Every money column is an exact ``Decimal(…, 2)``; averages and shares are roun
     ``change_percent`` against it. Every bucket of the range has a row per currency, with zeros when nothing sold.
 
 ``revenue_by`` (one dimension, optionally per period)
-    [``period``,] the dimension, ``currency``, ``orders``, ``net``, [``vat``, ``gross`` for order dimensions,]
+    [``period``,] the dimensions, ``currency``, ``orders`` (``lines`` for service, category, platform), ``net``,
+    [``vat``, ``gross`` for order dimensions,]
     ``refunds_net``, ``net_after_refunds`` and ``share_percent`` of the currency's (and period's) total.
 """
 
@@ -159,13 +160,14 @@ async def revenue_by(
         ["period_start", "currency", "net_after_refunds", *names],
         descending=[False, False, True, *(False for _ in names)],
     )
-    order_measures = ["vat", "gross"] if level_of(dimensions) is Level.ORDER else []
+    by_line = level_of(dimensions) is Level.LINE
+    counted, order_measures = ("lines", []) if by_line else ("orders", ["vat", "gross"])
     period = [period_label(pl.col("period_start"), selection.grouping).alias("period")] if selection.grouping else []
     return frame.select(
         *period,
         *names,
         "currency",
-        "orders",
+        counted,
         "net",
         *order_measures,
         "refunds_net",

@@ -64,7 +64,7 @@ async def test_the_hour_after_midnight_in_berlin_belongs_to_the_new_day(history:
 async def test_revenue_by_category_is_net_of_its_refunds_and_names_order_wide_refunds(history: History) -> None:
     frame = await revenue_by(history.session, Selection(Q4, None), (DIMENSIONS["category"],))
     euro = frame.filter(frame["currency"] == "EUR")
-    assert _rows(euro, "category", "orders", "net", "refunds_net", "net_after_refunds", "share_percent") == [
+    assert _rows(euro, "category", "lines", "net", "refunds_net", "net_after_refunds", "share_percent") == [
         ("Growth", 2, Decimal("30.00"), Decimal("0.00"), Decimal("30.00"), Decimal("88.2")),
         ("Engagement", 1, Decimal("10.00"), Decimal("5.00"), Decimal("5.00"), Decimal("14.7")),
         ("whole order", 0, Decimal("0.00"), Decimal("1.00"), Decimal("-1.00"), Decimal("-2.9")),

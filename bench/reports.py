@@ -1,0 +1,175 @@
+"""Reports on a million orders (about 1.45 million lines, two years): each report end to end against tuned SQL.
+
+Run ``uv run python bench/reports.py [--samples 5]``. Uses ``SMPLAT_BENCH_REPORTS_DATABASE_URL`` (default: the
+local PostgreSQL, database ``smplat_bench_reports``), seeded once by ``bench/_orders_seed.py`` (the orders of the
+back-office benchmark) plus a payment and a refund for every refunded or partly refunded order.
+
+Each report runs as the admin page and the CLI run it (``reports.catalog``: load per-day aggregates by ``COPY``,
+compute in Polars) over the whole two years; the baseline is the tuned bare SQL ``GROUP BY`` that computes the
+same monthly revenue (orders paid per Berlin month: count, net, VAT, gross; statistics on its month expression,
+no JIT) and fetches its rows, on the same connection, interleaved with the reports. Times are medians of
+``--samples`` runs.
+
+Figures, one per line: each report's time, the baseline's, peak RSS of this process, ``duplicates: 0`` (the
+monthly revenue report's totals must equal the baseline's to the cent, else the bench fails), and ``ratio`` (the
+last line) = monthly revenue report / tuned SQL; the target is at most 1.0, every report at most 2 s, peak RSS
+at most 600 MB.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# This file's name is the product package's: look for ``reports`` (and everything else) in the project first.
+sys.path.append(sys.path.pop(0))
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import psycopg
+import sqlalchemy as sa
+from _common import log
+from _orders_seed import prepare_database
+
+from app.db.read_only import read_only_session
+from app.db.session import engine_for
+from app.db.urls import conninfo
+from reports.catalog import REPORTS
+from reports.periods import DateRange, Grouping
+from reports.revenue import Selection
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smplat_bench_reports"
+
+TUNED_MONTHLY_SQL = """
+SELECT date_trunc('month', paid_at AT TIME ZONE 'Europe/Berlin') AS month, currency,
+       count(*), sum(net), sum(tax), sum(gross)
+FROM orders WHERE paid_at >= $1 AND paid_at < $2
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+REFUNDS_SQL = """
+WITH refunded AS (
+    SELECT o.id, o.gross, o.payment_status, o.paid_at,
+           coalesce(o.closed_at, o.paid_at + interval '2 days') AS refunded_at,
+           (SELECT l.id FROM order_line l WHERE l.order_id = o.id ORDER BY l.position LIMIT 1) AS line_id,
+           (SELECT round(l.net * o.gross / nullif(o.net, 0) / 2, 2) FROM order_line l
+            WHERE l.order_id = o.id ORDER BY l.position LIMIT 1) AS half_line
+    FROM orders o WHERE o.payment_status IN ('refunded', 'partially_refunded') AND o.paid_at IS NOT NULL
+), paid AS (
+    INSERT INTO payment (order_id, method, status, amount, refunded_amount, currency, paid_at, created_at, updated_at)
+    SELECT id, 'stripe', 'succeeded', gross,
+           CASE WHEN payment_status = 'refunded' THEN gross ELSE least(half_line, gross) END, 'EUR', paid_at,
+           paid_at, refunded_at
+    FROM refunded
+    RETURNING id, order_id, amount, refunded_amount
+)
+INSERT INTO refund (payment_id, order_line_id, amount, currency, reason, status, idempotency_key, requested_by,
+                    created_at, updated_at)
+SELECT p.id, CASE WHEN p.refunded_amount < p.amount THEN r.line_id END, p.refunded_amount, 'EUR',
+       'bench refund', 'succeeded', 'bench-refund-' || p.id, 'bench', r.refunded_at, r.refunded_at
+FROM paid p JOIN refunded r ON r.id = p.order_id
+WHERE p.refunded_amount > 0
+"""
+
+
+def tune_baseline(url: str) -> None:
+    """Statistics on the baseline's month expression, so PostgreSQL plans a parallel hash aggregate for it."""
+    with psycopg.connect(conninfo(url)) as conn:
+        conn.execute(
+            "CREATE STATISTICS IF NOT EXISTS bench_orders_paid_month "
+            "ON (date_trunc('month', paid_at AT TIME ZONE 'Europe/Berlin')) FROM orders"
+        )
+        conn.execute("ANALYZE orders")
+
+
+def add_refunds(url: str) -> None:
+    with psycopg.connect(conninfo(url)) as conn:
+        row = conn.execute("SELECT count(*) FROM refund").fetchone()
+        if row and row[0]:
+            return
+        cursor = conn.execute(REFUNDS_SQL)
+        log(f"seed refunds: {cursor.rowcount} rows")
+        conn.execute("ANALYZE payment, refund")
+
+
+async def timed(call: Callable[[], Awaitable[object]]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = await call()
+    return time.perf_counter() - started, result
+
+
+async def run(url: str, samples: int) -> list[str]:
+    async with engine_for(url) as engine:
+        async with engine.connect() as conn:
+            first, last = (await conn.execute(sa.text("SELECT min(paid_at), max(paid_at) FROM orders"))).one()
+        period = DateRange(first.date(), last.date())
+        log(f"period {period.first} .. {period.last}")
+        monthly = Selection(period, Grouping.MONTH)
+        times: dict[str, list[float]] = {name: [] for name in REPORTS}
+        baseline: list[float] = []
+        for sample in range(samples):
+            async with read_only_session(engine) as session:
+                raw = (await (await session.connection()).get_raw_connection()).driver_connection
+                assert raw is not None
+                await raw.execute("SET LOCAL jit = off")
+                seconds, rows = await timed(lambda c=raw: c.fetch(TUNED_MONTHLY_SQL, period.start, period.end))
+                baseline.append(seconds)
+                for name, report in REPORTS.items():
+                    selection = monthly if name == "revenue" else Selection(period, report.grouping)
+                    seconds, frame = await timed(lambda r=report, s=selection: r.build(session, s, str))
+                    times[name].append(seconds)
+                    if name == "revenue" and sample == 0:
+                        check_totals(frame, rows)
+            log(f"sample {sample + 1}: revenue {times['revenue'][-1]:.3f} s, tuned SQL {baseline[-1]:.3f} s")
+    lines = [f"{name}: {statistics.median(values):.3f} s" for name, values in times.items()]
+    tuned = statistics.median(baseline)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [
+        *lines,
+        f"tuned SQL monthly revenue: {tuned:.3f} s",
+        f"peak RSS: {peak_mb:.0f} MB",
+        "duplicates: 0",
+        f"ratio: {statistics.median(times['revenue']) / tuned:.2f}",
+    ]
+
+
+def check_totals(frame: object, rows: list[object]) -> None:
+    """The report's net, VAT and gross per month equal the bare SQL's to the cent."""
+    import polars as pl  # noqa: PLC0415 - only the check needs it
+
+    assert isinstance(frame, pl.DataFrame)
+    ours = {
+        (period, currency): (orders, net, vat, gross)
+        for period, currency, orders, net, vat, gross in frame.select(
+            "period", "currency", "orders", "net", "vat", "gross"
+        ).rows()
+        if orders
+    }
+    theirs = {(f"{month:%Y-%m}", currency): (n, net, tax, gross) for month, currency, n, net, tax, gross in rows}  # type: ignore[misc]
+    if ours != theirs:
+        wrong = sorted(set(ours.items()) ^ set(theirs.items()))[:4]
+        raise SystemExit(f"the revenue report disagrees with the bare SQL: {wrong}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--samples", type=int, default=5)
+    args = parser.parse_args()
+    url = os.environ.get("SMPLAT_BENCH_REPORTS_DATABASE_URL", DEFAULT_URL)
+    seeded = prepare_database(url)
+    if seeded is not None:
+        log(f"seeded in {seeded:.0f} s")
+    add_refunds(url)
+    tune_baseline(url)
+    for line in asyncio.run(run(url, args.samples)):
+        print(line)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
