@@ -1,6 +1,7 @@
 """The follower chart's geometry: a polyline over time, y ticks and the order's start, as SVG numbers.
 
-Pure arithmetic; the template (storefront/templates/storefront/_follower_chart.html) draws it. Time runs left to
+Pure arithmetic; the template (storefront/templates/storefront/_follower_chart.html) draws it, with its dates
+and the start's legend as HTML around the drawing. Time runs left to
 right from the first snapshot to the last, followers bottom to top between the smallest and largest count
 (widened a little so a flat line sits mid-height instead of on the frame).
 """
@@ -11,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+# The drawing is stretched to the width of its box (labels are HTML beside it, so nothing gets distorted).
 WIDTH = 640
-HEIGHT = 220
-LEFT = 56  # room for the y labels
-RIGHT = 12
-TOP = 12
-BOTTOM = 28  # room for the dates
+HEIGHT = 200
+LEFT = 2
+RIGHT = 2
+TOP = 8
+BOTTOM = 2
 TICKS = 4
 
 
