@@ -4,10 +4,16 @@ The URL is the secret (only its hash is stored): responses are never indexed, ne
 never cached. A miss costs what a hit's lookup costs (hash + one query) and always answers the same 404, so a
 guessed token tells nothing. The page's script (app/static/tracking.js) asks for the JSON view while work is
 in progress and updates the bars and status texts; without it the page is complete as served.
+
+Repeat polls are answered ``304 Not Modified`` when nothing the view shows has changed: the ETag is made of the
+order's version (bumped with every event: status changes, payments, refunds), the lines' counts (progress
+reports change them without an event) and the language. The JSON view may therefore be kept in the browser's
+own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -20,6 +26,7 @@ from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
 from app.i18n import N_
 from app.instagram.snapshots import line_chart
+from app.orders.models import Order
 from app.orders.schemas import tracked_order
 from app.orders.services import OrderService
 from app.orders.tracking import tracking_facts, tracking_view
@@ -37,11 +44,19 @@ PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "Vary": "Accept",
 }
+JSON_HEADERS = {**PRIVATE_HEADERS, "Cache-Control": "private, no-cache"}
 NOT_FOUND = N_("This order link is not valid. Please use the link from your email.")
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.accept.best_match(["text/html", JSON], default="text/html") == JSON
+
+
+def view_etag(order: Order, locale: str) -> str:
+    """A weak validator of everything the JSON view shows (see the module docstring)."""
+    counts = ";".join(f"{line.id}:{line.remains}:{line.start_count}" for line in order.lines)
+    digest = hashlib.sha256(f"{order.version}|{locale}|{counts}".encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
 
 
 class TrackingController(Controller):
@@ -58,9 +73,14 @@ class TrackingController(Controller):
             order = await OrderService(session=session).find_by_tracking_token(token[:MAX_TOKEN])
             if order is None:
                 return self._missing(request, as_json=as_json)
-            view = tracking_view(order, await tracking_facts(session, order.id), locale)
             if as_json:
-                return Response(tracked_order(view, i18n.gettext), media_type=JSON, headers=PRIVATE_HEADERS)
+                etag = view_etag(order, locale)
+                headers = {**JSON_HEADERS, "ETag": etag}
+                if etag in request.headers.get("if-none-match", ""):
+                    return Response(None, status_code=304, headers=headers)
+                view = tracking_view(order, await tracking_facts(session, order.id), locale)
+                return Response(tracked_order(view, i18n.gettext), media_type=JSON, headers=headers)
+            view = tracking_view(order, await tracking_facts(session, order.id), locale)
             charts = {line.id: await line_chart(session, line) for line in order.lines}
             company = await CompanySettingsService(session=session).current()
             subscription = await subscriptions.subscription_of(session, order)

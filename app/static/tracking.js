@@ -1,6 +1,7 @@
 // The tracking page keeps itself up to date while work is in progress: every few seconds it asks the same
 // address for its JSON view and updates each line's bar, numbers and status text. When the order's status
 // changes the page is loaded again (the timeline and notices follow). Without this script the page is complete.
+// "no-cache": the browser revalidates its copy; the server answers 304 while nothing changed.
 (function () {
   "use strict";
   var root = document.querySelector("[data-track][data-poll]");
@@ -26,7 +27,7 @@
   }
 
   function poll() {
-    fetch(window.location.pathname, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+    fetch(window.location.pathname, { headers: { Accept: "application/json" }, cache: "no-cache", credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (order) {
         if (!order) return;

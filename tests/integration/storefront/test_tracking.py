@@ -259,3 +259,23 @@ async def test_any_unknown_token_gets_the_same_friendly_404_page_and_json(
 async def test_a_path_that_cannot_hold_a_token_is_refused_without_an_error(client: AsyncTestClient[Litestar]):
     for path in ("/track/..%2F..%2Fetc%2Fpasswd", "/track/a/b/c", "/track/%2F", "/track/%00%01%FF"):
         assert (await client.get(path)).status_code in (400, 404, 405)
+
+
+async def test_repeat_polls_get_not_modified_until_the_provider_reports_progress(
+    client: AsyncTestClient[Litestar], session: AsyncSession
+):
+    token, order = await tracked_order(session, (*STARTED, S.IN_PROGRESS), 750, None)
+    json = {"Accept": "application/json"}
+
+    first = await client.get(f"/track/{token}?lang=en", headers=json)
+    again = await client.get(f"/track/{token}?lang=en", headers={**json, "If-None-Match": first.headers["etag"]})
+    await session.execute(sa.update(OrderLine).where(OrderLine.order_id == order.id).values(remains=300))
+    await session.commit()
+    moved = await client.get(f"/track/{token}?lang=en", headers={**json, "If-None-Match": first.headers["etag"]})
+    german = await client.get(f"/track/{token}?lang=de", headers={**json, "If-None-Match": moved.headers["etag"]})
+
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
+    assert again.headers["referrer-policy"] == "no-referrer"
+    assert moved.status_code == 200 and moved.json()["lines"][0]["delivered"] == 1700
+    assert german.status_code == 200  # labels differ by language: another validator
