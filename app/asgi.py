@@ -28,6 +28,7 @@ from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
 from storefront.links import CheckoutLinkController
 from storefront.page_cache import PageCache
+from storefront.tracking import TrackingController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StorefrontController,
             CheckoutController,
             CheckoutLinkController,
+            TrackingController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

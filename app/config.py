@@ -22,6 +22,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Used in dev and test only; production refuses to start with it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
+INSTAGRAM_SOURCES = ("off", "sandbox")
 
 
 class ConfigError(ValueError):
@@ -45,6 +46,9 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
     stuck_after_hours: int = 6
+    # Where Instagram follower counts come from for the tracking page's chart: "off" (no chart) or "sandbox"
+    # (app/instagram/profiles.py: counts that follow the delivery; demo and tests, never in production).
+    instagram_source: str = "off"
     data_dir: Path = field(default_factory=lambda: platformdirs.user_data_path("smplat"))
     # Peers (IP addresses or networks) whose X-Forwarded-For/-Proto/-Host headers are believed.
     trusted_proxies: tuple[str, ...] = ()
@@ -99,6 +103,7 @@ class Settings:
             raise ConfigError(
                 "SMPLAT_STRIPE_WEBHOOK_SECRET must be set with SMPLAT_STRIPE_SECRET_KEY (webhooks are signed)"
             )
+        self._validate_instagram_source()
         if self.allowed_hosts is not None and not self.allowed_hosts:
             raise ConfigError("SMPLAT_ALLOWED_HOSTS must name at least one host (or * for any)")
         if any(not host or "/" in host or " " in host for host in self.host_patterns):
@@ -115,6 +120,12 @@ class Settings:
             if not self.database_url:
                 raise ConfigError("SMPLAT_DATABASE_URL must be set in production (no embedded database)")
         return self
+
+    def _validate_instagram_source(self) -> None:
+        if self.instagram_source not in INSTAGRAM_SOURCES:
+            raise ConfigError(f"SMPLAT_INSTAGRAM_SOURCE must be one of {', '.join(INSTAGRAM_SOURCES)}")
+        if self.is_prod and self.instagram_source == "sandbox":
+            raise ConfigError("SMPLAT_INSTAGRAM_SOURCE=sandbox invents follower counts: not in production")
 
     def _validate_encryption_keys(self) -> None:
         """Every key of the ring is a real key: never empty; in production private and long, like SECRET_KEY."""
@@ -156,6 +167,7 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             log_json=(get("LOG_JSON") or ("1" if env == "prod" else "0")) in ("1", "true", "yes"),
             stuck_after_hours=stuck_hours,
+            instagram_source=(get("INSTAGRAM_SOURCE") or "off").lower(),
             data_dir=Path(data_dir).expanduser() if data_dir else platformdirs.user_data_path("smplat"),
             trusted_proxies=_list(get("TRUSTED_PROXIES")),
             allowed_hosts=_list(allowed_hosts) if (allowed_hosts := get("ALLOWED_HOSTS")) else None,

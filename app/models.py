@@ -8,6 +8,7 @@ from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
+from app.instagram.models import InstagramSnapshot
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
 
@@ -20,6 +21,7 @@ __all__ = [
     "Customer",
     "EventKind",
     "FunnelEvent",
+    "InstagramSnapshot",
     "LoginAttempts",
     "Order",
     "OrderEvent",

@@ -1,4 +1,5 @@
-"""Buying: the order form's POST, the way to the processor's checkout and back, and the client's order page.
+"""Buying: the order form's POST, the way to the processor's checkout and back, and paying or managing a
+subscription from the order page (the page itself: ``storefront/tracking.py``).
 
 ``POST /checkout`` places the order (one unit of work, committed), opens a checkout session at the processor
 (idempotency key per order and attempt), records it as a pending payment (a second unit of work) and sends the
@@ -35,7 +36,6 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.i18n import N_
 from app.orders.checkout import place_checkout_order, quote
 from app.orders.models import Order, OrderSource
-from app.orders.placing import tracking_token_hash
 from app.orders.services import OrderService
 from app.orders.states import OrderStatus
 from app.payments import commands as payments
@@ -44,7 +44,6 @@ from app.payments.gateway import CheckoutItem, CheckoutRequest, GatewayError, Pa
 from app.payments.models import PaymentMethod
 from app.payments.services import checkout_attempts
 from app.uow import unit_of_work, utc_now
-from app.web.security import NO_REFERRER
 from app.web.templating import render
 from storefront.order_form import OrderForm, form_errors, read_checkout, read_posts
 from storefront.pages import seller, service_page
@@ -273,22 +272,3 @@ class CheckoutController(Controller):
             company = await seller(db_engine)
             return render(request, "storefront/payment_unavailable.html", status_code=503, order=order, company=company)
         return Redirect(path=url, status_code=303)
-
-    @get("/track/{token:str}")
-    async def track(
-        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
-    ) -> Template:
-        """The client's order page: status, lines, totals. The URL is the secret: never sent on as a referrer."""
-        async with read_only_session(db_engine) as session:
-            order = await OrderService(session=session).get_one_or_none(
-                tracking_token_hash=tracking_token_hash(token[:200])
-            )
-            company = await CompanySettingsService(session=session).current()
-            subscription = await subscriptions.subscription_of(session, order) if order is not None else None
-        if order is None:
-            raise NotFound(N_("This order link is not valid. Please use the link from your email."))
-        page = render(
-            request, "storefront/order.html", order=order, token=token, company=company, subscription=subscription
-        )
-        page.headers.update({"Referrer-Policy": NO_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"})
-        return page

@@ -190,6 +190,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     if not os.environ.get("SMPLAT_SECRET_KEY"):
         os.environ["SMPLAT_SECRET_KEY"] = demo_secret(settings.data_dir)
     os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("SMPLAT_INSTAGRAM_SOURCE", "sandbox")  # follower charts from counts that follow delivery
     payments = start_demo_payments(settings.data_dir, os.environ["SMPLAT_BASE_URL"])
     settings = reload_settings()
 

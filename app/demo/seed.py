@@ -26,6 +26,8 @@ from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRE
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.instagram.models import InstagramSnapshot
+from app.instagram.profiles import ProfileTarget, SandboxProfileStats, profile_handle
 from app.invoicing.tax import TaxDecision, TaxTreatment
 from app.orders import commands
 from app.orders.checkout import CheckoutInput
@@ -85,6 +87,7 @@ async def seed_demo_data(session: AsyncSession) -> SeedReport:
     services = await _catalog(uow, providers, report)
     customers = await _customers(uow, report)
     await _orders(session, services, customers, report)
+    await _follower_history(session, report)
     await _checkout_links(uow, services, customers, report)
     await _subscriptions(uow, services, customers, report)
     await session.flush()
@@ -498,6 +501,42 @@ async def _orders(
             await step(uow, placed.order, scenario)
         await session.flush()
         report.add("orders")
+
+
+GROWTH_SCENARIO = "seed:in-progress"  # an Instagram profile being delivered: its follower chart has a history
+
+
+async def _follower_history(session: AsyncSession, report: SeedReport) -> None:
+    """Snapshots every two hours from half a day before the delivery started until now, as the sandbox source
+    would have recorded them (flat before the start, then growing with what was delivered)."""
+    line = await session.scalar(
+        sa.select(OrderLine).join(Order).where(Order.idempotency_key == GROWTH_SCENARIO).order_by(OrderLine.id)
+    )
+    handle = profile_handle(line.link) if line is not None else None
+    if line is None or handle is None or line.dispatched_at is None or line.start_count is None:
+        return
+    if await session.scalar(sa.select(InstagramSnapshot.id).where(InstagramSnapshot.handle == handle).limit(1)):
+        return
+    now, started = utc_now(), line.dispatched_at
+    delivered = line.quantity - (line.remains or 0)
+    moment = started - timedelta(hours=12)
+    stats = SandboxProfileStats()
+    while moment <= now:
+        share = max(0.0, (moment - started) / (now - started)) if moment > started else 0.0
+        target = ProfileTarget(handle, line.id, line.start_count, round(delivered * share))
+        counts = await stats.counts(target)
+        session.add(
+            InstagramSnapshot(
+                line_id=line.id,
+                handle=handle,
+                taken_at=moment,
+                followers=counts.followers,
+                following=counts.following,
+                media_count=counts.media_count,
+            )
+        )
+        report.add("follower snapshots")
+        moment += timedelta(hours=2)
 
 
 DEMO_LINK_NOTE = "demo: offer for a regular client"

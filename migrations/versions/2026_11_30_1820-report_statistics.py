@@ -6,7 +6,7 @@ them it knows there are a few hundred days and runs a parallel hash aggregate, a
 million orders (bench/reports.py).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-30 18:20:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

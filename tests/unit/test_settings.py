@@ -57,3 +57,13 @@ def test_non_numeric_stuck_hours_is_refused_with_a_message():
 
 def test_base_url_loses_trailing_slash():
     assert Settings.from_env({"SMPLAT_BASE_URL": "https://shop.example/"}).base_url == "https://shop.example"
+
+
+def test_instagram_snapshots_are_off_unless_a_source_is_named_and_never_invented_in_production():
+    assert Settings.from_env({}).instagram_source == "off"
+    assert Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "Sandbox"}).instagram_source == "sandbox"
+    with pytest.raises(ConfigError, match="SMPLAT_INSTAGRAM_SOURCE must be one of off, sandbox"):
+        Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "graph"})
+    prod = {"SMPLAT_ENV": "prod", "SMPLAT_SECRET_KEY": PROD_SECRET, "SMPLAT_DATABASE_URL": "postgresql://db/smplat"}
+    with pytest.raises(ConfigError, match="not in production"):
+        Settings.from_env({**prod, "SMPLAT_INSTAGRAM_SOURCE": "sandbox"})

@@ -1,0 +1,33 @@
+"""Snapshots of an Instagram profile's counts, recorded while an order for it is delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import DateTimeUTC, IdentityBase
+
+
+class InstagramSnapshot(IdentityBase):
+    """The counts of one profile (``handle``, lower case, no ``@``) at one moment.
+
+    Counts belong to the profile, not the order: one snapshot per handle and moment, whichever line asked for
+    it (``line_id``, kept so a snapshot can be traced to the delivery that made us look).
+    """
+
+    __tablename__ = "instagram_snapshot"
+
+    line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_line.id", ondelete="CASCADE"))
+    handle: Mapped[str] = mapped_column(sa.String(64))
+    taken_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    followers: Mapped[int] = mapped_column(sa.BigInteger)
+    following: Mapped[int] = mapped_column(sa.BigInteger)
+    media_count: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (
+        sa.UniqueConstraint("handle", "taken_at", name="uq_instagram_snapshot_handle_taken_at"),
+        sa.CheckConstraint("followers >= 0 AND following >= 0 AND media_count >= 0", name="counts_not_negative"),
+        sa.Index("ix_instagram_snapshot_line_id", "line_id"),
+    )

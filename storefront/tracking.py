@@ -1,0 +1,109 @@
+"""The client's tracking page ``/track/{token}``: the order's progress in plain words, as a page or as JSON.
+
+The URL is the secret (only its hash is stored): responses are never indexed, never sent on as a referrer and
+never cached. A miss costs what a hit's lookup costs (hash + one query) and always answers the same 404, so a
+guessed token tells nothing. The page's script (app/static/tracking.js) asks for the JSON view while work is
+in progress and updates the bars and status texts; without it the page is complete as served.
+
+Repeat polls are answered ``304 Not Modified`` when nothing the view shows has changed: the ETag is made of the
+order's version (bumped with every event: status changes, payments, refunds), the lines' counts (progress
+reports change them without an event) and the language. The JSON view may therefore be kept in the browser's
+own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import i18n
+from app.company.services import CompanySettingsService
+from app.db.read_only import read_only_session
+from app.i18n import N_
+from app.instagram.snapshots import line_chart
+from app.orders.models import Order
+from app.orders.schemas import tracked_order
+from app.orders.services import OrderService
+from app.orders.tracking import tracking_facts, tracking_view
+from app.payments import subscriptions
+from app.web.errors import PROBLEM_JSON
+from app.web.security import NO_REFERRER
+from app.web.templating import render
+
+MAX_TOKEN = 200  # longer input is cut before hashing: the work per request stays bounded
+POLL_SECONDS = 15
+JSON = "application/json"
+PRIVATE_HEADERS = {
+    "Referrer-Policy": NO_REFERRER,
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+    "Vary": "Accept",
+}
+JSON_HEADERS = {**PRIVATE_HEADERS, "Cache-Control": "private, no-cache"}
+NOT_FOUND = N_("This order link is not valid. Please use the link from your email.")
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.accept.best_match(["text/html", JSON], default="text/html") == JSON
+
+
+def view_etag(order: Order, locale: str) -> str:
+    """A weak validator of everything the JSON view shows (see the module docstring)."""
+    counts = ";".join(f"{line.id}:{line.remains}:{line.start_count}" for line in order.lines)
+    digest = hashlib.sha256(f"{order.version}|{locale}|{counts}".encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+class TrackingController(Controller):
+    include_in_schema = False
+
+    @get("/track/{token:str}")
+    async def track(
+        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
+    ) -> Response[Any]:
+        """The order's page (or its JSON view for ``Accept: application/json``)."""
+        locale = i18n.current_locale.get()
+        as_json = wants_json(request)
+        async with read_only_session(db_engine) as session:
+            order = await OrderService(session=session).find_by_tracking_token(token[:MAX_TOKEN])
+            if order is None:
+                return self._missing(request, as_json=as_json)
+            if as_json:
+                etag = view_etag(order, locale)
+                headers = {**JSON_HEADERS, "ETag": etag}
+                if etag in request.headers.get("if-none-match", ""):
+                    return Response(None, status_code=304, headers=headers)
+                view = tracking_view(order, await tracking_facts(session, order.id), locale)
+                return Response(tracked_order(view, i18n.gettext), media_type=JSON, headers=headers)
+            view = tracking_view(order, await tracking_facts(session, order.id), locale)
+            charts = {line.id: await line_chart(session, line) for line in order.lines}
+            company = await CompanySettingsService(session=session).current()
+            subscription = await subscriptions.subscription_of(session, order)
+        page = render(
+            request,
+            "storefront/order.html",
+            order=order,
+            view=view,
+            charts={line.position: charts[line.id] for line in order.lines if charts[line.id] is not None},
+            token=token,
+            company=company,
+            subscription=subscription,
+            poll_seconds=POLL_SECONDS,
+        )
+        page.headers.update(PRIVATE_HEADERS)
+        return page
+
+    @staticmethod
+    def _missing(request: Request[Any, Any, Any], *, as_json: bool) -> Response[Any]:
+        title, detail = i18n.gettext(N_("Order not found")), i18n.gettext(NOT_FOUND)
+        if as_json:
+            body = {"type": "about:blank", "title": title, "status": 404, "detail": detail}
+            return Response(body, status_code=404, media_type=PROBLEM_JSON, headers=PRIVATE_HEADERS)
+        page = render(request, "storefront/order_missing.html", status_code=404, title=title, message=detail)
+        page.headers.update(PRIVATE_HEADERS)
+        return page
