@@ -34,6 +34,7 @@ JOB_MODULES: tuple[str, ...] = (
     "app.fulfillment.upkeep",
     "app.payments.jobs",
     "app.instagram.jobs",
+    "app.analytics.jobs",
 )
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.

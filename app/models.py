@@ -1,7 +1,7 @@
 """Imports every model so that the metadata is complete (Alembic, SQLAdmin, tests)."""
 
 from app.accounts.models import LoginAttempts, Role, StaffSession, StaffUser
-from app.analytics.models import FunnelEvent
+from app.analytics.models import FunnelEvent, SalesDay, SalesDayChange
 from app.audit.models import AuditLog
 from app.catalog.models import CatalogVersion, Category, Service, ServiceKind
 from app.company.models import CompanySettings
@@ -35,6 +35,8 @@ __all__ = [
     "RefillRequest",
     "Refund",
     "Role",
+    "SalesDay",
+    "SalesDayChange",
     "Service",
     "ServiceKind",
     "StaffSession",

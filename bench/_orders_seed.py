@@ -16,6 +16,7 @@ import psycopg
 from _common import log
 from psycopg.rows import TupleRow
 
+from app.analytics.sales_days import REBUILD_SQL
 from app.db.bootstrap import ensure_database
 from app.db.migrations import upgrade
 from app.db.session import engine_for, transaction
@@ -278,6 +279,10 @@ def _bulk(url: str) -> None:
         conn.execute(
             "INSERT INTO order_status_tally (status, delta) SELECT status, count(*) FROM orders GROUP BY status"
         )
+        # ... and those that keep the daily revenue totals (sales_day): count afresh too.
+        conn.execute("DELETE FROM sales_day_change")
+        conn.execute("DELETE FROM sales_day")
+        conn.execute(REBUILD_SQL)
         conn.execute("SELECT setval('order_number_seq', %s)", (number_base + ORDERS,))
         conn.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
 

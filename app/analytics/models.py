@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import DateTimeUTC, IdentityBase, enum_type
+from app.db.base import Currency, DateTimeUTC, DefaultBase, IdentityBase, enum_type
 
 
 class FunnelKind(StrEnum):
@@ -35,4 +36,41 @@ class FunnelEvent(IdentityBase):
     __table_args__ = (
         sa.Index("ix_funnel_event_at", "at"),
         sa.Index("ix_funnel_event_order_id", "order_id", postgresql_where=sa.text("order_id IS NOT NULL")),
+    )
+
+
+class _SalesDayColumns:
+    """Paid orders summed per Berlin day and the order facts reports split by (``reports/datasets.py``)."""
+
+    day: Mapped[date] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(Currency)
+    buyer_country: Mapped[str] = mapped_column(sa.String(2))
+    buyer_is_business: Mapped[bool]
+    source: Mapped[str] = mapped_column(sa.String(32))
+    tax_treatment: Mapped[str] = mapped_column(sa.String(32))
+    tax_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    orders: Mapped[int] = mapped_column(sa.BigInteger)
+    net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    tax: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    gross: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+
+
+class SalesDayChange(_SalesDayColumns, IdentityBase):
+    """One paid order counted in (or, negative, taken out of) a day: written by a trigger on ``orders`` in the
+    transaction that pays the order, insert-only so that concurrent payments never wait for each other.
+    :func:`app.analytics.sales_days.fold_sales_day_changes` moves them into :class:`SalesDay` every few minutes."""
+
+    __tablename__ = "sales_day_change"
+
+
+class SalesDay(_SalesDayColumns, DefaultBase):
+    """The folded totals: one row per day and combination of order facts. A report sums this and the changes
+    not folded yet, so it is exact at any moment."""
+
+    __tablename__ = "sales_day"
+
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "day", "currency", "buyer_country", "buyer_is_business", "source", "tax_treatment", "tax_rate"
+        ),
     )
