@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
 from reports.datasets import DIMENSIONS
+from reports.funnel import funnel
 from reports.periods import Grouping
 from reports.revenue import Selection, revenue, revenue_by
 
@@ -38,6 +39,13 @@ def _split_by(*keys: str, treatment: TaxTreatment | None = None) -> Build:
     return build
 
 
+def _funnel(*, by_service: bool) -> Build:
+    async def build(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
+        return await funnel(session, selection, by_service=by_service)
+
+    return build
+
+
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
@@ -55,5 +63,7 @@ REPORTS: dict[str, Report] = {
             Grouping.QUARTER,
             _split_by("country", "tax_rate", treatment=TaxTreatment.EU_OSS),
         ),
+        Report("funnel", N_("Storefront funnel"), Grouping.WEEK, _funnel(by_service=False)),
+        Report("funnel-by-service", N_("Storefront funnel by service"), None, _funnel(by_service=True)),
     )
 }

@@ -82,7 +82,7 @@ def _selects(dimensions: Sequence[Dimension]) -> str:
     return "".join(f", {dimension.sql} AS {dimension.key}" for dimension in dimensions)
 
 
-async def _named(
+async def named(
     session: AsyncSession, frame: pl.DataFrame, dimensions: Sequence[Dimension], locale: str
 ) -> pl.DataFrame:
     """Ids replaced by the names shown in ``locale`` (a missing id, a refund without a line, stays null)."""
@@ -143,7 +143,7 @@ async def daily_sales(
         schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
         args = (period.first, period.last, *(() if treatment is None else (str(treatment),)))
     frame = await copy_frame(session, query, args, schema)
-    return await _named(session, frame, dimensions, locale)
+    return await named(session, frame, dimensions, locale)
 
 
 async def daily_refunds(
@@ -167,4 +167,4 @@ async def daily_refunds(
         {"refunds": pl.Int64, "refunds_net": MONEY, "refunds_vat": MONEY, "refunds_gross": MONEY},
     )
     frame = await copy_frame(session, query, _args(period, treatment), schema)
-    return await _named(session, frame, dimensions, locale)
+    return await named(session, frame, dimensions, locale)

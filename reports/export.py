@@ -56,11 +56,19 @@ COLUMN_TITLES = {
     "source": N_("Source"),
     "tax_treatment": N_("Tax treatment"),
     "tax_rate": N_("VAT rate"),
+    "landing_visitors": N_("Landing page visitors"),
+    "service_visitors": N_("Service page visitors"),
+    "checkout_visitors": N_("Checkouts started"),
+    "paid_visitors": N_("Paid"),
+    "checkout_percent": N_("Checkout %"),
+    "payment_percent": N_("Payment %"),
+    "conversion_percent": N_("Conversion %"),
 }
 
 
 def totals(frame: pl.DataFrame, translate: Translate = untranslated) -> list[list[object]]:
-    """One row per currency: "Total" in the first column, sums under every additive number."""
+    """One row per currency: "Total" in the first column, sums under every additive number (none for reports
+    without money, such as the funnel: distinct visitors do not add up across periods)."""
     if "currency" not in frame.columns or frame.is_empty():
         return []
     additive = [

@@ -116,6 +116,11 @@ def _unit(grouping: Grouping) -> str:
     ]
 
 
+def percent(part: str, whole: str) -> pl.Expr:
+    """``part`` as a percentage of ``whole``, one decimal, half-up; null where ``whole`` is zero."""
+    return _ratio(part, whole, scale=100, places=1)
+
+
 def _change(current: str, previous: str) -> pl.Expr:
     delta = (pl.col(current) - pl.col(previous)).cast(PRECISE) * 100 / pl.col(previous)
     return pl.when(pl.col(previous) > 0).then(_rounded(delta, 1)).otherwise(None)

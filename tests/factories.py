@@ -83,17 +83,15 @@ async def service(
 ) -> Service:
     n = next(_seq)
     cat = await category(session, platform=platform)
+    defaults: dict[str, object] = {"slug": f"service-{n}", "name_de": f"Dienst {n}", "name_en": f"Service {n}"}
     row = Service(
-        slug=f"service-{n}",
         category_id=cat.id,
         kind=kind,
-        name_de=f"Dienst {n}",
-        name_en=f"Service {n}",
         price=Decimal(price),
         min_quantity=min_quantity,
         max_quantity=max_quantity,
         provider_service_id=upstream.id if upstream else None,
-        **values,
+        **{**defaults, **values},
     )
     session.add(row)
     await session.flush()
