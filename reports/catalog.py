@@ -12,6 +12,7 @@ from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
 from reports.datasets import DIMENSIONS
 from reports.funnel import funnel
+from reports.operations import operations
 from reports.periods import Grouping
 from reports.revenue import Selection, revenue, revenue_by
 
@@ -65,5 +66,6 @@ REPORTS: dict[str, Report] = {
         ),
         Report("funnel", N_("Storefront funnel"), Grouping.WEEK, _funnel(by_service=False)),
         Report("funnel-by-service", N_("Storefront funnel by service"), None, _funnel(by_service=True)),
+        Report("operations", N_("Fulfilment operations by provider"), None, operations),
     )
 }

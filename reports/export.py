@@ -63,6 +63,20 @@ COLUMN_TITLES = {
     "checkout_percent": N_("Checkout %"),
     "payment_percent": N_("Payment %"),
     "conversion_percent": N_("Conversion %"),
+    "provider": N_("Provider"),
+    "completed": N_("Completed"),
+    "partial": N_("Partial"),
+    "canceled": N_("Canceled"),
+    "open_issues": N_("Open issues"),
+    "dispatch_minutes_p50": N_("Minutes to dispatch, median"),
+    "dispatch_minutes_p90": N_("Minutes to dispatch, 90th percentile"),
+    "dispatch_minutes_p99": N_("Minutes to dispatch, 99th percentile"),
+    "completion_hours_p50": N_("Hours to completion, median"),
+    "completion_hours_p90": N_("Hours to completion, 90th percentile"),
+    "completion_hours_p99": N_("Hours to completion, 99th percentile"),
+    "automated_percent": N_("Automated %"),
+    "partial_percent": N_("Partial %"),
+    "refill_percent": N_("Refills %"),
 }
 
 

@@ -1,0 +1,84 @@
+"""Fulfilment operations per provider: how fast paid lines are sent and finished, how often by hand, how well.
+
+Lines count in the bucket their order was paid in. Percentiles are exact (``percentile_cont`` in PostgreSQL, per
+bucket and provider: percentiles do not add up, so the buckets are cut in SQL). Durations are measured from
+payment: ``dispatch_minutes_*`` until the provider accepted the line, ``completion_hours_*`` until a completed
+line finished. A line is *automated* when no staff member acted on it (no staff event on its timeline).
+
+Columns: ``period`` (unless one bucket), ``provider`` ("manual" for lines staff fulfil by hand), ``lines``,
+``completed``, ``partial``, ``canceled``, ``open_issues`` (failed, on hold, unknown dispatch, needs review),
+``dispatch_minutes_p50``/``_p90``/``_p99``, ``completion_hours_p50``/``_p90``/``_p99``, ``automated_percent``,
+``partial_percent``, ``refill_percent`` (lines with a refill request).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.i18n import N_, Translate
+from reports.load import Schema, copy_frame
+from reports.periods import period_label
+from reports.revenue import Selection, percent
+
+MANUAL = N_("manual")
+ISSUES = "'failed', 'on_hold', 'dispatch_unknown', 'needs_review'"
+COMPLETED = "l.fulfillment_status = 'completed'"
+PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
+
+
+def _percentiles(seconds: str, unit: int, only: str = "TRUE") -> str:
+    return ", ".join(
+        f"round((percentile_cont({q}) WITHIN GROUP (ORDER BY {seconds}) FILTER (WHERE {only}) / {unit})::numeric, 1)"
+        for _label, q in PERCENTILES
+    )
+
+
+async def operations(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
+    bucket = (
+        f"date_trunc('{selection.grouping.value}', o.paid_at AT TIME ZONE 'Europe/Berlin')::date"
+        if selection.grouping
+        else "$3::date"
+    )
+    dispatch = "extract(epoch FROM l.dispatched_at - o.paid_at)"
+    completion = "extract(epoch FROM l.finished_at - o.paid_at)"
+    query = (
+        f"SELECT {bucket}, p.name, count(*), "  # noqa: S608 - constants only
+        "count(*) FILTER (WHERE l.fulfillment_status = 'completed'), "
+        "count(*) FILTER (WHERE l.fulfillment_status = 'partial'), "
+        "count(*) FILTER (WHERE l.fulfillment_status = 'canceled'), "
+        f"count(*) FILTER (WHERE l.fulfillment_status IN ({ISSUES})), "
+        "count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM order_event e WHERE e.line_id = l.id "
+        "AND e.actor_kind = 'staff')), "
+        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM refill_request r WHERE r.order_line_id = l.id)), "
+        f"{_percentiles(dispatch, 60)}, {_percentiles(completion, 3600, COMPLETED)} "
+        "FROM order_line l JOIN orders o ON o.id = l.order_id LEFT JOIN provider p ON p.id = l.provider_id "
+        "WHERE o.paid_at >= $1 AND o.paid_at < $2 GROUP BY 1, 2"
+    )
+    period = selection.period
+    args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
+    counts = ("lines", "completed", "partial", "canceled", "open_issues", "automated", "refilled")
+    durations = [f"{name}_{label}" for name in ("dispatch_minutes", "completion_hours") for label, _q in PERCENTILES]
+    schema: Schema = {
+        "period_start": pl.Date,
+        "provider": pl.String,
+        **dict.fromkeys(counts, pl.Int64),
+        **dict.fromkeys(durations, pl.Decimal(14, 1)),
+    }
+    frame = (await copy_frame(session, query, args, schema)).with_columns(
+        pl.col("provider").fill_null(translate(MANUAL)),
+        automated_percent=percent("automated", "lines"),
+        partial_percent=percent("partial", "lines"),
+        refill_percent=percent("refilled", "lines"),
+    )
+    grouping = selection.grouping
+    period_column = [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []
+    return frame.sort("period_start", "provider").select(
+        *period_column,
+        "provider",
+        *counts[:5],
+        *durations,
+        "automated_percent",
+        "partial_percent",
+        "refill_percent",
+    )
