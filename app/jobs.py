@@ -28,7 +28,13 @@ from app.db.urls import conninfo
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers tasks on job_app.
-JOB_MODULES: tuple[str, ...] = ("app.jobs", "app.fulfillment.jobs", "app.fulfillment.upkeep", "app.payments.jobs")
+JOB_MODULES: tuple[str, ...] = (
+    "app.jobs",
+    "app.fulfillment.jobs",
+    "app.fulfillment.upkeep",
+    "app.payments.jobs",
+    "app.notifications.jobs",
+)
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.
 STALLED_AFTER_SECONDS = 60

@@ -8,6 +8,7 @@ from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
+from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
 
@@ -18,6 +19,8 @@ __all__ = [
     "CheckoutLink",
     "CompanySettings",
     "Customer",
+    "EmailOutbox",
+    "EmailStatus",
     "EventKind",
     "FunnelEvent",
     "LoginAttempts",

@@ -1,0 +1,58 @@
+"""The moments that write a client mail, each a function the domain command calls in its unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import get_settings
+from app.customers.models import Customer
+from app.notifications.outbox import notify, release_held
+from app.orders.models import Order
+from app.uow import UnitOfWork
+
+ORDER_CONFIRMATION = "order_confirmation"
+
+
+def storefront_url(path: str, locale: str) -> str:
+    """An absolute storefront link that opens in the client's language (the storefront reads ``?lang=``)."""
+    return f"{get_settings().base_url.rstrip('/')}{path}?lang={locale}"
+
+
+def _order_context(order: Order, customer: Customer) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "name": customer.display_name,
+        "lines": [
+            {"service": line.service_name, "quantity": line.quantity, "link": line.link}
+            for line in sorted(order.lines, key=lambda line: line.position)
+        ],
+        "net": str(order.net),
+        "tax": str(order.tax),
+        "gross": str(order.gross),
+        "currency": order.currency,
+    }
+
+
+async def hold_order_confirmation(uow: UnitOfWork, order: Order, tracking_token: str) -> None:
+    """Written when the order is placed — the only moment its tracking token exists in clear (only its hash is
+    stored on the order) — and held until the order is paid (:func:`send_order_confirmation`)."""
+    customer = await uow.session.get(Customer, order.customer_id)
+    if customer is None:
+        return
+    context = _order_context(order, customer) | {
+        "tracking_url": storefront_url(f"/track/{tracking_token}", customer.locale)
+    }
+    await notify(
+        uow,
+        to=customer.email,
+        template=ORDER_CONFIRMATION,
+        context=context,
+        locale=customer.locale,
+        order_id=order.id,
+        held=True,
+    )
+
+
+async def send_order_confirmation(uow: UnitOfWork, order: Order) -> None:
+    """Paid: the confirmation held since the order was placed goes out (with its tracking link)."""
+    await release_held(uow, order_id=order.id, template=ORDER_CONFIRMATION)
