@@ -15,8 +15,9 @@ same row waits its turn instead of finding it ``sending`` mid-exchange.
 
 **Guarantee: at most once per row.** A worker that dies after step 1 leaves the row ``sending`` (and its lock
 goes with its connection); whoever finds it there later (the same job rerun after stalled-job recovery, or the
-sweep after ten minutes) marks it ``unknown`` and does not send it: the server may have accepted it. Staff see it in the Outbox and resend it by hand (a new attempt, audited),
-after checking with the recipient or the mail server's log (the stored Message-ID identifies it there).
+sweep after ten minutes) marks it ``unknown`` and does not send it: the server may have accepted it. Staff see
+it in the Outbox and resend it by hand (a new attempt, audited), after checking with the recipient or the mail
+server's log (the stored Message-ID identifies it there).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Taken(StrEnum):
     NOT_DUE = "not_due"  # not queued (sent, failed, held, …) or due later: nothing to do
     BUSY = "busy"  # another worker holds the row right now
     FOUND_SENDING = "found_sending"  # a dead worker left it sending: now unknown, not sent again
+    UNRENDERABLE = "unrenderable"  # its template or data is broken: now failed, with the error
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
     except (KeyError, ValueError, TypeError, TemplateError) as exc:
         email.status, email.error = EmailStatus.FAILED, f"cannot be rendered: {exc!r}"
         log.error("email not rendered", email_id=email.id, template=email.template, error=repr(exc))
-        return Taken.NOT_DUE, None
+        return Taken.UNRENDERABLE, None
     email.message_id = new_message_id(_mail_domain(sender.address))
     email.subject = rendered.subject[:300]
     email.status = EmailStatus.SENDING

@@ -65,7 +65,7 @@ def _environment(locale: str) -> Environment:
     env.install_gettext_callables(translations.gettext, translations.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         money=lambda amount, currency: _money(amount, currency, locale),
-        number=lambda value: i18n.format_number(value, locale),
+        count=lambda value: i18n.format_number(value, locale),
     )
     return env
 

@@ -91,7 +91,7 @@ async def test_out_of_attempts_the_mail_fails(engine, session):
 
 
 async def test_rolled_back_change_queues_no_mail_and_no_job(engine, session):
-    with pytest.raises(RuntimeError):
+    async def failing_change() -> None:
         async with unit_of_work(session_factory(engine)) as uow:
             await notify(
                 uow,
@@ -100,6 +100,9 @@ async def test_rolled_back_change_queues_no_mail_and_no_job(engine, session):
                 context={"summary": "s", "message": "m", "topic": "t", "admin_url": "u"},
             )
             raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
 
     assert await session.scalar(sa.select(sa.func.count()).select_from(EmailOutbox)) == 0
     assert await session.scalar(sa.text("SELECT count(*) FROM procrastinate_jobs")) == 0

@@ -1,0 +1,104 @@
+"""The wired mails arrive as clients and staff should see them: language, subject, recipient, parts, links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.actors import Actor
+from app.db.engine import session_factory
+from app.fulfillment.alerts import AlertTopic, alert_staff
+from app.notifications.delivery import deliver
+from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
+from app.orders import commands as order_commands
+from app.orders.placing import tracking_token_hash
+from app.payments.follow_ups import after_payment
+from app.uow import UnitOfWork
+from tests import factories
+from tests.integration.notifications.helpers import send_jobs
+
+SUBJECTS = {"de": "Bestellung {number}: Zahlung erhalten, danke", "en": "Order {number}: payment received, thank you"}
+GREETINGS = {"de": "Hallo Anna Beispiel,", "en": "Hello Anna Beispiel,"}
+
+
+async def outbox(session, **where) -> list[EmailOutbox]:
+    rows = await session.scalars(
+        sa.select(EmailOutbox).filter_by(**where).order_by(EmailOutbox.id).execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def pay(session, order) -> None:
+    order = await order_commands.mark_paid(UnitOfWork(session), order_id=order.id, actor=factories.TEST_ACTOR)
+    await after_payment(UnitOfWork(session), order, factories.TEST_ACTOR)
+    await session.commit()
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+async def test_paid_order_sends_its_confirmation_with_a_working_tracking_link(engine, session, smtp_server, locale):
+    await factories.company_settings(session, email="support@shop.example")
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale=locale)
+    placed = await factories.place_order(session, buyer=buyer)
+    (held,) = await outbox(session, order_id=placed.order.id)
+    assert held.status == EmailStatus.HELD  # nothing goes out for an order nobody paid
+    await pay(session, placed.order)
+
+    assert await deliver(session_factory(engine), held.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    message = received.message
+    assert received.recipients == ["anna@example.com"]
+    assert message["Subject"] == SUBJECTS[locale].format(number=placed.order.number)
+    assert message["Reply-To"] == "support@shop.example"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert GREETINGS[locale] in text
+    assert GREETINGS[locale] in html
+    url = re.search(r"<(http://\S+/track/([\w-]+)\?lang=(\w\w))>", text)
+    assert url is not None, text
+    assert url.group(3) == locale
+    assert tracking_token_hash(url.group(2)) == placed.order.tracking_token_hash
+    assert f'href="{url.group(1)}"' in html
+
+
+async def test_confirmation_is_released_once_however_often_payment_is_followed_up(session):
+    placed = await factories.place_order(session)
+    await pay(session, placed.order)
+    await after_payment(UnitOfWork(session), placed.order, factories.TEST_ACTOR)
+    await session.commit()
+
+    (confirmation,) = await outbox(session, order_id=placed.order.id)
+    assert confirmation.status == EmailStatus.QUEUED
+    assert len(await send_jobs(session, confirmation.id)) == 1
+
+
+async def test_staff_alert_is_mailed_once_per_topic_record_and_hour_with_a_link(engine, session, smtp_server):
+    await factories.company_settings(session, email="ops@shop.example")
+    uow = UnitOfWork(session)
+    actor = Actor.worker("test")
+    for _ in range(3):
+        await alert_staff(uow, actor, AlertTopic.LINE_STUCK, "order-line", 41, message="SMP-1 line 1: stuck")
+    await alert_staff(uow, actor, AlertTopic.LINE_STUCK, "order-line", 42, message="SMP-1 line 2: stuck")
+    await alert_staff(uow, actor, AlertTopic.PROVIDER_BALANCE_LOW, "provider", 41, message="Sandbox: balance low")
+    await session.commit()
+
+    alerts = await outbox(session, kind=EmailKind.STAFF)
+    assert len(alerts) == 3
+    assert {alert.to_address for alert in alerts} == {"ops@shop.example"}
+    first = alerts[0]
+    assert await deliver(session_factory(engine), first.id, smtp_server.mailer()) == EmailStatus.SENT
+    (received,) = smtp_server.received
+    assert received.message["Subject"] == "[Alarm] SMP-1 line 1: stuck"
+    assert "/admin/order-line/details/41>" in received.message.get_body(("plain",)).get_content()
+
+
+async def test_rolled_back_alert_mails_nobody(session):
+    await factories.company_settings(session)
+    await session.commit()
+    await alert_staff(UnitOfWork(session), Actor.worker("t"), AlertTopic.LINE_STUCK, "order-line", 1, message="m")
+    await session.rollback()
+
+    assert await outbox(session) == []
