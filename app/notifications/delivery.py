@@ -33,11 +33,9 @@ import structlog
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.company.models import CompanySettings
-from app.company.services import SINGLETON_ID
 from app.config import get_settings
 from app.notifications.models import EmailOutbox, EmailStatus
-from app.notifications.outbox import queue_sending, sender_of
+from app.notifications.outbox import company_sender, queue_sending
 from app.notifications.rendering import render_email
 from app.notifications.sending import (
     Mailer,
@@ -99,7 +97,7 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
     now = uow.now()
     if email.status != EmailStatus.QUEUED or (email.next_attempt_at is not None and email.next_attempt_at > now):
         return Taken.NOT_DUE, None
-    sender = sender_of(await uow.session.get(CompanySettings, SINGLETON_ID))
+    sender = await company_sender(uow.session)
     try:
         rendered = render_email(email.template, email.locale, email.context, sender)
     except (KeyError, ValueError, TypeError, TemplateError) as exc:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
@@ -160,6 +161,10 @@ async def alert_staff_by_email(
     if email_id is not None:
         await queue_sending(uow, email_id)
     return email_id
+
+
+async def company_sender(session: AsyncSession) -> Sender:
+    return sender_of(await session.get(CompanySettings, SINGLETON_ID))
 
 
 def sender_of(company: CompanySettings | None) -> Sender:
