@@ -28,6 +28,7 @@ class AlertTopic(StrEnum):
     PROVIDER_SERVICE_REMOVED = "provider-service-removed"
     PROVIDER_RATE_CHANGED = "provider-rate-changed"
     LINE_STUCK = "line-stuck"
+    DISPATCH_UNKNOWN = "dispatch-unknown"
 
 
 def alert_action(topic: AlertTopic) -> str:

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.db.engine import session_factory
 from app.fulfillment.alerts import AlertTopic, alert_staff
+from app.fulfillment.commands import DispatchResult, record_dispatch
 from app.notifications.delivery import deliver
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
 from app.orders import commands as order_commands
 from app.orders.placing import tracking_token_hash
+from app.orders.states import LineStatus
 from app.payments.follow_ups import after_payment
 from app.uow import UnitOfWork
 from tests import factories
@@ -102,3 +104,20 @@ async def test_rolled_back_alert_mails_nobody(session):
     await session.rollback()
 
     assert await outbox(session) == []
+
+
+async def test_unknown_dispatch_alerts_staff_with_a_link_to_the_line(session):
+    await factories.company_settings(session, email="ops@shop.example")
+    order = await factories.paid_order(session)
+    (line,) = order.lines
+    await factories.move_line(session, line.id, LineStatus.DISPATCHING)
+
+    await record_dispatch(
+        UnitOfWork(session), line_id=line.id, actor=Actor.worker("t"), result=DispatchResult.UNKNOWN, note="timeout"
+    )
+    await session.commit()
+
+    (alert,) = await outbox(session, kind=EmailKind.STAFF)
+    assert alert.to_address == "ops@shop.example"
+    assert alert.context["admin_url"].endswith(f"/admin/order-line/details/{line.id}")
+    assert "dispatch unknown: timeout" in alert.subject
