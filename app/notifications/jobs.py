@@ -1,7 +1,8 @@
 """Outbox jobs: send one mail, and sweep for due mails nobody is sending.
 
 ``send_email`` jobs are deferred with the outbox row (``app.notifications.outbox``), in the same transaction. The
-sweep is the safety net: a queued row that is due without a waiting job gets one, and a row left ``sending``
+sweep gives a job to every queued row that is due without one: rows written by state changes that cannot
+defer a job themselves (``write_email``), and rows whose job was lost or failed; and a row left ``sending``
 longer than any SMTP exchange can take (its worker died) becomes ``unknown`` — never sent again by itself.
 """
 
@@ -27,8 +28,6 @@ log = structlog.get_logger(__name__)
 # Longer than any SMTP exchange may take (connect + each command's timeout): a row sending this long has no
 # live worker behind it.
 SENDING_STALE_AFTER = timedelta(minutes=10)
-# A due row whose job should have run by now (the job is deferred with the row; this only catches losses).
-ORPHAN_AFTER = timedelta(minutes=2)
 SWEEP_BATCH = 1000
 
 
@@ -67,7 +66,7 @@ async def sweep_outbox(
                 sa.select(EmailOutbox.id)
                 .where(
                     EmailOutbox.status == EmailStatus.QUEUED,
-                    EmailOutbox.next_attempt_at <= now - ORPHAN_AFTER,
+                    EmailOutbox.next_attempt_at <= now,
                     no_waiting_job,
                 )
                 .order_by(EmailOutbox.id)

@@ -6,11 +6,12 @@ from typing import Any
 
 from app.config import get_settings
 from app.customers.models import Customer
-from app.notifications.outbox import notify, release_held
+from app.notifications.outbox import notify, release_held, write_email
 from app.orders.models import Order
 from app.uow import UnitOfWork
 
 ORDER_CONFIRMATION = "order_confirmation"
+ORDER_COMPLETED = "order_completed"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -50,6 +51,19 @@ async def hold_order_confirmation(uow: UnitOfWork, order: Order, tracking_token:
         locale=customer.locale,
         order_id=order.id,
         held=True,
+    )
+
+
+def write_order_completed(uow: UnitOfWork, order: Order) -> None:
+    """Every line delivered: a short note to the client (sent by the outbox sweep, see ``write_email``)."""
+    customer = order.customer
+    write_email(
+        uow,
+        to=customer.email,
+        template=ORDER_COMPLETED,
+        context=_order_context(order, customer),
+        locale=customer.locale,
+        order_id=order.id,
     )
 
 

@@ -56,7 +56,7 @@ def _locale(locale: str | None) -> str:
     return locale if locale in LOCALES else DEFAULT_LOCALE
 
 
-async def notify(
+def write_email(
     uow: UnitOfWork,
     *,
     to: str,
@@ -67,7 +67,10 @@ async def notify(
     order_id: int | None = None,
     held: bool = False,
 ) -> EmailOutbox:
-    """An outbox row for one mail and, unless ``held``, its sending job, both in ``uow``."""
+    """The outbox row alone, for state changes that cannot await (the order lifecycle's primitives).
+
+    Its job is deferred by the sweep, within a minute; :func:`notify` defers it at once.
+    """
     language = _locale(locale)
     email = EmailOutbox(
         kind=kind,
@@ -82,6 +85,24 @@ async def notify(
         order_id=order_id,
     )
     uow.session.add(email)
+    return email
+
+
+async def notify(
+    uow: UnitOfWork,
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    locale: str | None = None,
+    kind: EmailKind = EmailKind.CLIENT,
+    order_id: int | None = None,
+    held: bool = False,
+) -> EmailOutbox:
+    """An outbox row for one mail and, unless ``held``, its sending job, both in ``uow``."""
+    email = write_email(
+        uow, to=to, template=template, context=context, locale=locale, kind=kind, order_id=order_id, held=held
+    )
     await uow.flush()
     if not held:
         await queue_sending(uow, email.id)

@@ -26,6 +26,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Every message the outbox can hold: its subject line (a catalog id with %(name)s filled from the context).
 SUBJECTS: dict[str, str] = {
     "order_confirmation": N_("Order %(number)s: payment received, thank you"),
+    "order_completed": N_("Order %(number)s is complete"),
     "staff_alert": N_("[Alert] %(summary)s"),
 }
 

@@ -12,6 +12,7 @@ from app.db.engine import session_factory
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import DispatchResult, record_dispatch
 from app.notifications.delivery import deliver
+from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
 from app.orders import commands as order_commands
 from app.orders.placing import tracking_token_hash
@@ -121,3 +122,24 @@ async def test_unknown_dispatch_alerts_staff_with_a_link_to_the_line(session):
     assert alert.to_address == "ops@shop.example"
     assert alert.context["admin_url"].endswith(f"/admin/order-line/details/{line.id}")
     assert "dispatch unknown: timeout" in alert.subject
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("de", "ist abgeschlossen"), ("en", "is complete")])
+async def test_completed_order_tells_the_client_through_the_sweep(engine, session, smtp_server, locale, subject):
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale=locale)
+    order = await factories.paid_order(session, buyer=buyer)
+    (line,) = order.lines
+    await factories.move_line(
+        session, line.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.COMPLETED, provider_order_id="77"
+    )
+    await session.commit()
+    (completed,) = await outbox(session, template="order_completed")
+    assert await send_jobs(session, completed.id) == []  # written by the lifecycle, which cannot defer a job
+
+    assert await sweep_outbox(session_factory(engine)) == (1, 0)
+    assert await deliver(session_factory(engine), completed.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["anna@example.com"]
+    assert received.message["Subject"].endswith(subject)
+    assert order.number in received.message.get_body(("plain",)).get_content()

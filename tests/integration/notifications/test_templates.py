@@ -35,6 +35,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "tracking_url": "https://shop.example/track/TOKEN?lang=de",
     },
+    "order_completed": {
+        "number": "SMP-2026-000042",
+        "name": "Anna Beispiel",
+        "lines": [{"service": "Instagram Likes", "quantity": 1500, "link": "https://www.instagram.com/p/abc/"}],
+        "net": "12.50",
+        "tax": "2.38",
+        "gross": "14.88",
+        "currency": "EUR",
+    },
     "staff_alert": {
         "summary": "SMP-2026-000042 line 1 (Instagram Likes): stuck",
         "message": "SMP-2026-000042 line 1 (Instagram Likes): stuck: no progress at the provider for 6 h or more",
