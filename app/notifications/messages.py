@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from app.catalog.models import Service
 from app.config import get_settings
 from app.customers.models import Customer
+from app.i18n import format_datetime
 from app.notifications.outbox import notify, release_held, write_email
 from app.orders.models import Order
 from app.uow import UnitOfWork
 
 ORDER_CONFIRMATION = "order_confirmation"
 ORDER_COMPLETED = "order_completed"
+CHECKOUT_LINK = "checkout_link"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -70,3 +75,27 @@ def write_order_completed(uow: UnitOfWork, order: Order) -> None:
 async def send_order_confirmation(uow: UnitOfWork, order: Order) -> None:
     """Paid: the confirmation held since the order was placed goes out (with its tracking link)."""
     await release_held(uow, order_id=order.id, template=ORDER_CONFIRMATION)
+
+
+async def send_checkout_link(
+    uow: UnitOfWork,
+    *,
+    customer: Customer,
+    token: str,
+    lines: Sequence[tuple[Service, int]],
+    expires_at: datetime,
+) -> None:
+    """The payment link staff made for a client (its token exists in clear only now), in the client's language."""
+    locale = customer.locale
+    await notify(
+        uow,
+        to=customer.email,
+        template=CHECKOUT_LINK,
+        locale=locale,
+        context={
+            "name": customer.display_name,
+            "items": [{"service": service.name(locale), "quantity": quantity} for service, quantity in lines],
+            "pay_url": storefront_url(f"/pay/{token}", locale),
+            "expires": format_datetime(expires_at, locale, "medium"),
+        },
+    )

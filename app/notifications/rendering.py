@@ -27,6 +27,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SUBJECTS: dict[str, str] = {
     "order_confirmation": N_("Order %(number)s: payment received, thank you"),
     "order_completed": N_("Order %(number)s is complete"),
+    "checkout_link": N_("Your payment link for your order"),
     "staff_alert": N_("[Alert] %(summary)s"),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +16,11 @@ from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
 from app.orders import commands as order_commands
-from app.orders.placing import tracking_token_hash
+from app.orders.placing import LineInput, tracking_token_hash
 from app.orders.states import LineStatus
 from app.payments.follow_ups import after_payment
-from app.uow import UnitOfWork
+from app.payments.links import create_checkout_link, link_token_hash
+from app.uow import UnitOfWork, utc_now
 from tests import factories
 from tests.integration.notifications.helpers import send_jobs
 
@@ -143,3 +145,29 @@ async def test_completed_order_tells_the_client_through_the_sweep(engine, sessio
     assert received.recipients == ["anna@example.com"]
     assert received.message["Subject"].endswith(subject)
     assert order.number in received.message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("de", "Ihr Zahlungslink"), ("en", "Your payment link")])
+async def test_checkout_link_staff_email_arrives_with_a_working_pay_link(engine, session, smtp_server, locale, subject):
+    buyer = await factories.customer(session, email="studio@example.com", name="Studio Kern", locale=locale)
+    service = await factories.service(session, price="2.5000")
+    created = await create_checkout_link(
+        UnitOfWork(session),
+        customer_id=buyer.id,
+        items=[LineInput(service_id=service.id, link="@studio.kern", quantity=1000)],
+        expires_at=utc_now() + timedelta(days=3),
+        actor=factories.TEST_ACTOR,
+        email_customer=True,
+    )
+    await session.commit()
+    (mail,) = await outbox(session, template="checkout_link")
+
+    assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["studio@example.com"]
+    assert received.message["Subject"].startswith(subject)
+    text = received.message.get_body(("plain",)).get_content()
+    url = re.search(r"/pay/([\w-]+)\?lang=(\w\w)>", text)
+    assert url is not None, text
+    assert (link_token_hash(url.group(1)), url.group(2)) == (created.link.token_hash, locale)

@@ -35,6 +35,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "tracking_url": "https://shop.example/track/TOKEN?lang=de",
     },
+    "checkout_link": {
+        "name": "Studio Kern",
+        "items": [{"service": "Instagram Likes", "quantity": 2000}],
+        "pay_url": "https://shop.example/pay/TOKEN?lang=de",
+        "expires": "7. Dez. 2026, 23:59:59",
+    },
     "order_completed": {
         "number": "SMP-2026-000042",
         "name": "Anna Beispiel",
