@@ -10,8 +10,8 @@ Three steps (``deliver`` runs them; tests run them one by one to stop "the worke
    exponential backoff and jitter after a temporary failure, ``failed`` once attempts run out; ``failed`` with
    the server's words after a 5xx; ``unknown`` when the exchange broke off after the data was sent.
 
-All three run under an advisory lock on the row held by a connection of their own, so a duplicate job for the
-same row waits its turn instead of finding it ``sending`` mid-exchange.
+All three run on one connection holding an advisory lock on the row, so a duplicate job for the same row
+leaves it alone instead of finding it ``sending`` mid-exchange.
 
 **Guarantee: at most once per row.** A worker that dies after step 1 leaves the row ``sending`` (and its lock
 goes with its connection); whoever finds it there later (the same job rerun after stalled-job recovery, or the
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 import structlog
 from jinja2 import TemplateError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import get_settings
 from app.notifications.models import EmailOutbox, EmailStatus
@@ -138,24 +138,32 @@ async def record_outcome(uow: UnitOfWork, email_id: int, *, caught: bool, proble
 async def deliver(sessions: async_sessionmaker[AsyncSession], email_id: int, mailer: Mailer) -> Taken | EmailStatus:
     """Send one outbox row if it is due: what ``take_email`` found, or the row's status afterwards.
 
-    The whole attempt holds a transaction-level advisory lock for the row on a connection of its own: a second
-    sender (a duplicate job) finds it held and leaves the row alone, and a row found ``sending`` while the lock
-    is free was left by a sender whose connection died, so it really is of unknown fate.
+    The whole attempt runs on one connection that holds an advisory lock for the row: a second sender (a
+    duplicate job) finds it held and leaves the row alone, and a row found ``sending`` while the lock is free
+    was left by a sender whose connection died, so it really is of unknown fate.
     """
-    async with sessions() as guard:
-        held = await guard.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SENDER_LOCK, email_id % 2**31)))
+    engine: AsyncEngine = sessions.kw["bind"]
+    key = (SENDER_LOCK, email_id % 2**31)
+    async with engine.connect() as connection:
+        held = await connection.scalar(sa.select(sa.func.pg_try_advisory_lock(*key)))
+        await connection.commit()
         if not held:
             return Taken.BUSY
-        async with unit_of_work(sessions) as uow:
-            taken, ticket = await take_email(uow, email_id)
-        if ticket is None:
-            return taken
-        problem: Exception | None = None
         try:
-            await mailer.send(ticket.outgoing)
-        except (TemporaryFailure, PermanentFailure, OutcomeUnknown) as exc:
-            problem = exc
-        async with unit_of_work(sessions) as uow:
-            status = await record_outcome(uow, email_id, caught=mailer.catches, problem=problem)
+            on_connection = async_sessionmaker(connection, expire_on_commit=False)
+            async with unit_of_work(on_connection) as uow:
+                taken, ticket = await take_email(uow, email_id)
+            if ticket is None:
+                return taken
+            problem: Exception | None = None
+            try:
+                await mailer.send(ticket.outgoing)
+            except (TemporaryFailure, PermanentFailure, OutcomeUnknown) as exc:
+                problem = exc
+            async with unit_of_work(on_connection) as uow:
+                status = await record_outcome(uow, email_id, caught=mailer.catches, problem=problem)
+        finally:
+            await connection.execute(sa.select(sa.func.pg_advisory_unlock(*key)))
+            await connection.commit()
     log.info("email delivered" if problem is None else "email not delivered", email_id=email_id, status=str(status))
     return status
