@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from app.catalog.models import Service
@@ -11,12 +12,13 @@ from app.config import get_settings
 from app.customers.models import Customer
 from app.i18n import format_datetime
 from app.notifications.outbox import notify, release_held, write_email
-from app.orders.models import Order
+from app.orders.models import Order, OrderLine
 from app.uow import UnitOfWork
 
 ORDER_CONFIRMATION = "order_confirmation"
 ORDER_COMPLETED = "order_completed"
 CHECKOUT_LINK = "checkout_link"
+LINE_REFUND = "line_refund"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -69,6 +71,28 @@ def write_order_completed(uow: UnitOfWork, order: Order) -> None:
         context=_order_context(order, customer),
         locale=customer.locale,
         order_id=order.id,
+    )
+
+
+async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amount: Decimal) -> None:
+    """A line ended partial or canceled and its undelivered share is being refunded: the client hears how much."""
+    customer = order.customer
+    remains = line.quantity if line.remains is None else min(line.remains, line.quantity)
+    await notify(
+        uow,
+        to=customer.email,
+        template=LINE_REFUND,
+        locale=customer.locale,
+        order_id=order.id,
+        context={
+            "number": order.number,
+            "name": customer.display_name,
+            "service": line.service_name,
+            "quantity": line.quantity,
+            "delivered": line.quantity - remains,
+            "amount": str(amount),
+            "currency": order.currency,
+        },
     )
 
 

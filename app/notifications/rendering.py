@@ -28,6 +28,7 @@ SUBJECTS: dict[str, str] = {
     "order_confirmation": N_("Order %(number)s: payment received, thank you"),
     "order_completed": N_("Order %(number)s is complete"),
     "checkout_link": N_("Your payment link for your order"),
+    "line_refund": N_("Order %(number)s: refund of %(service)s"),
     "staff_alert": N_("[Alert] %(summary)s"),
 }
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.db.engine import session_factory
 from app.fulfillment.alerts import AlertTopic, alert_staff
-from app.fulfillment.commands import DispatchResult, record_dispatch
+from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
 from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
@@ -20,6 +20,7 @@ from app.orders.placing import LineInput, tracking_token_hash
 from app.orders.states import LineStatus
 from app.payments.follow_ups import after_payment
 from app.payments.links import create_checkout_link, link_token_hash
+from app.payments.models import Refund
 from app.uow import UnitOfWork, utc_now
 from tests import factories
 from tests.integration.notifications.helpers import send_jobs
@@ -171,3 +172,32 @@ async def test_checkout_link_staff_email_arrives_with_a_working_pay_link(engine,
     url = re.search(r"/pay/([\w-]+)\?lang=(\w\w)>", text)
     assert url is not None, text
     assert (link_token_hash(url.group(1)), url.group(2)) == (created.link.token_hash, locale)
+
+
+async def test_partial_delivery_tells_the_client_the_refund_amount(engine, session, smtp_server):
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale="en")
+    order, payment = await factories.card_paid_order(session, lambda _order: "pi_partial_1", quantities=(1000,))
+    order.customer_id = buyer.id
+    (line,) = order.lines
+    await factories.move_line(session, line.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, provider_order_id="91")
+    await session.commit()
+
+    await record_progress(
+        UnitOfWork(session),
+        line_id=line.id,
+        actor=Actor.worker("poll"),
+        progress=UpstreamProgress(status=LineStatus.PARTIAL, start_count=0, remains=400),
+    )
+    await session.commit()
+    (mail,) = await outbox(session, template="line_refund")
+    refund = await session.scalar(sa.select(Refund).where(Refund.payment_id == payment.id))
+    assert refund is not None
+
+    assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    text = received.message.get_body(("plain",)).get_content()
+    assert received.recipients == ["anna@example.com"]
+    assert received.message["Subject"] == f"Order {order.number}: refund of {line.service_name}"
+    assert "delivered 600 of 1,000" in text
+    assert f"We are refunding €{refund.amount}" in text

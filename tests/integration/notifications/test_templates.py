@@ -41,6 +41,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "pay_url": "https://shop.example/pay/TOKEN?lang=de",
         "expires": "7. Dez. 2026, 23:59:59",
     },
+    "line_refund": {
+        "number": "SMP-2026-000042",
+        "name": "Anna Beispiel",
+        "service": "Instagram Likes",
+        "quantity": 1500,
+        "delivered": 900,
+        "amount": "5.95",
+        "currency": "EUR",
+    },
     "order_completed": {
         "number": "SMP-2026-000042",
         "name": "Anna Beispiel",
@@ -72,6 +81,13 @@ def test_mail_text_matches_its_snapshot(template, locale):
     if os.environ.get("UPDATE_EMAIL_SNAPSHOTS") == "1":
         snapshot.write_text(shown, encoding="utf-8")
     assert shown == snapshot.read_text(encoding="utf-8")
+
+
+def test_a_canceled_line_says_nothing_was_delivered():
+    context = CONTEXTS["line_refund"] | {"delivered": 0}
+    text = render_email("line_refund", "en", context, SENDER).text
+    assert "could not be delivered and has been canceled" in text
+    assert "We are refunding €5.95" in text
 
 
 def test_client_data_is_escaped_in_the_html_part():
