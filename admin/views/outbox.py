@@ -80,6 +80,7 @@ class EmailOutboxAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=EmailOut
         EmailOutbox.next_attempt_at: lazy("Next attempt"),
         EmailOutbox.locale: lazy("Language"),
         EmailOutbox.kind: lazy("Kind"),
+        EmailOutbox.message_id: lazy("Message-ID"),
         "order": lazy("Order"),
     }
     column_searchable_list = [EmailOutbox.to_address, EmailOutbox.subject, EmailOutbox.message_id]
