@@ -14,6 +14,7 @@ from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
 from admin.views.links import CheckoutLinkAdmin
 from admin.views.orders import OrderAdmin, OrderLineAdmin
+from admin.views.outbox import EmailOutboxAdmin
 from admin.views.providers import ProviderAdmin, ProviderServiceAdmin
 from admin.views.records import (
     AuditLogAdmin,
@@ -43,6 +44,7 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     CategoryAdmin,
     CompanySettingsAdmin,
     StaffUserAdmin,
+    EmailOutboxAdmin,
     AuditLogAdmin,
     AccountView,
 ]

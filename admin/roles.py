@@ -32,6 +32,7 @@ SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.
 REFUND_ACTIONS = ("action:refund-line", "action:refund-remains")
 CHECKOUT_LINK_ACTIONS = ("action:deactivate",)
+EMAIL_ACTIONS = ("action:resend",)
 
 
 def _grants(table: dict[str, Iterable[str]]) -> frozenset[tuple[str, str]]:
@@ -59,6 +60,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "refund": READ,
             "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
             "subscription": [*READ, "action:cancel-at-period-end"],
+            "email-outbox": [*READ, *EMAIL_ACTIONS],  # mails to clients and alerts: read them, resend them
         }
     ),
     # Finance reads what money depends on (provider balances, costs and margins, Stripe events, subscriptions)

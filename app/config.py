@@ -40,7 +40,11 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
-    smtp_url: str | None = None
+    # smtp://user:pass@host:587?starttls=1 or smtps://…:465; None: mails are caught in the back office (dev, demo).
+    smtp_url: str | None = field(default=None, repr=False)
+    # The sender address of every mail (the company's e-mail when unset) and where staff alerts go (likewise).
+    mail_from: str | None = None
+    staff_alert_email: str | None = None
     lexoffice_api_key: str | None = None
     lexoffice_base_url: str = "https://api.lexware.io/v1"
     log_level: str = "INFO"
@@ -104,6 +108,8 @@ class Settings:
                 "SMPLAT_STRIPE_WEBHOOK_SECRET must be set with SMPLAT_STRIPE_SECRET_KEY (webhooks are signed)"
             )
         self._validate_instagram_source()
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
+            raise ConfigError("SMPLAT_SMTP_URL must start with smtp:// or smtps://")
         if self.allowed_hosts is not None and not self.allowed_hosts:
             raise ConfigError("SMPLAT_ALLOWED_HOSTS must name at least one host (or * for any)")
         if any(not host or "/" in host or " " in host for host in self.host_patterns):
@@ -162,6 +168,8 @@ class Settings:
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),
             smtp_url=get("SMTP_URL"),
+            mail_from=get("MAIL_FROM"),
+            staff_alert_email=get("STAFF_ALERT_EMAIL"),
             lexoffice_api_key=get("LEXOFFICE_API_KEY"),
             lexoffice_base_url=get("LEXOFFICE_BASE_URL") or "https://api.lexware.io/v1",
             log_level=(get("LOG_LEVEL") or "INFO").upper(),

@@ -35,6 +35,7 @@ JOB_MODULES: tuple[str, ...] = (
     "app.payments.jobs",
     "app.instagram.jobs",
     "app.analytics.jobs",
+    "app.notifications.jobs",
 )
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.

@@ -18,7 +18,17 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import validators as v
 
 from admin import sqladmin_compat as compat
@@ -62,6 +72,7 @@ class CheckoutLinkForm(SmplatForm):
     valid_until = DateField(lazy("Valid until"), default=default_validity)
     max_uses = IntegerField(lazy("Uses"), default=1, validators=[v.InputRequired()])
     note = TextAreaField(lazy("Internal note"), validators=[v.Optional()])
+    email_customer = BooleanField(lazy("Email the link to the customer"), default=False)
 
 
 def end_of_day(day: date) -> datetime:
@@ -177,6 +188,7 @@ class CheckoutLinkAdmin(ActionsMixin, ReadOnlyView, model=CheckoutLink):
             "max_uses": int(data.get("max_uses") or 0),
             "note": data.get("note"),
             "override_reason": data.get("override_reason"),
+            "email_customer": bool(data.get("email_customer")),
         }
         try:
             async with unit_of_work(self._sessions, ip=client_ip(request)) as uow:

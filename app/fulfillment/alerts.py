@@ -1,8 +1,9 @@
 """Staff alerts: something needs a person (a provider low on funds, a line stuck, a provider dropping a service).
 
-Until notifications exist, an alert is an audit row (``alert:<topic>``, the back office's audit log lists it) and
-a call to :func:`alert_staff_pending`, the hook the notifications work fills in (e-mail, chat). Both happen in the
-caller's unit of work, so a rolled-back change raises no alert.
+An alert is an audit row (``alert:<topic>``, the back office's audit log lists every one) and a mail to the staff
+address with a link to the record's back-office page, at most one per topic and record per hour
+(``app.notifications.outbox.alert_staff_by_email``). Both are written in the caller's unit of work, so a
+rolled-back change raises no alert.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import structlog
 
 from app.actors import Actor
 from app.audit.models import AuditLog
+from app.notifications.outbox import alert_staff_by_email
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -26,13 +28,14 @@ class AlertTopic(StrEnum):
     PROVIDER_SERVICE_REMOVED = "provider-service-removed"
     PROVIDER_RATE_CHANGED = "provider-rate-changed"
     LINE_STUCK = "line-stuck"
+    DISPATCH_UNKNOWN = "dispatch-unknown"
 
 
 def alert_action(topic: AlertTopic) -> str:
     return f"alert:{topic}"
 
 
-def alert_staff(
+async def alert_staff(
     uow: UnitOfWork,
     actor: Actor,
     topic: AlertTopic,
@@ -42,19 +45,17 @@ def alert_staff(
     message: str,
     details: Mapping[str, Any] | None = None,
 ) -> AuditLog:
-    """Record an alert for staff (an audit row) and hand it to the notification hook."""
+    """Record an alert for staff (an audit row) and mail it to them (deduplicated per topic, record and hour)."""
     row = uow.audit(actor, alert_action(topic), entity_type, entity_id, details={"message": message, **(details or {})})
-    alert_staff_pending(uow, topic=topic, entity_type=entity_type, entity_id=entity_id, message=message)
+    email_id = await alert_staff_by_email(
+        uow, topic=str(topic), entity_type=entity_type, entity_id=entity_id, message=message
+    )
+    log.warning(
+        "staff alert",
+        topic=str(topic),
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        message=message,
+        mailed=email_id is not None,
+    )
     return row
-
-
-def alert_staff_pending(
-    uow: UnitOfWork,  # noqa: ARG001 - the notifications work defers its sending job through it
-    *,
-    topic: AlertTopic,
-    entity_type: str,
-    entity_id: int | str,
-    message: str,
-) -> None:
-    """Not yet sent anywhere: the notifications issue sends staff an e-mail here (a job deferred in ``uow``)."""
-    log.warning("staff alert", topic=str(topic), entity_type=entity_type, entity_id=str(entity_id), message=message)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.actors import Actor
 from app.catalog.models import Service
 from app.errors import Conflict, DomainError, ValidationFailed
+from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.models import RefillRequest
 from app.fulfillment.queueing import dispatch_backoff, queue_dispatch
 from app.fulfillment.refunds import refund_undelivered_share
@@ -281,6 +282,16 @@ async def record_dispatch(
     if result == DispatchResult.LOW_BALANCE and line.provider_id is not None:
         uow.audit(actor, "provider-low-balance", "provider", line.provider_id, details={"note": note, "line": line.id})
     uow.audit_changes(actor, "record-dispatch", details={"result": result, "note": note})
+    if result == DispatchResult.UNKNOWN:
+        await alert_staff(
+            uow,
+            actor,
+            AlertTopic.DISPATCH_UNKNOWN,
+            "order-line",
+            line.id,
+            message=f"{order.number} line {line.position} ({line.service_name}): dispatch unknown: {note or '-'}; "
+            "check the provider before sending it again",
+        )
     await uow.flush()
     return line
 

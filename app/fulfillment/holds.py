@@ -175,13 +175,13 @@ async def flag_stuck_lines(
         since = line.last_progress_at or line.dispatched_at or line.status_changed_at
         if line.fulfillment_status not in (LineStatus.DISPATCHED, LineStatus.IN_PROGRESS) or since > now - stuck_after:
             continue  # moved on while we looked
-        _flag(uow, order, line, since, stuck_after, actor)
+        await _flag(uow, order, line, since, stuck_after, actor)
         flagged.append(line.id)
     await uow.flush()
     return flagged
 
 
-def _flag(
+async def _flag(
     uow: UnitOfWork, order: Order, line: OrderLine, since: datetime, stuck_after: timedelta, actor: Actor
 ) -> None:
     hours = int(stuck_after.total_seconds() // 3600)
@@ -196,7 +196,7 @@ def _flag(
         note=note,
         data={"flag": STUCK_FLAG, "since": since.isoformat()},
     )
-    alert_staff(
+    await alert_staff(
         uow,
         actor,
         AlertTopic.LINE_STUCK,

@@ -1,9 +1,10 @@
 """What a client gets back when the provider delivered less than ordered (Partial) or nothing (Canceled).
 
 In the polling transaction that ends the line, a refund of the undelivered share of the line (its share of the
-order's gross; all of it when canceled) is written ``pending`` through the payments' command, and a job that sends
-it to the processor is deferred with it (``app/payments/jobs.py``). A payment that cannot be refunded
-automatically (not by card, disputed) gets a note in the order's timeline with the amount owed, for staff.
+order's gross; all of it when canceled) is written ``pending`` through the payments' command, a job that sends
+it to the processor is deferred with it (``app/payments/jobs.py``), and the client is told by email how much.
+A payment that cannot be refunded automatically (not by card, disputed) gets a note in the order's timeline
+with the amount owed, for staff.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.actors import Actor
+from app.notifications.messages import send_line_refund
 from app.orders.lifecycle import record_event
 from app.orders.models import EventKind, Order, OrderLine
 from app.orders.states import LineStatus
@@ -48,4 +50,5 @@ async def refund_undelivered_share(uow: UnitOfWork, order: Order, line: OrderLin
     await uow.defer(
         SEND_REFUND_TASK, {"refund_id": request.refund_id}, queueing_lock=send_refund_lock(request.refund_id)
     )
+    await send_line_refund(uow, order, line, request.amount)
     return request.amount

@@ -21,6 +21,7 @@ from app.errors import DomainError, ValidationFailed
 from app.fulfillment.queueing import queue_dispatch
 from app.i18n import N_, Message
 from app.invoicing.tax import Buyer, TaxDecision
+from app.notifications.messages import hold_order_confirmation
 from app.orders import lifecycle
 from app.orders.lifecycle import lock_lines, lock_orders, record_event
 from app.orders.models import EventKind, Order, OrderLine, OrderSource, order_number_seq
@@ -182,6 +183,7 @@ async def place_order(
         order.id,
         details={"number": order.number, "gross": order.gross, "currency": order.currency, "source": source},
     )
+    await hold_order_confirmation(uow, order, token)
     await uow.flush()
     return PlacedOrder(order, token, created=True)
 

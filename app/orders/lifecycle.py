@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.actors import Actor
 from app.errors import NotFound
 from app.i18n import N_, Message
+from app.notifications.messages import write_order_completed
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine
 from app.orders.states import (
     FINAL_LINE_STATES,
@@ -188,6 +189,8 @@ def close_if_done(uow: UnitOfWork, order: Order, actor: Actor, note: str | None)
     if final != OrderStatus.CANCELED and order.status == OrderStatus.PAID:
         set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor)
     set_status(uow, order, final, actor, note="all lines finished" + (f": {note}" if note else ""))
+    if final == OrderStatus.COMPLETED:
+        write_order_completed(uow, order)
 
 
 def lines_in(order: Order, states: Sequence[LineStatus] | frozenset[LineStatus]) -> list[OrderLine]:

@@ -1,8 +1,7 @@
 """What happens in the same transaction once an order is paid, besides queueing its lines.
 
-Invoicing (the invoice, numbered under lock) and notifications (the confirmation email with the tracking link,
-as an outbox row) fill these in; until they land, each step is a named placeholder that only says it is pending,
-so the payment path already calls them at the right moment and in the right transaction.
+Invoicing (the invoice, numbered under lock) fills in its placeholder when it lands; the confirmation email with
+the tracking link is released from the outbox here (``app.notifications.messages``).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from app.actors import Actor
+from app.notifications.messages import send_order_confirmation
 from app.orders.models import Order
 from app.uow import UnitOfWork
 
@@ -25,12 +25,12 @@ async def issue_invoice_pending(_uow: UnitOfWork, order: Order, _actor: Actor) -
     log.debug("invoice pending", order=order.number)
 
 
-async def send_confirmation_pending(_uow: UnitOfWork, order: Order, _actor: Actor) -> None:
-    """Pending: the notifications issue writes the confirmation email to the outbox here."""
-    log.debug("payment confirmation pending", order=order.number)
+async def send_confirmation(uow: UnitOfWork, order: Order, _actor: Actor) -> None:
+    """The order confirmation (payment received, tracking link) goes out with the payment's transaction."""
+    await send_order_confirmation(uow, order)
 
 
-PAID_FOLLOW_UPS: tuple[FollowUp, ...] = (issue_invoice_pending, send_confirmation_pending)
+PAID_FOLLOW_UPS: tuple[FollowUp, ...] = (issue_invoice_pending, send_confirmation)
 
 
 async def after_payment(uow: UnitOfWork, order: Order, actor: Actor) -> None:

@@ -25,6 +25,7 @@ from app.catalog.models import Service, ServiceKind
 from app.customers.models import Customer
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.i18n import N_, Message
+from app.notifications.messages import send_checkout_link
 from app.orders.checkout import CheckoutInput, place_checkout_order
 from app.orders.commands import PlacedOrder
 from app.orders.links import InvalidLink, normalise_link
@@ -268,8 +269,11 @@ async def create_checkout_link(
     max_uses: int = 1,
     note: str | None = None,
     override_reason: str | None = None,
+    email_customer: bool = False,
 ) -> CreatedLink:
     """A payment link for one customer: lines checked against their services now, a fresh 256-bit token.
+
+    ``email_customer``: the link also goes to the customer by email, in their language (an outbox row).
 
     A price override (``unit_price`` differing from the service's price) needs ``override_reason``; each one is
     audited with the old and new price. Raises ValidationFailed (keys ``customer``, ``lines[i].<field>``,
@@ -333,10 +337,14 @@ async def create_checkout_link(
             "expires_at": expires_at.isoformat(),
             "max_uses": max_uses,
             "note": note,
+            "emailed_to": customer.email if customer and email_customer else None,
         },
     )
     for override in overrides:
         uow.audit(actor, "override-price", "checkout_link", link.id, details=override)
+    if email_customer and customer is not None:
+        lines = [(services[s["service_id"]], s["quantity"]) for s in stored]
+        await send_checkout_link(uow, customer=customer, token=token, lines=lines, expires_at=expires_at)
     await uow.flush()
     return CreatedLink(link, token)
 

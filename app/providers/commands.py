@@ -213,7 +213,7 @@ async def _deactivate_removed(
     deactivated = {s.id for s in await set_services_active(uow, service_ids=active, active=False, actor=actor)}
     for row in unlisted:
         names = [service.slug for service in affected.get(row.id, [])]
-        alert_staff(
+        await alert_staff(
             uow,
             actor,
             AlertTopic.PROVIDER_SERVICE_REMOVED,
@@ -235,7 +235,7 @@ async def _flag_rate_changes(
         return
     affected = await _catalog_services(uow, [row.id for row, _old in changes])
     for row, old_rate in changes:
-        alert_staff(
+        await alert_staff(
             uow,
             actor,
             AlertTopic.PROVIDER_RATE_CHANGED,
@@ -267,7 +267,7 @@ async def record_provider_balance(uow: UnitOfWork, *, provider_id: int, balance:
     uow.audit_changes(actor, "record-provider-balance")
     if provider.is_low_on_balance != was_low:
         low = provider.is_low_on_balance
-        alert_staff(
+        await alert_staff(
             uow,
             actor,
             AlertTopic.PROVIDER_BALANCE_LOW if low else AlertTopic.PROVIDER_BALANCE_RESTORED,

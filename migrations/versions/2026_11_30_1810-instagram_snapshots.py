@@ -1,7 +1,7 @@
 """Instagram snapshots: a profile's follower, following and media counts over time, for the tracking page's chart.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 18:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 revision: str = "0014"
 # Comes after 0013 once the revisions built in parallel are merged; until then "0012".
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

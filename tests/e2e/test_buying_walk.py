@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from playwright.async_api import expect
 
 from app.db.session import engine_for, transaction
+from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import Order
 from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 from tests.e2e.conftest import LiveServer
@@ -26,6 +27,11 @@ async def order_by_email(server: LiveServer, email: str) -> Order:
         order = (await session.scalars(sa.select(Order).where(Order.customer.has(email=email)))).unique().one()
         _ = [line.fulfillment_status for line in order.lines]
         return order
+
+
+async def outbox_of(server: LiveServer, order_id: int) -> list[EmailOutbox]:
+    async with engine_for(server.database_url) as engine, transaction(engine) as session:
+        return list(await session.scalars(sa.select(EmailOutbox).where(EmailOutbox.order_id == order_id)))
 
 
 async def test_a_client_orders_on_a_phone_in_german_pays_and_sees_the_paid_order(
@@ -59,12 +65,17 @@ async def test_a_client_orders_on_a_phone_in_german_pays_and_sees_the_paid_order
         await expect(page.get_by_text("Danke, Ihre Zahlung ist eingegangen")).to_be_visible()
         await shot(page, "paid-order")
         assert errors == []
+        tracking_path = page.url.removeprefix(live_server.base_url)
     finally:
         await context.close()
 
     order = await order_by_email(live_server, "lena.walk@example.com")
     assert (order.status, order.payment_status) == (OrderStatus.PAID, PaymentStatus.PAID)
     assert {line.fulfillment_status for line in order.lines} == {LineStatus.QUEUED}
+    (confirmation,) = await outbox_of(live_server, order.id)
+    assert confirmation.status == EmailStatus.QUEUED  # released by the payment; `serve` runs no worker to send it
+    assert (confirmation.to_address, confirmation.locale) == ("lena.walk@example.com", "de")
+    assert confirmation.context["tracking_url"] == f"{live_server.base_url}{tracking_path}?lang=de"
 
 
 async def test_a_wrong_link_is_shown_at_the_field_and_the_typed_values_stay(

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.notifications.models import EmailOutbox, EmailStatus
 from app.payments.links import link_token_hash
 from app.payments.models import CheckoutLink
 from tests import factories
@@ -125,3 +126,30 @@ async def test_staff_deactivate_a_link_and_its_details_say_so(web, session, shop
     assert 'data-state="deactivated"' in details.text
     listing = await web.get("/admin/checkout-link/list")
     assert listing.status_code == 200 and 'data-state="deactivated"' in listing.text
+
+
+async def test_staff_email_a_new_link_to_the_customer_in_their_language(web, session, shop_data):
+    staff = await login_as(session, web, Role.STAFF)
+    page = await web.get("/admin/checkout-link/create")
+    form = link_form(page.text, shop_data, staff.csrf)
+    form["email_customer"] = "y"
+
+    created = await web.post("/admin/checkout-link/create", data=form)
+
+    url = URL.search(created.text)
+    assert url is not None
+    (mail,) = (await session.scalars(sa.select(EmailOutbox))).all()
+    assert (mail.template, mail.status, mail.to_address) == ("checkout_link", EmailStatus.QUEUED, "lena@example.com")
+    assert mail.context["pay_url"] == f"{url.group(1)}?lang={mail.locale}"
+    (created_row,) = await audit_rows(session, action="create", entity_type="checkout_link")
+    assert created_row.diff["emailed_to"] == "lena@example.com"
+
+
+async def test_a_new_link_is_not_emailed_unless_staff_ask(web, session, shop_data):
+    staff = await login_as(session, web, Role.STAFF)
+    page = await web.get("/admin/checkout-link/create")
+
+    await web.post("/admin/checkout-link/create", data=link_form(page.text, shop_data, staff.csrf))
+
+    assert len(await links(session)) == 1
+    assert (await session.scalars(sa.select(EmailOutbox))).all() == []

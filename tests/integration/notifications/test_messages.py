@@ -1,0 +1,203 @@
+"""The wired mails arrive as clients and staff should see them: language, subject, recipient, parts, links."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.actors import Actor
+from app.db.engine import session_factory
+from app.fulfillment.alerts import AlertTopic, alert_staff
+from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
+from app.notifications.delivery import deliver
+from app.notifications.jobs import sweep_outbox
+from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
+from app.orders import commands as order_commands
+from app.orders.placing import LineInput, tracking_token_hash
+from app.orders.states import LineStatus
+from app.payments.follow_ups import after_payment
+from app.payments.links import create_checkout_link, link_token_hash
+from app.payments.models import Refund
+from app.uow import UnitOfWork, utc_now
+from tests import factories
+from tests.integration.notifications.helpers import send_jobs
+
+SUBJECTS = {"de": "Bestellung {number}: Zahlung erhalten, danke", "en": "Order {number}: payment received, thank you"}
+GREETINGS = {"de": "Hallo Anna Beispiel,", "en": "Hello Anna Beispiel,"}
+
+
+async def outbox(session, **where) -> list[EmailOutbox]:
+    rows = await session.scalars(
+        sa.select(EmailOutbox).filter_by(**where).order_by(EmailOutbox.id).execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def pay(session, order) -> None:
+    order = await order_commands.mark_paid(UnitOfWork(session), order_id=order.id, actor=factories.TEST_ACTOR)
+    await after_payment(UnitOfWork(session), order, factories.TEST_ACTOR)
+    await session.commit()
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+async def test_paid_order_sends_its_confirmation_with_a_working_tracking_link(engine, session, smtp_server, locale):
+    await factories.company_settings(session, email="support@shop.example")
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale=locale)
+    placed = await factories.place_order(session, buyer=buyer)
+    (held,) = await outbox(session, order_id=placed.order.id)
+    assert held.status == EmailStatus.HELD  # nothing goes out for an order nobody paid
+    await pay(session, placed.order)
+
+    assert await deliver(session_factory(engine), held.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    message = received.message
+    assert received.recipients == ["anna@example.com"]
+    assert message["Subject"] == SUBJECTS[locale].format(number=placed.order.number)
+    assert message["Reply-To"] == "support@shop.example"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert GREETINGS[locale] in text
+    assert GREETINGS[locale] in html
+    url = re.search(r"<(http://\S+/track/([\w-]+)\?lang=(\w\w))>", text)
+    assert url is not None, text
+    assert url.group(3) == locale
+    assert tracking_token_hash(url.group(2)) == placed.order.tracking_token_hash
+    assert f'href="{url.group(1)}"' in html
+
+
+async def test_confirmation_is_released_once_however_often_payment_is_followed_up(session):
+    placed = await factories.place_order(session)
+    await pay(session, placed.order)
+    await after_payment(UnitOfWork(session), placed.order, factories.TEST_ACTOR)
+    await session.commit()
+
+    (confirmation,) = await outbox(session, order_id=placed.order.id)
+    assert confirmation.status == EmailStatus.QUEUED
+    assert len(await send_jobs(session, confirmation.id)) == 1
+
+
+async def test_staff_alert_is_mailed_once_per_topic_record_and_hour_with_a_link(engine, session, smtp_server):
+    await factories.company_settings(session, email="ops@shop.example")
+    uow = UnitOfWork(session)
+    actor = Actor.worker("test")
+    for _ in range(3):
+        await alert_staff(uow, actor, AlertTopic.LINE_STUCK, "order-line", 41, message="SMP-1 line 1: stuck")
+    await alert_staff(uow, actor, AlertTopic.LINE_STUCK, "order-line", 42, message="SMP-1 line 2: stuck")
+    await alert_staff(uow, actor, AlertTopic.PROVIDER_BALANCE_LOW, "provider", 41, message="Sandbox: balance low")
+    await session.commit()
+
+    alerts = await outbox(session, kind=EmailKind.STAFF)
+    assert len(alerts) == 3
+    assert {alert.to_address for alert in alerts} == {"ops@shop.example"}
+    first = alerts[0]
+    assert await deliver(session_factory(engine), first.id, smtp_server.mailer()) == EmailStatus.SENT
+    (received,) = smtp_server.received
+    assert received.message["Subject"] == "[Alarm] SMP-1 line 1: stuck"
+    assert "/admin/order-line/details/41>" in received.message.get_body(("plain",)).get_content()
+
+
+async def test_rolled_back_alert_mails_nobody(session):
+    await factories.company_settings(session)
+    await session.commit()
+    await alert_staff(UnitOfWork(session), Actor.worker("t"), AlertTopic.LINE_STUCK, "order-line", 1, message="m")
+    await session.rollback()
+
+    assert await outbox(session) == []
+
+
+async def test_unknown_dispatch_alerts_staff_with_a_link_to_the_line(session):
+    await factories.company_settings(session, email="ops@shop.example")
+    order = await factories.paid_order(session)
+    (line,) = order.lines
+    await factories.move_line(session, line.id, LineStatus.DISPATCHING)
+
+    await record_dispatch(
+        UnitOfWork(session), line_id=line.id, actor=Actor.worker("t"), result=DispatchResult.UNKNOWN, note="timeout"
+    )
+    await session.commit()
+
+    (alert,) = await outbox(session, kind=EmailKind.STAFF)
+    assert alert.to_address == "ops@shop.example"
+    assert alert.context["admin_url"].endswith(f"/admin/order-line/details/{line.id}")
+    assert "dispatch unknown: timeout" in alert.subject
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("de", "ist abgeschlossen"), ("en", "is complete")])
+async def test_completed_order_tells_the_client_through_the_sweep(engine, session, smtp_server, locale, subject):
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale=locale)
+    order = await factories.paid_order(session, buyer=buyer)
+    (line,) = order.lines
+    await factories.move_line(
+        session, line.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.COMPLETED, provider_order_id="77"
+    )
+    await session.commit()
+    (completed,) = await outbox(session, template="order_completed")
+    assert await send_jobs(session, completed.id) == []  # written by the lifecycle, which cannot defer a job
+
+    assert await sweep_outbox(session_factory(engine)) == (1, 0)
+    assert await deliver(session_factory(engine), completed.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["anna@example.com"]
+    assert received.message["Subject"].endswith(subject)
+    assert order.number in received.message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("de", "Ihr Zahlungslink"), ("en", "Your payment link")])
+async def test_checkout_link_staff_email_arrives_with_a_working_pay_link(engine, session, smtp_server, locale, subject):
+    buyer = await factories.customer(session, email="studio@example.com", name="Studio Kern", locale=locale)
+    service = await factories.service(session, price="2.5000")
+    created = await create_checkout_link(
+        UnitOfWork(session),
+        customer_id=buyer.id,
+        items=[LineInput(service_id=service.id, link="@studio.kern", quantity=1000)],
+        expires_at=utc_now() + timedelta(days=3),
+        actor=factories.TEST_ACTOR,
+        email_customer=True,
+    )
+    await session.commit()
+    (mail,) = await outbox(session, template="checkout_link")
+
+    assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["studio@example.com"]
+    assert received.message["Subject"].startswith(subject)
+    text = received.message.get_body(("plain",)).get_content()
+    url = re.search(r"/pay/([\w-]+)\?lang=(\w\w)>", text)
+    assert url is not None, text
+    assert (link_token_hash(url.group(1)), url.group(2)) == (created.link.token_hash, locale)
+
+
+async def test_partial_delivery_tells_the_client_the_refund_amount(engine, session, smtp_server):
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale="en")
+    order, payment = await factories.card_paid_order(session, lambda _order: "pi_partial_1", quantities=(1000,))
+    order.customer_id = buyer.id
+    (line,) = order.lines
+    await factories.move_line(session, line.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, provider_order_id="91")
+    await session.commit()
+
+    await record_progress(
+        UnitOfWork(session),
+        line_id=line.id,
+        actor=Actor.worker("poll"),
+        progress=UpstreamProgress(status=LineStatus.PARTIAL, start_count=0, remains=400),
+    )
+    await session.commit()
+    (mail,) = await outbox(session, template="line_refund")
+    refund = await session.scalar(sa.select(Refund).where(Refund.payment_id == payment.id))
+    assert refund is not None
+
+    assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    text = received.message.get_body(("plain",)).get_content()
+    assert received.recipients == ["anna@example.com"]
+    assert received.message["Subject"] == f"Order {order.number}: refund of {line.service_name}"
+    assert "delivered 600 of 1,000" in text
+    assert f"We are refunding €{refund.amount}" in text
