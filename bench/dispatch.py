@@ -9,7 +9,8 @@ clock, so its orders stay pending while they are dispatched and complete when th
    processes of ``bench/_dispatch_anchor.py`` at ``--concurrency``.
 2. Seed: customers and paid orders through the product's commands (``place_order``, ``mark_paid``): paying
    queues one dispatch job per line in the same transaction, as in production.
-3. Dispatch: ``--workers`` ``smplat worker`` processes at ``--concurrency`` run the queued dispatch jobs.
+3. Dispatch: ``--workers`` ``smplat worker`` processes at ``--concurrency`` run the queued dispatch jobs; each
+   job sends up to ``DISPATCH_BATCH`` (25) waiting lines of the provider, dropping the jobs of those it takes along.
 4. Polling: the sandbox's clock jumps past every delivery, every line is made due (the one shortcut: the poll
    schedule's waits are not what is measured) and the workers' periodic status polling finishes them all.
 
