@@ -32,9 +32,9 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute, aliased, lazyload
+from sqlalchemy.orm import lazyload
 
 from app.actors import Actor
 from app.catalog.models import ServiceKind
@@ -42,9 +42,10 @@ from app.errors import DomainError
 from app.fulfillment.commands import DispatchOutcome, DispatchResult, record_dispatches, start_dispatches
 from app.fulfillment.holds import alert_refused_for_funds, hold_for_balance, known_low_on_funds
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
-from app.fulfillment.queueing import JOBS, drop_dispatch_jobs, queue_dispatch, waiting_job_of
-from app.orders.models import EventKind, Order, OrderEvent, OrderLine
-from app.orders.states import ACTIVE_UPSTREAM, LineStatus
+from app.fulfillment.queueing import drop_dispatch_jobs, queue_dispatch
+from app.fulfillment.taking import left_in_batch, lines_to_take_along, link_is_live, lock_queued, upstream_service_ids
+from app.orders.models import OrderLine
+from app.orders.states import LineStatus
 from app.providers.clients import client_for
 from app.providers.smm_v2 import (
     CustomCommentsOrder,
@@ -66,10 +67,6 @@ log = structlog.get_logger(__name__)
 DISPATCHER = Actor.worker("dispatch")
 # A line queued behind a live order for the same link and provider service looks again after this long.
 LINK_BUSY_WAIT = timedelta(seconds=60)
-# How long taking a line waits for its order row (held by a sibling line's dispatch or by staff).
-ORDER_LOCK_WAIT_MS = 2000
-LOCK_NOT_AVAILABLE = "55P03"
-# Requests one batch has open at the provider at once (a panel is not to be flooded by one worker).
 SENDS_AT_ONCE = 10
 HANDLE_IN_LINK = re.compile(r"^https?://[^/]+/@?([A-Za-z0-9._-]+)/?$")
 
@@ -141,93 +138,6 @@ def _ticket(line: OrderLine, external_id: str) -> Ticket:
     return Ticket(line.id, new_order)
 
 
-async def _lock_queued(session: AsyncSession, line_id: int) -> LineStatus | None:
-    """The line's status with its order and it row-locked (house order), or None when it cannot be had now.
-
-    The order row is locked first, on its own: a line is never locked by a transaction that does not hold its order
-    (a stray line lock would deadlock against the order's holder locking all of its lines). The order is waited
-    for, briefly: its other lines' dispatches hold it only for their short units of work, and bouncing off it (a
-    retry a second later) cost more than the wait. A transaction holding it longer (staff at work) makes this one
-    give up after ``ORDER_LOCK_WAIT_MS``.
-    """
-    order_of_line = sa.select(Order.id).join(OrderLine, OrderLine.order_id == Order.id).where(OrderLine.id == line_id)
-    order_id = await session.scalar(order_of_line.with_for_update(of=Order.__table__, skip_locked=True))
-    if order_id is None:  # held by another transaction (or no such line)
-        order_id = await session.scalar(sa.select(OrderLine.order_id).where(OrderLine.id == line_id))
-        if order_id is None:
-            return None
-        try:
-            async with session.begin_nested():
-                await session.execute(sa.text(f"SET LOCAL lock_timeout = '{ORDER_LOCK_WAIT_MS}ms'"))
-                await session.execute(sa.select(Order.id).where(Order.id == order_id).with_for_update(of=Order))
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-                return None
-            raise
-        await session.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
-    stmt = sa.select(OrderLine.fulfillment_status).where(OrderLine.id == line_id).with_for_update(skip_locked=True)
-    status: LineStatus | None = await session.scalar(stmt)
-    return status
-
-
-def _live_upstream(line: type[OrderLine] | OrderLine, exclude_id: InstrumentedAttribute[int] | int) -> sa.Exists:
-    """Another line for the same link and provider service is live at the provider."""
-    live = aliased(OrderLine)
-    return sa.exists().where(
-        live.id != exclude_id,
-        live.provider_service_id == line.provider_service_id,
-        live.link == line.link,
-        live.fulfillment_status.in_(ACTIVE_UPSTREAM),
-    )
-
-
-async def _link_is_live(session: AsyncSession, line: OrderLine) -> bool:
-    return bool(await session.scalar(sa.select(_live_upstream(line, line.id))))
-
-
-async def _companions(session: AsyncSession, line: OrderLine, limit: int) -> list[tuple[OrderLine, int]]:
-    """Up to ``limit`` other queued lines of the line's provider whose jobs wait to run now, with those jobs' ids.
-
-    Their orders and jobs are locked with ``SKIP LOCKED`` (whatever another transaction holds is left: a worker
-    fetching the job, a sibling line's dispatch, staff), then the lines themselves, still queued, under their
-    orders' locks. A line whose link and provider service is live upstream, or already in the batch, is left for
-    its own job.
-    """
-    candidates = await session.execute(
-        sa.select(OrderLine.id, JOBS.c.id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(JOBS, waiting_job_of(OrderLine.id))
-        .where(
-            OrderLine.provider_id == line.provider_id,
-            OrderLine.fulfillment_status == LineStatus.QUEUED,
-            OrderLine.provider_service_id.is_not(None),
-            OrderLine.id != line.id,
-            ~_live_upstream(OrderLine, OrderLine.id),
-        )
-        .order_by(OrderLine.id)
-        .limit(limit)
-        .with_for_update(of=[Order.__table__, JOBS], skip_locked=True)
-    )
-    jobs: dict[int, int] = dict(candidates.tuples().all())
-    if not jobs:
-        return []
-    rows = await session.scalars(
-        sa.select(OrderLine)
-        .where(OrderLine.id.in_(jobs), OrderLine.fulfillment_status == LineStatus.QUEUED)
-        .order_by(OrderLine.id)
-        .options(lazyload("*"))
-        .with_for_update(of=OrderLine.__table__, skip_locked=True)
-    )
-    seen = {(line.link, line.provider_service_id)}
-    taken = []
-    for companion in rows:
-        key = (companion.link, companion.provider_service_id)
-        if key not in seen:
-            seen.add(key)
-            taken.append((companion, jobs[companion.id]))
-    return taken
-
-
 class _LinkTaken(Exception):
     """The partial unique index refused a second live line for the link (a race the pre-check missed)."""
 
@@ -256,13 +166,13 @@ async def _take(
     uow: UnitOfWork, line_id: int, timeouts: Timeouts | None, batch_size: int
 ) -> tuple[Taken, Batch | None]:
     session = uow.session
-    status = await _lock_queued(session, line_id)
+    status = await lock_queued(session, line_id)
     if status is None:
         exists = await session.scalar(sa.select(OrderLine.id).where(OrderLine.id == line_id))
         return (Taken.BUSY if exists else Taken.NOT_QUEUED), None
     if status == LineStatus.DISPATCHING:
         reason = "the worker stopped while sending it"
-        await give_up_unknown(uow, [line_id, *await _left_in_batch(session, line_id)], reason=reason)
+        await give_up_unknown(uow, [line_id, *await left_in_batch(session, line_id)], reason=reason)
         return Taken.FOUND_DISPATCHING, None
     if status != LineStatus.QUEUED:
         return Taken.NOT_QUEUED, None
@@ -278,10 +188,10 @@ async def _take(
     line, upstream, provider = found._tuple()
     if upstream is None or provider is None or provider.kind == ProviderKind.MANUAL or not provider.is_active:
         return Taken.WAITING_FOR_STAFF, None
-    if await _link_is_live(session, line):
+    if await link_is_live(session, line):
         await queue_dispatch(uow, [line_id], at=uow.now() + LINK_BUSY_WAIT)
         return Taken.WAITING_FOR_LINK, None
-    companions = await _companions(session, line, batch_size - 1) if batch_size > 1 else []
+    companions = await lines_to_take_along(session, line, batch_size - 1) if batch_size > 1 else []
     await drop_dispatch_jobs(uow, [job_id for _companion, job_id in companions])
     line_ids = [line_id, *(companion.id for companion, _job_id in companions)]
     if await known_low_on_funds(uow, provider):
@@ -292,7 +202,7 @@ async def _take(
             await start_dispatches(uow, line_ids=line_ids, actor=DISPATCHER, batch=line_id if companions else None)
     except IntegrityError as exc:
         raise _LinkTaken from exc
-    external_ids = await _external_ids(session, [companion for companion, _job_id in companions])
+    external_ids = await upstream_service_ids(session, [companion for companion, _job_id in companions])
     external_ids[upstream.id] = upstream.external_id
     tickets = tuple(
         _ticket(each, external_ids[each.provider_service_id or 0]) for each in [line, *(c for c, _ in companions)]
@@ -302,42 +212,6 @@ async def _take(
     except DomainError as exc:
         return Taken.DISPATCHING, Batch(provider.id, tickets, None, exc.message)
     return Taken.DISPATCHING, Batch(provider.id, tickets, client)
-
-
-async def _external_ids(session: AsyncSession, lines: list[OrderLine]) -> dict[int, str]:
-    """The provider's service ids of the lines' provider services."""
-    ids = {line.provider_service_id for line in lines if line.provider_service_id is not None}
-    if not ids:
-        return {}
-    rows = await session.execute(
-        sa.select(ProviderService.id, ProviderService.external_id).where(ProviderService.id.in_(ids))
-    )
-    return dict(rows.tuples().all())
-
-
-async def _left_in_batch(session: AsyncSession, leader_id: int) -> list[int]:
-    """Lines still dispatching that were taken by the line's job in its last batch (``data.batch`` on the event)."""
-    batch_of = (
-        sa.select(OrderEvent.data["batch"].astext)
-        .where(
-            OrderEvent.line_id == OrderLine.id,
-            OrderEvent.kind == EventKind.LINE_STATUS,
-            OrderEvent.to_state == LineStatus.DISPATCHING.value,
-        )
-        .order_by(OrderEvent.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = await session.scalars(
-        sa.select(OrderLine.id)
-        .where(
-            OrderLine.fulfillment_status == LineStatus.DISPATCHING,
-            OrderLine.id != leader_id,
-            batch_of == str(leader_id),
-        )
-        .order_by(OrderLine.id)
-    )
-    return list(rows)
 
 
 async def send(batch: Batch) -> list[DispatchOutcome]:
