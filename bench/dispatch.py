@@ -306,8 +306,10 @@ def main() -> None:
             assert isinstance(poll_from, datetime)
             scalar(
                 url,
-                "WITH due AS (UPDATE order_line SET next_poll_at = now() WHERE fulfillment_status IN"
-                " ('dispatched', 'in_progress') RETURNING 1) SELECT count(*) FROM due",
+                # in id order, as the poll job locks lines: the two never wait on each other in a circle
+                "WITH due AS (UPDATE order_line SET next_poll_at = now() WHERE id IN (SELECT id FROM order_line"
+                " WHERE fulfillment_status IN ('dispatched', 'in_progress') ORDER BY id FOR UPDATE) RETURNING 1)"
+                " SELECT count(*) FROM due",
             )
             polling_started = time.perf_counter()
             finals = tuple(str(state) for state in FINAL_LINE_STATES)
