@@ -19,6 +19,12 @@ counted); polling lines/s is over the time the polling jobs actually ran. ``dupl
 beyond one per line in the sandbox's own log (and dispatched lines whose order is not there). ``ratio`` (last
 line) = dispatch lines/s over anchor jobs/s; the target is at least 0.75. The machine's cores are shared: run
 it on a quiet machine and compare figures of the same run only.
+
+Measured on the shared 2-core machine under heavy load from other work (load average 7 to 9), one worker at
+concurrency 10: before batching, 2,000 lines at 18 lines/s against an anchor of 179 jobs/s (ratio 0.10); with
+batches of up to 25 lines per job, 2,000 lines at 40 and 70 lines/s (anchors 47 and 37 jobs/s: ratios 0.85 and
+1.89) and 10,000 lines in 379 s, 26 lines/s (anchor 29 jobs/s: ratio 0.91), every line dispatched, duplicates 0.
+A batch of 25 lines costs 30 SQL statements (one line alone: 25).
 """
 
 from __future__ import annotations
