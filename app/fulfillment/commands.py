@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.actors import Actor
@@ -27,7 +28,7 @@ from app.i18n import N_
 from app.orders import lifecycle
 from app.orders.lifecycle import line_subject, lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
-from app.orders.states import FINAL_LINE_STATES, LineStatus
+from app.orders.states import FINAL_LINE_STATES, LINE_TRANSITIONS, LineStatus
 from app.states import label as state_label
 from app.uow import UnitOfWork
 
@@ -176,12 +177,26 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
 
 async def start_dispatch(uow: UnitOfWork, *, line_id: int, actor: Actor) -> OrderLine:
     """A queued line is about to be sent: committed as dispatching before the request leaves."""
-    ((order, line),) = await lock_lines(uow, [line_id])
-    lifecycle.set_line_status(uow, order, line, LineStatus.DISPATCHING, actor)
-    line.attempts += 1
+    (line,) = await start_dispatches(uow, line_ids=[line_id], actor=actor)
+    return line
+
+
+async def start_dispatches(
+    uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor, batch: int | None = None
+) -> list[OrderLine]:
+    """Queued lines about to be sent together: all committed as dispatching before any request leaves.
+
+    ``batch``: the line whose dispatch job sends them all (kept on each event as ``data.batch``), so that job, run
+    again after its worker died, finds every line it left dispatching.
+    """
+    locked = await lock_lines(uow, line_ids)
+    data = {"batch": batch} if batch is not None else None
+    for order, line in locked:
+        lifecycle.set_line_status(uow, order, line, LineStatus.DISPATCHING, actor, data=data)
+        line.attempts += 1
     uow.audit_changes(actor, "start-dispatch")
     await uow.flush()
-    return line
+    return [line for _order, line in locked]
 
 
 class DispatchResult(StrEnum):
@@ -262,25 +277,15 @@ async def record_dispatch(
     order id that already belongs to another line of the provider is refused (Conflict): nothing is written.
     """
     ((order, line),) = await lock_lines(uow, [line_id])
-    if result == DispatchResult.ACCEPTED:
-        if not provider_order_id or not UPSTREAM_ID.match(provider_order_id):
-            raise ValidationFailed({"provider_order_id": N_("use the provider's order id (letters, digits, - or _)")})
-        line.provider_order_id = provider_order_id
-        line.next_poll_at = uow.now() + FIRST_POLL_AFTER
-    data: dict[str, Any] = {"provider_order_id": provider_order_id} if provider_order_id else {}
-    if result == DispatchResult.LOW_BALANCE:
-        data["hold"] = BALANCE_HOLD  # resumed automatically once the provider's balance is topped up
-    data.update(_answer(raw))
+    if result == DispatchResult.ACCEPTED and not _usable_upstream_id(provider_order_id):
+        raise ValidationFailed({"provider_order_id": N_("use the provider's order id (letters, digits, - or _)")})
+    outcome = DispatchOutcome(line_id, result, provider_order_id, note, raw)
     try:
         async with uow.session.begin_nested():
-            lifecycle.set_line_status(uow, order, line, RESULT_STATES[result], actor, note=note, data=data or None)
+            await _apply_outcome(uow, order, line, outcome, actor, retry_at=retry_at)
             await uow.flush()
     except IntegrityError as exc:
         raise Conflict(N_("provider order %(id)s already belongs to another line"), id=provider_order_id) from exc
-    if result == DispatchResult.NOT_SENT:
-        await queue_dispatch(uow, [line.id], at=retry_at or uow.now() + dispatch_backoff(line.attempts))
-    if result == DispatchResult.LOW_BALANCE and line.provider_id is not None:
-        uow.audit(actor, "provider-low-balance", "provider", line.provider_id, details={"note": note, "line": line.id})
     uow.audit_changes(actor, "record-dispatch", details={"result": result, "note": note})
     if result == DispatchResult.UNKNOWN:
         await alert_staff(
@@ -294,6 +299,118 @@ async def record_dispatch(
         )
     await uow.flush()
     return line
+
+
+@dataclass(frozen=True)
+class DispatchOutcome:
+    """What sending one line came to (``raw``: the provider's answer as received)."""
+
+    line_id: int
+    result: DispatchResult
+    provider_order_id: str | None = None
+    note: str | None = None
+    raw: str | None = None
+
+
+async def record_dispatches(uow: UnitOfWork, *, outcomes: Sequence[DispatchOutcome], actor: Actor) -> list[OrderLine]:
+    """The outcomes of lines sent together, recorded at once (the batch form of :func:`record_dispatch`).
+
+    A line that moved on meanwhile to a state its outcome cannot follow is left as it is and not returned (an answer
+    arriving after the sweep gave the line up as unknown is still recorded: the upstream id settles the doubt).
+    An upstream order id that is unusable, or already belongs to another line of the provider (or to another line
+    of the batch), is recorded as unknown: the request reached the provider, but which order there is this line's
+    needs a person. Nothing is written for one line that is not written for all (one flush); a
+    race with another writer on an upstream id still raises ``IntegrityError`` for the caller to retry line by line.
+    """
+    by_line = {outcome.line_id: outcome for outcome in outcomes}
+    locked = [
+        (order, line)
+        for order, line in await lock_lines(uow, by_line)
+        if RESULT_STATES[by_line[line.id].result] in LINE_TRANSITIONS.get(line.fulfillment_status, ())
+    ]
+    taken = await _upstream_ids_in_use(uow, [line for _order, line in locked], by_line)
+    for order, line in locked:
+        outcome = by_line[line.id]
+        if outcome.result == DispatchResult.ACCEPTED:
+            problem = _upstream_id_problem(
+                outcome.provider_order_id, (line.provider_id, outcome.provider_order_id), taken
+            )
+            if problem:
+                outcome = DispatchOutcome(line.id, DispatchResult.UNKNOWN, note=problem, raw=outcome.raw)
+            taken.add((line.provider_id, outcome.provider_order_id))
+        by_line[line.id] = outcome
+        await _apply_outcome(uow, order, line, outcome, actor)
+    for row in uow.audit_changes(actor, "record-dispatch"):
+        outcome_of_line = by_line.get(int(row.entity_id or 0)) if row.entity_type == "order_line" else None
+        if outcome_of_line is not None:
+            details = {"result": str(outcome_of_line.result), "note": outcome_of_line.note}
+            row.diff = {**(row.diff or {}), **{key: value for key, value in details.items() if value}}
+    await uow.flush()
+    return [line for _order, line in locked]
+
+
+def _usable_upstream_id(provider_order_id: str | None) -> bool:
+    return bool(provider_order_id and UPSTREAM_ID.match(provider_order_id))
+
+
+def _upstream_id_problem(
+    provider_order_id: str | None, key: tuple[int | None, str | None], taken: set[tuple[int | None, str | None]]
+) -> str | None:
+    if not _usable_upstream_id(provider_order_id):
+        return f"the provider answered with an unusable order id: {provider_order_id!r}"
+    if key in taken:
+        return f"the provider answered with order id {provider_order_id}, which belongs to another line"
+    return None
+
+
+async def _upstream_ids_in_use(
+    uow: UnitOfWork, lines: Sequence[OrderLine], outcomes: dict[int, DispatchOutcome]
+) -> set[tuple[int | None, str | None]]:
+    """(provider, upstream order id) pairs of the batch's answers that other lines already hold."""
+    answered = {
+        outcomes[line.id].provider_order_id
+        for line in lines
+        if outcomes[line.id].result == DispatchResult.ACCEPTED
+        and _usable_upstream_id(outcomes[line.id].provider_order_id)
+    }
+    providers = {line.provider_id for line in lines if line.provider_id is not None}
+    if not answered or not providers:
+        return set()
+    rows = await uow.session.execute(
+        sa.select(OrderLine.provider_id, OrderLine.provider_order_id).where(
+            OrderLine.provider_id.in_(providers),
+            OrderLine.provider_order_id.in_(answered),
+            OrderLine.id.not_in([line.id for line in lines]),
+        )
+    )
+    return {(provider_id, upstream) for provider_id, upstream in rows}
+
+
+async def _apply_outcome(
+    uow: UnitOfWork,
+    order: Order,
+    line: OrderLine,
+    outcome: DispatchOutcome,
+    actor: Actor,
+    *,
+    retry_at: datetime | None = None,
+) -> None:
+    """One line's outcome: its state, event (with the raw answer), and a retry job when the request never left."""
+    if outcome.result == DispatchResult.ACCEPTED:
+        line.provider_order_id = outcome.provider_order_id
+        line.next_poll_at = uow.now() + FIRST_POLL_AFTER
+    data: dict[str, Any] = {"provider_order_id": outcome.provider_order_id} if outcome.provider_order_id else {}
+    if outcome.result == DispatchResult.LOW_BALANCE:
+        data["hold"] = BALANCE_HOLD  # resumed automatically once the provider's balance is topped up
+    data.update(_answer(outcome.raw))
+    lifecycle.set_line_status(
+        uow, order, line, RESULT_STATES[outcome.result], actor, note=outcome.note, data=data or None
+    )
+    if outcome.result == DispatchResult.NOT_SENT:
+        await queue_dispatch(uow, [line.id], at=retry_at or uow.now() + dispatch_backoff(line.attempts))
+    if outcome.result == DispatchResult.LOW_BALANCE and line.provider_id is not None:
+        details = {"note": outcome.note, "line": line.id}
+        uow.audit(actor, "provider-low-balance", "provider", line.provider_id, details=details)
 
 
 async def flag_for_review(uow: UnitOfWork, *, line_id: int, actor: Actor, reason: str) -> OrderLine:

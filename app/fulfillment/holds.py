@@ -7,13 +7,16 @@ apart by the event that put the line on hold (``data.hold`` = :data:`BALANCE_HOL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from app.actors import Actor, ActorKind
+from app.audit.models import AuditLog
 from app.catalog.models import PRICE_BASIS, PriceBasis, ServiceKind
+from app.editing import lock_record
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import BALANCE_HOLD
 from app.fulfillment.models import Provider, ProviderService
@@ -88,10 +91,15 @@ async def hold_for_low_balance(
             .limit(limit)
         )
     )
-    if not queued:
+    return await hold_for_balance(uow, line_ids=queued, actor=actor)
+
+
+async def hold_for_balance(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor) -> list[int]:
+    """These lines, those still queued, wait on hold for their provider's balance (resumed after a top-up)."""
+    if not line_ids:
         return []
     held = []
-    for order, line in await lock_lines(uow, queued):
+    for order, line in await lock_lines(uow, line_ids):
         if line.fulfillment_status != LineStatus.QUEUED:  # dispatched meanwhile
             continue
         lifecycle.set_line_status(
@@ -101,6 +109,51 @@ async def hold_for_low_balance(
     uow.audit_changes(actor, "hold-line", details={"reason": BALANCE_HOLD_REASON})
     await uow.flush()
     return held
+
+
+async def known_low_on_funds(uow: UnitOfWork, provider: Provider) -> bool:
+    """Whether the provider is known to lack funds: its synced balance is low, or it already refused for funds.
+
+    Its new lines then wait on hold with the others instead of being sent only to be refused.
+    """
+    return provider.is_low_on_balance or bool(await _balance_held(uow, provider.id, 1))
+
+
+async def alert_refused_for_funds(
+    uow: UnitOfWork, *, provider_id: int, line_ids: Sequence[int], actor: Actor, note: str | None
+) -> AuditLog | None:
+    """Staff hear once that a provider refused lines for lack of funds, not once per line.
+
+    No alert while the provider is already known to be low (its balance sync alerted, or earlier lines wait on hold
+    for its funds); the provider's row is locked so that batches refused at the same moment raise one alert.
+    """
+    provider = await lock_record(uow.session, Provider, provider_id)
+    if provider.is_low_on_balance:
+        return None
+    earlier = await uow.session.scalar(
+        sa.select(OrderLine.id)
+        .where(
+            OrderLine.provider_id == provider_id,
+            OrderLine.fulfillment_status == LineStatus.ON_HOLD,
+            OrderLine.id.not_in(line_ids),
+            _hold_event_for(OrderLine.id).is_(True),
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        return None
+    return await alert_staff(
+        uow,
+        actor,
+        AlertTopic.PROVIDER_BALANCE_LOW,
+        "provider",
+        provider_id,
+        message=(
+            f"{provider.name} refused {len(line_ids)} line(s) for lack of funds ({note}); "
+            "its lines wait on hold until it is topped up"
+        ),
+        details={"lines": sorted(line_ids)},
+    )
 
 
 async def resume_after_top_up(

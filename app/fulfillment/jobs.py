@@ -1,8 +1,9 @@
-"""Fulfillment jobs: dispatch one line, sweep for lines nobody is dispatching, poll providers.
+"""Fulfillment jobs: dispatch a line (with others of its provider), sweep for lines nobody is dispatching, poll.
 
 ``dispatch_line`` jobs are deferred by the commands that queue a line (``app.fulfillment.queueing``), in the
-same transaction. The sweep is the safety net: a queued line without a waiting job gets one, and a line left
-``dispatching`` longer than any request can take (its worker died) becomes ``dispatch_unknown``.
+same transaction; a job sends up to :data:`DISPATCH_BATCH` lines and drops the jobs of the others it took. The
+sweep is the safety net: a queued line without a waiting job gets one, and a line left ``dispatching`` longer
+than any request can take (its worker died) becomes ``dispatch_unknown``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ FULFILLMENT_QUEUE = "fulfillment"
 # has no live worker behind it.
 DISPATCHING_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 1000
+# Queued lines of one provider a dispatch job sends together (its own and those whose jobs wait behind it).
+DISPATCH_BATCH = 25
 PROVIDER_TIMEOUTS = Timeouts()
 
 
@@ -44,7 +47,7 @@ class LineBusy(Exception):
     retry=RetryStrategy(max_attempts=30, wait=1, retry_exceptions={LineBusy}),
 )
 async def dispatch_line_job(line_id: int) -> str:
-    outcome = await dispatch_line(job_sessions(), line_id, timeouts=PROVIDER_TIMEOUTS)
+    outcome = await dispatch_line(job_sessions(), line_id, timeouts=PROVIDER_TIMEOUTS, batch_size=DISPATCH_BATCH)
     if outcome == Taken.BUSY:
         raise LineBusy(f"line {line_id} is locked")
     return str(outcome)
@@ -87,9 +90,9 @@ async def sweep_dispatch(
             .limit(SWEEP_BATCH),
         )
     )
-    for line_id in stale:
+    if stale:
         async with unit_of_work(sessions) as uow:
-            await give_up_unknown(uow, line_id, reason="dispatching for too long: the worker sending it stopped")
+            await give_up_unknown(uow, stale, reason="dispatching for too long: the worker sending it stopped")
     if orphans or stale:
         log.warning("dispatch sweep", requeued=len(orphans), unknown=len(stale))
     return len(orphans), len(stale)

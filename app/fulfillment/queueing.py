@@ -2,7 +2,9 @@
 
 Whatever moves a line to ``queued`` (payment, a staff retry or resume, a dispatch whose request never left)
 calls :func:`queue_dispatch` in the same unit of work, so the job exists exactly when the line is queued.
-Each line has its own queueing lock: a second job for a line already waiting collapses into the first.
+Each line has its own queueing lock: a second job for a line already waiting collapses into the first. A job that
+sends other queued lines along with its own takes their waiting jobs too (:func:`waiting_job_of`, locked with the
+lines) and drops them in the same unit of work (:func:`drop_dispatch_jobs`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.uow import UnitOfWork
 
@@ -23,8 +27,38 @@ BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_CAP_SECONDS = 30 * 60.0
 
 
+LOCK_PREFIX = "dispatch-line-"
+# procrastinate's job table, as far as taking another line's waiting dispatch job needs it.
+JOBS = sa.table(
+    "procrastinate_jobs",
+    sa.column("id", sa.BigInteger),
+    sa.column("queueing_lock", sa.Text),
+    sa.column("status"),
+    sa.column("scheduled_at", sa.DateTime(timezone=True)),
+)
+
+
 def dispatch_lock(line_id: int) -> str:
-    return f"dispatch-line-{line_id}"
+    return f"{LOCK_PREFIX}{line_id}"
+
+
+def waiting_job_of(line_id: InstrumentedAttribute[int]) -> sa.ColumnElement[bool]:
+    """Join condition: the line's dispatch job that waits to run now (not one a worker runs, nor a later retry)."""
+    return sa.and_(
+        JOBS.c.queueing_lock == sa.literal(LOCK_PREFIX) + sa.cast(line_id, sa.Text),
+        JOBS.c.status == sa.literal_column("'todo'::procrastinate_job_status"),
+        sa.or_(JOBS.c.scheduled_at.is_(None), JOBS.c.scheduled_at <= sa.func.now()),
+    )
+
+
+async def drop_dispatch_jobs(uow: UnitOfWork, job_ids: Iterable[int]) -> None:
+    """Waiting dispatch jobs whose lines another job sends: gone when the caller's unit of work commits."""
+    ids = sorted(set(job_ids))
+    if ids:
+        await uow.session.execute(
+            sa.text("SELECT procrastinate_cancel_job_v1(id, false, true) FROM unnest(CAST(:ids AS bigint[])) AS id"),
+            {"ids": ids},
+        )
 
 
 def dispatch_backoff(attempt: int, rng: random.Random | None = None) -> timedelta:

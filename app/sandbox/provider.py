@@ -178,6 +178,7 @@ def _fields(query: str, body: bytes, content_type: str) -> dict[str, str]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a real panel's backlog, not the stdlib's 5: bursts of connections are not dropped
     sandbox: SandboxProvider
 
 

@@ -185,9 +185,9 @@ async def test_a_worker_dying_after_committing_dispatching_leaves_the_line_unkno
     session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider
 ):
     line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT])
-    taken, ticket = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
-    assert taken == Taken.DISPATCHING and ticket is not None
-    await ticket.client.aclose()  # the worker dies here: no request
+    taken, batch = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
+    assert taken == Taken.DISPATCHING and batch is not None and batch.client is not None
+    await batch.client.aclose()  # the worker dies here: no request
 
     # The job is run again (stalled-job recovery): it finds its line dispatching and never sends it blindly.
     assert await dispatch(sessions, line_id) == Taken.FOUND_DISPATCHING
@@ -200,9 +200,9 @@ async def test_a_worker_dying_between_the_provider_call_and_the_outcome_leaves_t
     session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider
 ):
     line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT])
-    _taken, ticket = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
-    assert ticket is not None
-    await send(ticket)  # the provider has the order; the worker dies before recording it
+    _taken, batch = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
+    assert batch is not None
+    await send(batch)  # the provider has the order; the worker dies before recording it
     assert len(sandbox.orders) == 1
 
     assert await sweep_dispatch(sessions, stale_after=timedelta(0)) == (0, 1)
@@ -217,12 +217,12 @@ async def test_a_late_outcome_after_the_sweep_still_records_the_upstream_order(
     session: AsyncSession, sessions: Sessions, catalog: Catalog, sandbox: SandboxProvider
 ):
     line_id = await paid_line(session, catalog.services[ServiceKind.DEFAULT])
-    _taken, ticket = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
-    assert ticket is not None
-    answer = await send(ticket)
+    _taken, batch = await take_line(sessions, line_id, timeouts=TEST_TIMEOUTS)
+    assert batch is not None
+    outcomes = await send(batch)
     await sweep_dispatch(sessions, stale_after=timedelta(0))  # thought dead, but it was only slow
 
-    assert await record_outcome(sessions, ticket, answer) == LineStatus.DISPATCHED
+    assert await record_outcome(sessions, batch, outcomes) == {line_id: LineStatus.DISPATCHED}
     assert (await line(session, line_id)).provider_order_id == str(sandbox.orders[0].order_id)
 
 
@@ -244,9 +244,9 @@ async def test_the_worker_dispatches_a_paid_line_and_recovers_a_stalled_dispatch
     service = catalog.services[ServiceKind.DEFAULT]
     paid = await paid_line(session, service)
     stalled = await paid_line(session, service)
-    _taken, ticket = await take_line(sessions, stalled, timeouts=TEST_TIMEOUTS)  # its worker dies here
-    assert ticket is not None and ticket.client is not None
-    await ticket.client.aclose()
+    _taken, batch = await take_line(sessions, stalled, timeouts=TEST_TIMEOUTS)  # its worker dies here
+    assert batch is not None and batch.client is not None
+    await batch.client.aclose()
     await session.execute(
         sa.text(
             "WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '10 minutes') "

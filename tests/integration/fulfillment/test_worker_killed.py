@@ -126,4 +126,4 @@ async def test_a_worker_killed_mid_batch_and_restarted_loses_no_line_and_sends_n
     dispatched = sum(1 for _link, status, _id in rows if status == LineStatus.DISPATCHED)
     unknown_links = {link for link, status, _id in rows if status == LineStatus.DISPATCH_UNKNOWN}
     assert dispatched + len(unknown_links & placed.keys()) == len(sandbox.orders)  # every upstream order is a line's
-    assert dispatched >= len(line_ids) - 4  # at most the killed worker's in-flight lines are unknown
+    assert dispatched >= len(line_ids) - in_flight[LineStatus.DISPATCHING]  # only lines in flight may be unknown
