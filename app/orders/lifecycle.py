@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defaultload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.actors import Actor
+from app.catalog.models import Service
 from app.errors import NotFound
 from app.i18n import N_, Message
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine
@@ -70,6 +71,9 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
         .where(OrderLine.order_id.in_(ids))
         .order_by(OrderLine.id)
         .with_for_update(of=OrderLine)
+        # The lines' services come joined; their provider mapping (a selectin load: one more query) is read only
+        # where orders are placed, which loads it itself.
+        .options(defaultload(OrderLine.service).lazyload(Service.provider_service))
         .execution_options(populate_existing=True)
     )
     lines = (await uow.session.scalars(lines_stmt)).unique().all()
