@@ -44,12 +44,14 @@ def order_id_of(session: CheckoutSession) -> int | None:
 
 
 async def _locked_order_of(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
-    """The checkout's order, locked with its lines; None when the checkout names no order of ours."""
+    """The checkout's order, locked with its lines; None when the checkout names no order of ours.
+
+    Paying or closing an order changes statuses only: its customer and the lines' services are not loaded."""
     order_id = order_id_of(session)
     if order_id is None:
         return None
     try:
-        (order,) = await lock_orders(uow, [order_id])
+        (order,) = await lock_orders(uow, [order_id], related=False)
     except NotFound:
         return None
     return order
