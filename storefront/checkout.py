@@ -44,7 +44,7 @@ from app.payments.gateway import CheckoutItem, CheckoutRequest, GatewayError, Pa
 from app.payments.models import PaymentMethod
 from app.payments.services import checkout_attempts
 from app.uow import unit_of_work, utc_now
-from app.web.security import NO_REFERRER
+from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
 from storefront.order_form import OrderForm, form_errors, read_checkout, read_posts
 from storefront.pages import seller, service_page
@@ -278,7 +278,7 @@ class CheckoutController(Controller):
     async def track(
         self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
     ) -> Template:
-        """The client's order page: status, lines, totals. The URL is the secret: never sent on as a referrer."""
+        """The client's order page: status, lines, totals. The URL is the secret: never sent as a referrer elsewhere."""
         async with read_only_session(db_engine) as session:
             order = await OrderService(session=session).get_one_or_none(
                 tracking_token_hash=tracking_token_hash(token[:200])
@@ -290,5 +290,7 @@ class CheckoutController(Controller):
         page = render(
             request, "storefront/order.html", order=order, token=token, company=company, subscription=subscription
         )
-        page.headers.update({"Referrer-Policy": NO_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"})
+        page.headers.update(
+            {"Referrer-Policy": PRIVATE_PAGE_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+        )
         return page
