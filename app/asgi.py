@@ -68,6 +68,9 @@ async def close_payment_gateway(app: Litestar) -> None:
         await gateway.aclose()
 
 
+WEBHOOK_PATHS = "^/webhooks/"
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     use_settings(settings)
@@ -102,7 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=set_request_locale,
         template_config=template_config([STOREFRONT_TEMPLATES]),
         exception_handlers=EXCEPTION_HANDLERS,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Webhook answers are a few bytes: no gzip stream set up (and dropped) for each delivery.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude=WEBHOOK_PATHS),
         openapi_config=openapi_config(settings),
         logging_config=None,
         debug=False,

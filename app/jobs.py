@@ -11,7 +11,7 @@ import asyncio
 import importlib
 import json
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -117,6 +117,43 @@ async def defer_in_transaction(
         },
     )
     return int(job_id)
+
+
+async def defer_unless_waiting(
+    session: AsyncSession,
+    task_name: str,
+    jobs: Sequence[tuple[dict[str, Any], str]],
+    *,
+    queue: str = "default",
+    priority: int = 0,
+    scheduled_at: datetime | None = None,
+) -> list[int]:
+    """One job per ``(args, queueing_lock)``, all in one statement on the caller's connection and transaction.
+
+    The insert procrastinate's ``procrastinate_defer_jobs_v1`` makes, except that a job whose queueing lock is
+    held by a job still waiting is skipped instead of failing the statement: no savepoint per job, and a batch
+    never aborts half-way. Returns the ids of the jobs inserted.
+    """
+    if not jobs:
+        return []
+    stmt = sa.text(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)"
+        " SELECT :queue, :task, :priority, NULL, job.qlock, job.args, CAST(:scheduled_at AS timestamptz)"
+        " FROM unnest(CAST(:qlocks AS text[]), CAST(:args AS jsonb[])) AS job(qlock, args)"
+        " ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING RETURNING id"
+    )
+    rows = await session.scalars(
+        stmt,
+        {
+            "queue": queue,
+            "task": task_name,
+            "priority": priority,
+            "qlocks": [queueing_lock for _args, queueing_lock in jobs],
+            "args": [json.dumps(args) for args, _queueing_lock in jobs],
+            "scheduled_at": scheduled_at,
+        },
+    )
+    return [int(job_id) for job_id in rows]
 
 
 async def recover_stalled(manager: JobManager, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS) -> list[int]:

@@ -8,7 +8,7 @@ rows through this object, so all of them commit or none does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.actors import Actor, ActorKind
 from app.audit.models import AuditLog
 from app.audit.services import diff, entity_name, jsonable, snapshot
-from app.jobs import defer_in_transaction
+from app.jobs import defer_in_transaction, defer_unless_waiting
 
 
 def utc_now() -> datetime:
@@ -94,6 +94,13 @@ class UnitOfWork:
     async def defer(self, task_name: str, args: dict[str, Any] | None = None, **options: Any) -> int:
         """A job that exists exactly when this unit of work commits."""
         return await defer_in_transaction(self.session, task_name, args, **options)
+
+    async def defer_unless_waiting(
+        self, task_name: str, jobs: Sequence[tuple[dict[str, Any], str]], **options: Any
+    ) -> list[int]:
+        """Jobs (args, queueing lock) that exist exactly when this unit of work commits; one whose lock is held
+        by a job still waiting is skipped (see ``app.jobs.defer_unless_waiting``)."""
+        return await defer_unless_waiting(self.session, task_name, jobs, **options)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -3,8 +3,8 @@
 ``GET /pay/{token}`` shows the lines in the client's language (their explicit choice, else the language stored
 for them) with net, VAT and total. ``POST /pay/{token}`` places the link's order (one unit of work, under a
 lock on the link; idempotent per visit) and sends the browser to a fresh checkout session. The URL is the secret:
-it is never sent on as a referrer nor indexed. An unknown or tampered token is a 404 page, an expired, used-up or
-withdrawn link a 410 page: both say what to do next.
+it is never sent as a referrer to another site nor indexed. An unknown or tampered token is a 404 page, an
+expired, used-up or withdrawn link a 410 page: both say what to do next.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from app.payments.gateway import GatewayError
 from app.payments.links import LinkUnavailable, UnknownLink, open_link, place_link_order
 from app.payments.models import LinkStatus
 from app.uow import unit_of_work, utc_now
-from app.web.security import NO_REFERRER
+from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
 from storefront.checkout import ORDER_COOKIE, ORDER_COOKIE_MAX_AGE, open_checkout
 from storefront.pages import seller
@@ -45,7 +45,7 @@ from storefront.same_origin import require_same_origin
 log = structlog.get_logger(__name__)
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-PRIVATE_HEADERS = {"Referrer-Policy": NO_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+PRIVATE_HEADERS = {"Referrer-Policy": PRIVATE_PAGE_REFERRER, "X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
 OFFER_GONE = N_("This offer can no longer be paid as it stands. Please ask us for a new payment link.")
 
 

@@ -32,14 +32,14 @@ from app.orders.services import OrderService
 from app.orders.tracking import tracking_facts, tracking_view
 from app.payments import subscriptions
 from app.web.errors import PROBLEM_JSON
-from app.web.security import NO_REFERRER
+from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
 
 MAX_TOKEN = 200  # longer input is cut before hashing: the work per request stays bounded
 POLL_SECONDS = 15
 JSON = "application/json"
 PRIVATE_HEADERS = {
-    "Referrer-Policy": NO_REFERRER,
+    "Referrer-Policy": PRIVATE_PAGE_REFERRER,
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
     "Vary": "Accept",

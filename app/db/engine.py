@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import AsyncSessionConfig, EngineConfig, SQLAlchemyAsyncConfig
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -15,17 +17,34 @@ from app.db.urls import async_url
 SERVER_SETTINGS = {"application_name": "smplat", "plan_cache_mode": "force_custom_plan", "jit": "off"}
 
 
+def discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: a connection the server has closed (restart, failover, idle timeout) is replaced.
+
+    asyncpg notices the server closing the socket while the connection idles in the pool, so this costs no
+    round trip; ``pool_pre_ping`` would spend three on every checkout (SQLAlchemy wraps its ping in
+    BEGIN/ROLLBACK). A connection lost mid-query still fails that query, and SQLAlchemy then renews the pool.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the database server closed this connection")
+
+
+def watch_connections(engine: AsyncEngine) -> AsyncEngine:
+    if not isinstance(engine.sync_engine.pool, NullPool):
+        event.listen(engine.sync_engine, "checkout", discard_closed_connection)
+    return engine
+
+
 def engine_options(*, null_pool: bool = False) -> dict[str, Any]:
     options: dict[str, Any] = {"connect_args": {"server_settings": SERVER_SETTINGS}}
     if null_pool:
         options["poolclass"] = NullPool
     else:
-        options.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+        options.update(pool_size=10, max_overflow=10, pool_recycle=1800)
     return options
 
 
 def create_engine(url: str, *, null_pool: bool = False) -> AsyncEngine:
-    return create_async_engine(async_url(url), **engine_options(null_pool=null_pool))
+    return watch_connections(create_async_engine(async_url(url), **engine_options(null_pool=null_pool)))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -34,16 +53,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def alchemy_config(url: str) -> SQLAlchemyAsyncConfig:
     """The Advanced Alchemy config the Litestar plugin uses (one session per request, committed on 2xx/3xx)."""
-    options = engine_options()
     return SQLAlchemyAsyncConfig(
-        connection_string=async_url(url),
-        engine_config=EngineConfig(
-            connect_args=options["connect_args"],
-            pool_size=options["pool_size"],
-            max_overflow=options["max_overflow"],
-            pool_pre_ping=True,
-            pool_recycle=options["pool_recycle"],
-        ),
+        engine_instance=create_engine(url),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         create_all=False,

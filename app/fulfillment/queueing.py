@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.uow import UnitOfWork
@@ -76,17 +75,8 @@ def dispatch_backoff(attempt: int, rng: random.Random | None = None) -> timedelt
 async def queue_dispatch(uow: UnitOfWork, line_ids: Iterable[int], *, at: datetime | None = None) -> None:
     """A dispatch job per line (``at``: not before then), committed with the caller's unit of work.
 
-    A line that already has a job waiting keeps that one (procrastinate's queueing lock refuses the second).
+    A line that already has a job waiting keeps that one (its queueing lock is taken). One statement for all
+    the lines: paying an order queues every line of it at once.
     """
-    for line_id in sorted(set(line_ids)):
-        try:
-            async with uow.session.begin_nested():
-                await uow.defer(
-                    DISPATCH_TASK,
-                    {"line_id": line_id},
-                    queue=DISPATCH_QUEUE,
-                    queueing_lock=dispatch_lock(line_id),
-                    scheduled_at=at,
-                )
-        except IntegrityError:
-            continue  # a job for this line is already waiting
+    jobs = [({"line_id": line_id}, dispatch_lock(line_id)) for line_id in sorted(set(line_ids))]
+    await uow.defer_unless_waiting(DISPATCH_TASK, jobs, queue=DISPATCH_QUEUE, scheduled_at=at)

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defaultload, lazyload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.actors import Actor
+from app.catalog.models import Service
 from app.errors import NotFound
 from app.i18n import N_, Message
 from app.notifications.messages import write_order_completed
@@ -47,19 +48,29 @@ def line_subject(order: Order, line: OrderLine) -> Message:
 # -- locking -----------------------------------------------------------------------------------------------------
 
 
-async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
+async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: bool = True) -> list[Order]:
     """The orders and all their lines, row-locked until the transaction ends, in ascending id order.
 
     Orders first, then their lines (one statement per table, ``ORDER BY id``): two commands over overlapping
     orders queue behind each other instead of deadlocking. Every id must exist.
+
+    ``related=False``: the orders' customers and the lines' services and providers are not loaded with them
+    (reading one that is not already in the session raises), for hot paths that only change statuses.
     """
     ids = sorted(set(order_ids))
+    order_options = [lazyload(Order.lines)]  # loaded once, locked, just below (not twice, once unlocked)
+    # The lines' services come joined; their provider mapping (a selectin load: one more query) is read only
+    # where orders are placed, which loads it itself.
+    line_options = [defaultload(OrderLine.service).lazyload(Service.provider_service)]
+    if not related:
+        order_options.append(raiseload(Order.customer, sql_only=True))
+        line_options = [raiseload(OrderLine.service, sql_only=True), raiseload(OrderLine.provider, sql_only=True)]
     orders_stmt = (
         sa.select(Order)
         .where(Order.id.in_(ids))
         .order_by(Order.id)
         .with_for_update(of=Order)
-        .options(lazyload(Order.lines))  # loaded once, locked, just below (not twice, once unlocked)
+        .options(*order_options)
         .execution_options(populate_existing=True)
     )
     orders = list((await uow.session.scalars(orders_stmt)).unique().all())
@@ -71,6 +82,7 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[Order]:
         .where(OrderLine.order_id.in_(ids))
         .order_by(OrderLine.id)
         .with_for_update(of=OrderLine)
+        .options(*line_options)
         .execution_options(populate_existing=True)
     )
     lines = (await uow.session.scalars(lines_stmt)).unique().all()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from app.actors import Actor
 from app.analytics import funnel
@@ -45,40 +44,54 @@ def order_id_of(session: CheckoutSession) -> int | None:
 
 
 async def _locked_order_of(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
-    """The checkout's order, locked with its lines; None when the checkout names no order of ours."""
+    """The checkout's order, locked with its lines; None when the checkout names no order of ours.
+
+    Paying or closing an order changes statuses only: its customer and the lines' services are not loaded."""
     order_id = order_id_of(session)
     if order_id is None:
         return None
     try:
-        (order,) = await lock_orders(uow, [order_id])
+        (order,) = await lock_orders(uow, [order_id], related=False)
     except NotFound:
         return None
     return order
 
 
+_PAYMENTS = Payment.__table__
+# One statement, textual so that it is compiled once (SQLAlchemy's ON CONFLICT constructs are compiled on every
+# execution): the row is inserted, or found and row-locked by the no-op update (ON CONFLICT DO UPDATE locks the
+# row it meets; a concurrent first insert of the same session is waited for, then locked).
+_PAYMENT_OF_SESSION = sa.select(Payment).from_statement(
+    sa.text(
+        "INSERT INTO payment (order_id, method, status, stripe_checkout_session_id, amount, currency,"  # noqa: S608 - our columns
+        " created_at, updated_at) VALUES (:order_id, :method, :status, :session_id, :amount, :currency, :now, :now)"
+        " ON CONFLICT (stripe_checkout_session_id)"
+        " DO UPDATE SET stripe_checkout_session_id = excluded.stripe_checkout_session_id"
+        f" RETURNING {', '.join(column.name for column in _PAYMENTS.c)}"
+    )
+    .bindparams(
+        sa.bindparam("method", type_=_PAYMENTS.c.method.type),
+        sa.bindparam("status", type_=_PAYMENTS.c.status.type),
+        sa.bindparam("amount", type_=_PAYMENTS.c.amount.type),
+        sa.bindparam("now", type_=_PAYMENTS.c.created_at.type),
+    )
+    .columns(*_PAYMENTS.c)
+)
+_REFRESH = {"populate_existing": True}
+
+
 async def _payment_for(uow: UnitOfWork, order: Order, session: CheckoutSession, method: PaymentMethod) -> Payment:
     """The payment row of this checkout session, created if this is the first we hear of it; row-locked."""
-    await uow.session.execute(
-        insert(Payment)
-        .values(
-            order_id=order.id,
-            method=method,
-            status=PaymentRecordStatus.PENDING,
-            stripe_checkout_session_id=session.id,
-            amount=session.amount_total,
-            currency=session.currency,
-            created_at=uow.now(),
-            updated_at=uow.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["stripe_checkout_session_id"])
-    )
-    payment = await uow.session.scalar(
-        sa.select(Payment)
-        .where(Payment.stripe_checkout_session_id == session.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert payment is not None  # inserted above or already there
+    params = {
+        "order_id": order.id,
+        "method": method,
+        "status": PaymentRecordStatus.PENDING,
+        "session_id": session.id,
+        "amount": session.amount_total,
+        "currency": session.currency,
+        "now": uow.now(),
+    }
+    payment: Payment = (await uow.session.scalars(_PAYMENT_OF_SESSION, params, execution_options=_REFRESH)).one()
     if payment.order_id != order.id:
         raise DomainError(N_("This payment belongs to another order"))
     return payment

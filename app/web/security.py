@@ -6,7 +6,7 @@ may carry a ``<script>`` without ``src`` or an ``on…=`` attribute. Inline *sty
 widgets (select2, flatpickr, progress bars) set ``style`` attributes.
 
 A page may choose its own referrer policy or CSP by setting the header itself: the edge keeps what a response
-already carries for those two (e.g. the tracking page: ``headers={"Referrer-Policy": NO_REFERRER}``). The
+already carries for those two (e.g. the tracking page: ``headers={"Referrer-Policy": PRIVATE_PAGE_REFERRER}``). The
 other headers are always the edge's.
 """
 
@@ -33,7 +33,10 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
 
 
 REFERRER_POLICY = "strict-origin-when-cross-origin"
-NO_REFERRER = "no-referrer"  # for pages whose URL is a secret (tracking links)
+# For pages whose URL is a secret (tracking and payment links): sent as referrer to this site only. Not
+# "no-referrer": under it browsers send "Origin: null" with the page's own form posts, which the same-origin
+# guard of those forms must refuse (a sandboxed page of another site sends the same).
+PRIVATE_PAGE_REFERRER = "same-origin"
 HSTS = "max-age=31536000"
 
 ADMIN_PREFIX = "/admin"

@@ -10,7 +10,7 @@ import pytest
 from app.config import ConfigError, Settings
 from app.web.middleware import EdgeMiddleware, form_has_nul
 from app.web.proxy import Proxies, host_allowed, parse_ip
-from app.web.security import NO_REFERRER, local_path
+from app.web.security import PRIVATE_PAGE_REFERRER, local_path
 
 PROD_SECRET = "p" * 40
 PROXIES = Proxies([ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32")])
@@ -126,15 +126,14 @@ async def run(app: Any, path: str = "/", headers: list[tuple[bytes, bytes]] | No
     return {key.decode(): value.decode() for key, value in sent[0]["headers"]}
 
 
-async def test_a_page_may_choose_no_referrer_and_keeps_the_other_headers():
+async def test_a_page_may_choose_its_referrer_policy_and_keeps_the_other_headers():
     async def tracking_page(scope: Any, receive: Any, send: Any) -> None:
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"referrer-policy", NO_REFERRER.encode())]}
-        )
+        policy = (b"referrer-policy", PRIVATE_PAGE_REFERRER.encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [policy]})
         await send({"type": "http.response.body", "body": b"ok"})
 
     headers = await run(tracking_page)
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
 

@@ -92,7 +92,7 @@ async def test_a_client_buys_pays_and_lands_on_their_paid_order(
     (payment,) = (await session.scalars(sa.select(Payment))).all()
     assert payment.status == PaymentRecordStatus.SUCCEEDED and payment.amount == order.gross
     assert back.status_code == 200 and order.number in back.text and "/track/" in str(back.url)
-    assert back.headers["referrer-policy"] == "no-referrer"
+    assert back.headers["referrer-policy"] == "same-origin"
 
 
 async def test_the_success_page_alone_pays_the_order_when_the_webhook_is_late(

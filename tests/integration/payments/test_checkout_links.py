@@ -182,7 +182,7 @@ async def test_a_client_opens_the_link_pays_and_the_order_is_paid_and_belongs_to
     assert page.status_code == 200
     assert "Instagram followers" in page.text  # the client's language (stored: English)
     assert PROFILE in page.text and "€2.98" in page.text  # 2.50 net + 19 % VAT for a German consumer
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["x-robots-tag"] == "noindex"
     german = await shop.get(f"/pay/{created.token}?lang=de")
     assert "Instagram-Follower" in german.text and "Ihr Angebot" in german.text
@@ -347,7 +347,7 @@ async def test_an_expired_link_shows_a_friendly_gone_page_and_places_nothing(
 
     assert page.status_code == sent.status_code == 410
     assert "has expired" in page.text and 'data-testid="link-unavailable"' in page.text
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert await count(session, Order) == 0
 
 

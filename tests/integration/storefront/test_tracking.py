@@ -207,7 +207,7 @@ async def test_the_json_view_has_the_numbers_statuses_refunds_and_totals(
     assert [(r["amount"], r["currency"], r["line"]) for r in body["refunds"]] == [("1.49", "EUR", 1)]
     assert body["totals"] == {"net": "5.00", "tax": "0.95", "gross": "5.95", "refunded": "1.49", "currency": "EUR"}
     assert response.headers["x-robots-tag"].startswith("noindex")
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 async def test_the_page_is_private_not_indexed_and_uses_no_third_party_assets(
@@ -217,7 +217,7 @@ async def test_the_page_is_private_not_indexed_and_uses_no_third_party_assets(
 
     response = await client.get(f"/track/{token}")
 
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["x-robots-tag"].startswith("noindex")
     assert response.headers["cache-control"] == "no-store"
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -251,7 +251,7 @@ async def test_any_unknown_token_gets_the_same_friendly_404_page_and_json(
     assert '<meta name="robots" content="noindex, nofollow">' in page.text
     assert data.json()["status"] == 404 and set(data.json()) == {"type", "title", "status", "detail"}
     for response in (page, data):
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
         assert response.headers["x-robots-tag"].startswith("noindex")
         assert response.headers["cache-control"] == "no-store"
 
@@ -276,6 +276,6 @@ async def test_repeat_polls_get_not_modified_until_the_provider_reports_progress
 
     assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
-    assert again.headers["referrer-policy"] == "no-referrer"
+    assert again.headers["referrer-policy"] == "same-origin"
     assert moved.status_code == 200 and moved.json()["lines"][0]["delivered"] == 1700
     assert german.status_code == 200  # labels differ by language: another validator
