@@ -9,7 +9,7 @@ grain any report shows, so nothing is lost.
   (``app/analytics/sales_days.py``: a few rows per day); split by lines, from the order lines themselves.
 - **Refunds** count on the day the processor confirmed them (the credit note's date once credit notes exist),
   gross as refunded; their net is the order's net share of that amount, rounded half-up to the cent, which is
-  what the credit note reverses.
+  what the credit note reverses. Split by order facts they come from the same daily totals.
 
 Dimensions of the order (country, customer type, source, tax treatment and rate) split order totals: net, VAT
 and gross. Dimensions of a line (service, category, platform) split line nets; a refund made for the whole
@@ -107,6 +107,10 @@ def _args(period: DateRange, treatment: TaxTreatment | None) -> tuple[object, ..
     return (period.start, period.end) if treatment is None else (period.start, period.end, str(treatment))
 
 
+def _day_args(period: DateRange, treatment: TaxTreatment | None) -> tuple[object, ...]:
+    return (period.first, period.last) if treatment is None else (period.first, period.last, str(treatment))
+
+
 def _schema(dimensions: Sequence[Dimension], measures: Schema) -> Schema:
     return {"day": pl.Date, "currency": pl.String, **{d.key: pl.String for d in dimensions}, **measures}
 
@@ -141,7 +145,7 @@ async def daily_sales(
             f"GROUP BY {_group_by(dimensions)}"
         )
         schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
-        args = (period.first, period.last, *(() if treatment is None else (str(treatment),)))
+        args = _day_args(period, treatment)
     frame = await copy_frame(session, query, args, schema)
     return await named(session, frame, dimensions, locale)
 
@@ -155,16 +159,27 @@ async def daily_refunds(
 ) -> pl.DataFrame:
     """Per day refunded, currency and dimension: ``refunds`` (count), ``refunds_net``, ``refunds_vat`` and
     ``refunds_gross``."""
-    net = "round(r.amount * o.net / NULLIF(o.gross, 0), 2)"
-    measures = f"count(*), sum({net}), sum(r.amount - {net}), sum(r.amount)"
-    tables = "refund r JOIN payment p ON p.id = r.payment_id JOIN orders o ON o.id = p.order_id"
-    if level_of(dimensions) is Level.LINE:
-        tables = f"{tables} LEFT JOIN order_line l ON l.id = r.order_line_id {LINE_JOINS}"
-    only = f" AND r.status = 'succeeded'{_only(treatment)}"
-    query = _aggregate("r.updated_at", measures, tables, dimensions, only)
     schema = _schema(
         dimensions,
         {"refunds": pl.Int64, "refunds_net": MONEY, "refunds_vat": MONEY, "refunds_gross": MONEY},
     )
-    frame = await copy_frame(session, query, _args(period, treatment), schema)
+    if level_of(dimensions) is Level.LINE:
+        net = "round(r.amount * o.net / NULLIF(o.gross, 0), 2)"
+        measures = f"count(*), sum({net}), sum(r.amount - {net}), sum(r.amount)"
+        tables = (
+            "refund r JOIN payment p ON p.id = r.payment_id JOIN orders o ON o.id = p.order_id "
+            f"LEFT JOIN order_line l ON l.id = r.order_line_id {LINE_JOINS}"
+        )
+        query = _aggregate(
+            "r.updated_at", measures, tables, dimensions, f" AND r.status = 'succeeded'{_only(treatment)}"
+        )
+        args = _args(period, treatment)
+    else:
+        query = (
+            f"SELECT o.day, o.currency{_selects(dimensions)}, sum(o.refunds), sum(o.refunds_net), "  # noqa: S608
+            f"sum(o.refunds_gross - o.refunds_net), sum(o.refunds_gross) FROM ({SALES_DAYS}) o "
+            f"WHERE o.day >= $1 AND o.day <= $2 AND o.refunds <> 0{_only(treatment)} GROUP BY {_group_by(dimensions)}"
+        )
+        args = _day_args(period, treatment)
+    frame = await copy_frame(session, query, args, schema)
     return await named(session, frame, dimensions, locale)

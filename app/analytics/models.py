@@ -40,7 +40,8 @@ class FunnelEvent(IdentityBase):
 
 
 class _SalesDayColumns:
-    """Paid orders summed per Berlin day and the order facts reports split by (``reports/datasets.py``)."""
+    """Paid orders and succeeded refunds summed per Berlin day and the order facts reports split by
+    (``reports/datasets.py``)."""
 
     day: Mapped[date] = mapped_column(sa.Date)
     currency: Mapped[str] = mapped_column(Currency)
@@ -53,6 +54,9 @@ class _SalesDayColumns:
     net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
     tax: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
     gross: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    refunds: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    refunds_net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), server_default="0")
+    refunds_gross: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), server_default="0")
 
 
 class SalesDayChange(_SalesDayColumns, IdentityBase):

@@ -85,13 +85,15 @@ async def _refund(session: AsyncSession, order: Order, amount: str, at: datetime
         amount=Decimal(amount),
         currency=order.currency,
         reason="test",
-        status=RefundStatus.SUCCEEDED,
         idempotency_key=f"history-{order.id}-{amount}",
         requested_by="test",
     )
     session.add(refund)
     await session.flush()
-    await session.execute(sa.update(Refund).where(Refund.id == refund.id).values(updated_at=at))
+    # The processor confirms it at ``at``: the refund becomes succeeded then (and counts on that day).
+    await session.execute(
+        sa.update(Refund).where(Refund.id == refund.id).values(status=RefundStatus.SUCCEEDED, updated_at=at)
+    )
 
 
 @pytest.fixture

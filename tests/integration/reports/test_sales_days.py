@@ -21,12 +21,17 @@ from tests.integration.reports.conftest import History, berlin
 Q4 = DateRange(date(2026, 10, 1), date(2026, 12, 31))
 
 
-async def _euro_months(session: AsyncSession) -> list[tuple[str, int, Decimal]]:
+async def _euro_months(session: AsyncSession) -> list[tuple[str, int, Decimal, Decimal]]:
     frame = await revenue(session, Selection(Q4, Grouping.MONTH))
-    return [(p, n, net) for p, c, n, net in frame.select("period", "currency", "orders", "net").rows() if c == "EUR"]
+    columns = frame.select("period", "currency", "orders", "net", "refunds_net")
+    return [(p, n, net, refunds) for p, c, n, net, refunds in columns.rows() if c == "EUR"]
 
 
-EXPECTED = [("2026-10", 1, Decimal("10.00")), ("2026-11", 2, Decimal("30.00")), ("2026-12", 0, Decimal("0.00"))]
+EXPECTED = [
+    ("2026-10", 1, Decimal("10.00"), Decimal("0.00")),
+    ("2026-11", 2, Decimal("30.00"), Decimal("0.00")),
+    ("2026-12", 0, Decimal("0.00"), Decimal("6.00")),
+]
 
 
 async def test_reports_are_the_same_before_and_after_folding(history: History) -> None:
@@ -47,9 +52,9 @@ async def test_a_paid_order_moved_to_another_day_leaves_the_old_day(history: His
     await session.execute(sa.update(Order).where(Order.id == october_order.id).values(paid_at=berlin(2026, 12, 1, 10)))
     await session.commit()
     assert await _euro_months(session) == [
-        ("2026-10", 0, Decimal("0.00")),
-        ("2026-11", 2, Decimal("30.00")),
-        ("2026-12", 1, Decimal("10.00")),
+        ("2026-10", 0, Decimal("0.00"), Decimal("0.00")),
+        ("2026-11", 2, Decimal("30.00"), Decimal("0.00")),
+        ("2026-12", 1, Decimal("10.00"), Decimal("6.00")),
     ]
 
 
