@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from app.orders.commands import PlacedOrder
 from app.orders.models import Order, OrderLine, OrderSource
 from app.orders.placing import LineInput
 from app.orders.states import LineStatus
-from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
+from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus, Refund, RefundStatus
 from app.uow import UnitOfWork
 
 _seq = itertools.count(1)
@@ -202,3 +203,37 @@ async def move_line(
 async def company_settings(session: AsyncSession, **values: object) -> CompanySettings:
     """The seller (the demo's company data), saved through its command."""
     return await save_company_settings(UnitOfWork(session), values={**COMPANY, **values}, actor=TEST_ACTOR)
+
+
+async def succeeded_refund(
+    session: AsyncSession, order: Order, line: OrderLine | None, amount: Decimal, *, at: datetime | None = None
+) -> Refund:
+    """Money given back on ``order`` (for ``line``, or for the whole order), confirmed by the processor at ``at``
+    (default: now), on the order's card payment (made here if the order has none)."""
+    payment = await session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
+    if payment is None:
+        payment = Payment(
+            order_id=order.id,
+            method=PaymentMethod.STRIPE,
+            status=PaymentRecordStatus.SUCCEEDED,
+            amount=order.gross,
+            currency=order.currency,
+        )
+        session.add(payment)
+        await session.flush()
+    refund = Refund(
+        payment_id=payment.id,
+        order_line_id=line.id if line else None,
+        amount=amount,
+        currency=order.currency,
+        reason="undelivered share",
+        idempotency_key=f"refund-{order.id}-{next(_seq)}",
+        requested_by="test",
+    )
+    session.add(refund)
+    await session.flush()
+    # Succeeded as the processor confirms it: the status change (at ``at``) is what reports count.
+    values: dict[str, object] = {"status": RefundStatus.SUCCEEDED, **({"updated_at": at} if at else {})}
+    await session.execute(sa.update(Refund).where(Refund.id == refund.id).values(**values))
+    await session.refresh(refund)
+    return refund

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import Category, Platform, Service
 from app.orders.models import Order
-from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus, Refund, RefundStatus
 from tests import factories
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -69,33 +68,6 @@ async def _paid(session: AsyncSession, service: Service, quantity: int, at: date
     return order
 
 
-async def _refund(session: AsyncSession, order: Order, amount: str, at: datetime, *, line: bool) -> None:
-    payment = Payment(
-        order_id=order.id,
-        method=PaymentMethod.STRIPE,
-        status=PaymentRecordStatus.SUCCEEDED,
-        amount=order.gross,
-        currency=order.currency,
-    )
-    session.add(payment)
-    await session.flush()
-    refund = Refund(
-        payment_id=payment.id,
-        order_line_id=order.lines[0].id if line else None,
-        amount=Decimal(amount),
-        currency=order.currency,
-        reason="test",
-        idempotency_key=f"history-{order.id}-{amount}",
-        requested_by="test",
-    )
-    session.add(refund)
-    await session.flush()
-    # The processor confirms it at ``at``: the refund becomes succeeded then (and counts on that day).
-    await session.execute(
-        sa.update(Refund).where(Refund.id == refund.id).values(status=RefundStatus.SUCCEEDED, updated_at=at)
-    )
-
-
 @pytest.fixture
 async def history(session: AsyncSession, clean_db: str) -> History:
     growth = await _category(session, Platform.INSTAGRAM, "Growth", "Wachstum")
@@ -107,7 +79,7 @@ async def history(session: AsyncSession, clean_db: str) -> History:
     c = await _paid(session, likes, 1000, berlin(2026, 11, 15, 12))
     await _paid(session, followers, 1000, berlin(2026, 11, 20, 12), currency="USD")
     await factories.place_order(session, items=[(followers, 1000, "https://www.instagram.com/p/unpaid/")])
-    await _refund(session, c, "5.95", berlin(2026, 12, 2, 9), line=True)
-    await _refund(session, a, "1.19", berlin(2026, 12, 3, 9), line=False)
+    await factories.succeeded_refund(session, c, c.lines[0], Decimal("5.95"), at=berlin(2026, 12, 2, 9))
+    await factories.succeeded_refund(session, a, None, Decimal("1.19"), at=berlin(2026, 12, 3, 9))
     await session.commit()
     return History(clean_db, session)

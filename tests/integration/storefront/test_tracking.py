@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.orders import commands
 from app.orders.models import Order, OrderLine
 from app.orders.states import LineStatus
-from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus, Refund, RefundStatus
 from app.uow import UnitOfWork
 from tests import factories
 
@@ -73,36 +72,9 @@ async def tracked_order(
         if remains is not None:
             line.remains = remains
     if refund is not None:
-        await refunded(session, order, order.lines[0], Decimal(refund))
+        await factories.succeeded_refund(session, order, order.lines[0], Decimal(refund))
     await session.commit()
     return placed.tracking_token, order
-
-
-async def refunded(session: AsyncSession, order: Order, line: OrderLine | None, amount: Decimal) -> Refund:
-    payment = await session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
-    if payment is None:
-        payment = Payment(
-            order_id=order.id,
-            method=PaymentMethod.STRIPE,
-            status=PaymentRecordStatus.SUCCEEDED,
-            amount=order.gross,
-            currency=order.currency,
-        )
-        session.add(payment)
-        await session.flush()
-    row = Refund(
-        payment_id=payment.id,
-        order_line_id=line.id if line else None,
-        amount=amount,
-        currency=order.currency,
-        reason="undelivered share",
-        status=RefundStatus.SUCCEEDED,
-        idempotency_key=f"refund-{order.id}-{amount}",
-        requested_by="test",
-    )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 def plain(text: str) -> str:
