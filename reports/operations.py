@@ -27,11 +27,14 @@ COMPLETED = "l.fulfillment_status = 'completed'"
 PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
 
 
-def _percentiles(seconds: str, unit: int, only: str = "TRUE") -> str:
-    return ", ".join(
-        f"round((percentile_cont({q}) WITHIN GROUP (ORDER BY {seconds}) FILTER (WHERE {only}) / {unit})::numeric, 1)"
-        for _label, q in PERCENTILES
-    )
+def _percentiles(seconds: str, only: str = "TRUE") -> str:
+    """All three percentiles of ``seconds`` from one sort (an array), unpacked by :func:`_unpacked`."""
+    fractions = ", ".join(str(q) for _label, q in PERCENTILES)
+    return f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {seconds}) FILTER (WHERE {only})"
+
+
+def _unpacked(array: str, unit: int) -> str:
+    return ", ".join(f"round(({array}[{i}] / {unit})::numeric, 1)" for i in range(1, len(PERCENTILES) + 1))
 
 
 async def operations(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
@@ -42,18 +45,23 @@ async def operations(session: AsyncSession, selection: Selection, translate: Tra
     )
     dispatch = "extract(epoch FROM l.dispatched_at - o.paid_at)"
     completion = "extract(epoch FROM l.finished_at - o.paid_at)"
-    query = (
-        f"SELECT {bucket}, p.name, count(*), "  # noqa: S608 - constants only
-        "count(*) FILTER (WHERE l.fulfillment_status = 'completed'), "
-        "count(*) FILTER (WHERE l.fulfillment_status = 'partial'), "
-        "count(*) FILTER (WHERE l.fulfillment_status = 'canceled'), "
-        f"count(*) FILTER (WHERE l.fulfillment_status IN ({ISSUES})), "
+    counted = (
+        f"SELECT {bucket} AS period_start, l.provider_id, count(*) AS lines, "  # noqa: S608 - constants only
+        "count(*) FILTER (WHERE l.fulfillment_status = 'completed') AS completed, "
+        "count(*) FILTER (WHERE l.fulfillment_status = 'partial') AS partial, "
+        "count(*) FILTER (WHERE l.fulfillment_status = 'canceled') AS canceled, "
+        f"count(*) FILTER (WHERE l.fulfillment_status IN ({ISSUES})) AS open_issues, "
         "count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM order_event e WHERE e.line_id = l.id "
-        "AND e.actor_kind = 'staff')), "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM refill_request r WHERE r.order_line_id = l.id)), "
-        f"{_percentiles(dispatch, 60)}, {_percentiles(completion, 3600, COMPLETED)} "
-        "FROM order_line l JOIN orders o ON o.id = l.order_id LEFT JOIN provider p ON p.id = l.provider_id "
+        "AND e.actor_kind = 'staff')) AS automated, "
+        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM refill_request r WHERE r.order_line_id = l.id)) AS refilled, "
+        f"{_percentiles(dispatch)} AS dispatch, {_percentiles(completion, COMPLETED)} AS completion "
+        "FROM order_line l JOIN orders o ON o.id = l.order_id "
         "WHERE o.paid_at >= $1 AND o.paid_at < $2 GROUP BY 1, 2"
+    )
+    query = (
+        "SELECT c.period_start, p.name, c.lines, c.completed, c.partial, c.canceled, c.open_issues, c.automated, "  # noqa: S608
+        f"c.refilled, {_unpacked('c.dispatch', 60)}, {_unpacked('c.completion', 3600)} "
+        f"FROM ({counted}) c LEFT JOIN provider p ON p.id = c.provider_id"
     )
     period = selection.period
     args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
