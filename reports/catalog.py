@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
+from reports.customers import customers, top_customers
 from reports.datasets import DIMENSIONS
 from reports.funnel import funnel
 from reports.operations import operations
@@ -67,5 +68,7 @@ REPORTS: dict[str, Report] = {
         Report("funnel", N_("Storefront funnel"), Grouping.WEEK, _funnel(by_service=False)),
         Report("funnel-by-service", N_("Storefront funnel by service"), None, _funnel(by_service=True)),
         Report("operations", N_("Fulfilment operations by provider"), None, operations),
+        Report("customers", N_("New and returning customers"), Grouping.MONTH, customers),
+        Report("top-customers", N_("Top customers by net revenue"), None, top_customers),
     )
 }

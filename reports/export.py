@@ -77,6 +77,14 @@ COLUMN_TITLES = {
     "automated_percent": N_("Automated %"),
     "partial_percent": N_("Partial %"),
     "refill_percent": N_("Refills %"),
+    "active_customers": N_("Customers who bought"),
+    "new_customers": N_("New customers"),
+    "returning_customers": N_("Returning customers"),
+    "returning_percent": N_("Returning %"),
+    "email": N_("Email"),
+    "name": N_("Name"),
+    "first_paid": N_("First paid"),
+    "last_paid": N_("Last paid"),
 }
 
 
