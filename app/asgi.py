@@ -59,7 +59,11 @@ async def start_funnel_writer(app: Litestar) -> None:
 
 
 async def stop_funnel_writer(app: Litestar) -> None:
-    await app.state.funnel.stop(app.state.alchemy_config.get_engine())
+    """Write the last buffered page views, then close the pool: shutdown hooks run after the database plugin has
+    closed it, so the final write opened a connection that nothing else would close."""
+    engine = app.state.alchemy_config.get_engine()
+    await app.state.funnel.stop(engine)
+    await engine.dispose()
 
 
 async def close_payment_gateway(app: Litestar) -> None:
