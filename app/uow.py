@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from app.actors import Actor, ActorKind
 from app.audit.models import AuditLog
 from app.audit.services import diff, entity_name, jsonable, snapshot
+from app.audit.trail import write_trail
 from app.jobs import defer_in_transaction, defer_unless_waiting
+
+# Every session (commands', jobs', tests') writes its new audit and order-event rows in one statement per flush.
+event.listen(Session, "before_flush", write_trail)
 
 
 def utc_now() -> datetime:

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.company.models import CompanySettings
@@ -41,15 +40,12 @@ def send_lock(email_id: int) -> str:
 async def queue_sending(uow: UnitOfWork, email_id: int, *, at: datetime | None = None) -> None:
     """The job that sends one outbox row (at ``at`` or now), committed with ``uow``.
 
-    A row that already has a job waiting keeps that one (procrastinate's queueing lock refuses the second).
+    A row that already has a job waiting keeps that one (its queueing lock skips the second): one statement,
+    no savepoint.
     """
-    try:
-        async with uow.session.begin_nested():
-            await uow.defer(
-                SEND_TASK, {"email_id": email_id}, queue=EMAIL_QUEUE, queueing_lock=send_lock(email_id), scheduled_at=at
-            )
-    except IntegrityError:
-        return
+    await uow.defer_unless_waiting(
+        SEND_TASK, [({"email_id": email_id}, send_lock(email_id))], queue=EMAIL_QUEUE, scheduled_at=at
+    )
 
 
 def _locale(locale: str | None) -> str:
@@ -109,23 +105,32 @@ async def notify(
     return email
 
 
+_OUTBOX = EmailOutbox.__table__
+# One round trip for the payment's transaction: the held rows become queued and each gets its sending job, skipped
+# (as in ``app.jobs.defer_unless_waiting``) when one is waiting already. Textual, so that it is compiled once.
+_RELEASE_HELD = sa.text(
+    "WITH released AS (UPDATE email_outbox SET status = :queued, next_attempt_at = :now, updated_at = :now"
+    " WHERE order_id = :order_id AND template = :template AND status = :held RETURNING id),"
+    " deferred AS (INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)"
+    " SELECT CAST(:queue AS text), CAST(:task AS text), 0, NULL, CAST(:lock_prefix AS text) || id::text,"
+    " jsonb_build_object('email_id', id)"
+    " FROM released ORDER BY id ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING)"
+    " SELECT id FROM released ORDER BY id"
+).bindparams(
+    sa.bindparam("queued", value=EmailStatus.QUEUED, type_=_OUTBOX.c.status.type),
+    sa.bindparam("held", value=EmailStatus.HELD, type_=_OUTBOX.c.status.type),
+    sa.bindparam("now", type_=_OUTBOX.c.updated_at.type),
+    sa.bindparam("queue", value=EMAIL_QUEUE),
+    sa.bindparam("task", value=SEND_TASK),
+    sa.bindparam("lock_prefix", value=send_lock(0).removesuffix("0")),
+)
+
+
 async def release_held(uow: UnitOfWork, *, order_id: int, template: str) -> list[int]:
-    """Queue the held mails of an order (e.g. its confirmation, once paid); returns their ids."""
-    released = list(
-        await uow.session.scalars(
-            sa.update(EmailOutbox)
-            .where(
-                EmailOutbox.order_id == order_id,
-                EmailOutbox.template == template,
-                EmailOutbox.status == EmailStatus.HELD,
-            )
-            .values(status=EmailStatus.QUEUED, next_attempt_at=uow.now(), updated_at=uow.now())
-            .returning(EmailOutbox.id)
-        )
-    )
-    for email_id in sorted(released):
-        await queue_sending(uow, email_id)
-    return released
+    """Queue the held mails of an order (e.g. its confirmation, once paid), each with its sending job; returns
+    their ids."""
+    params = {"now": uow.now(), "order_id": order_id, "template": template}
+    return list(await uow.session.scalars(_RELEASE_HELD, params))
 
 
 def alert_key(topic: str, entity_type: str, entity_id: int | str, at: datetime) -> str:

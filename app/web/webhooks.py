@@ -48,5 +48,6 @@ async def stripe_webhook(request: Request[Any, Any, Any], db_engine: NamedDepend
         async with sessions() as session, session.begin():
             await record_failure(session, event, f"{type(exc).__name__}: {exc}")
         return _problem(500, "Webhook failed", "The event was recorded and will be processed on redelivery.")
-    log.info("webhook", event_id=event.id, event_type=event.type, handled=handled.value)
+    # On the request's own access line (app/web/middleware.py): one log write per delivery, not two.
+    structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, handled=handled.value)
     return Response({"received": True, "handled": handled.value}, status_code=200)

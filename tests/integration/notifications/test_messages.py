@@ -15,6 +15,7 @@ from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_di
 from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
+from app.notifications.outbox import EMAIL_QUEUE, SEND_TASK, queue_sending, send_lock
 from app.orders import commands as order_commands
 from app.orders.placing import LineInput, tracking_token_hash
 from app.orders.states import LineStatus
@@ -79,6 +80,27 @@ async def test_confirmation_is_released_once_however_often_payment_is_followed_u
     (confirmation,) = await outbox(session, order_id=placed.order.id)
     assert confirmation.status == EmailStatus.QUEUED
     assert len(await send_jobs(session, confirmation.id)) == 1
+
+
+async def test_released_confirmation_gets_one_sending_job_on_the_mail_queue_under_its_lock(session):
+    placed = await factories.place_order(session)
+    (held,) = await outbox(session, order_id=placed.order.id)
+    # A job already waiting for this mail (e.g. queued by the sweep) is kept: releasing adds no second one.
+    await queue_sending(UnitOfWork(session), held.id)
+    await pay(session, placed.order)
+
+    jobs = (
+        await session.execute(
+            sa.text(
+                "SELECT queue_name, queueing_lock, args, status::text FROM procrastinate_jobs WHERE task_name = :task"
+            ),
+            {"task": SEND_TASK},
+        )
+    ).all()
+    assert [tuple(job) for job in jobs] == [(EMAIL_QUEUE, send_lock(held.id), {"email_id": held.id}, "todo")]
+    (released,) = await outbox(session, order_id=placed.order.id)
+    assert released.status == EmailStatus.QUEUED
+    assert released.next_attempt_at is not None
 
 
 async def test_staff_alert_is_mailed_once_per_topic_record_and_hour_with_a_link(engine, session, smtp_server):

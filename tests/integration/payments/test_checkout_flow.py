@@ -21,6 +21,7 @@ from app.orders.states import LineStatus, OrderStatus, PaymentStatus
 from app.payments.models import Payment, PaymentRecordStatus, StripeEvent
 from app.sandbox import FakeStripe
 from tests import factories
+from tests.integration.edge_checks import log_lines
 from tests.integration.payments.conftest import BASE, SAME_ORIGIN
 
 
@@ -171,6 +172,23 @@ async def test_an_unreachable_processor_keeps_the_order_and_says_so(
     (order,) = await orders(session)
     assert order.number in answer.text and order.status == OrderStatus.PENDING_PAYMENT
     assert await count(session, Payment) == 0
+
+
+async def test_each_delivery_is_logged_once_on_its_access_line_with_the_event_and_outcome(
+    shop: AsyncTestClient[Litestar], fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level("INFO")
+    event = fake_stripe.event("customer.created", {"id": "cus_1", "object": "customer"})
+
+    await post_events(shop, fake_stripe, [event, event])
+
+    lines = [line for line in log_lines(caplog, "request") if line["path"] == "/webhooks/stripe"]
+    outcomes = [(line["event_id"], line["event_type"], line["handled"], line["status"]) for line in lines]
+    assert outcomes == [
+        (event["id"], "customer.created", "ignored", 200),
+        (event["id"], "customer.created", "duplicate", 200),
+    ]
+    assert log_lines(caplog, "webhook") == []
 
 
 @pytest.mark.parametrize("tamper", ["body", "signature", "stale", "missing"])
