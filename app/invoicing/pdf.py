@@ -171,8 +171,10 @@ def _address_and_facts(invoice: Invoice, text: Labels) -> Table:
         (text.customer_number, f"K-{buyer['customer_id']:06d}"),
         (text.service_date, _service_period(invoice)),
     ]
-    if buyer.get("vat_id"):
+    if buyer.get("vat_id"):  # §14a Abs. 1 UStG: reverse charge shows both VAT IDs
         facts.append((text.your_vat_id, buyer["vat_id"]))
+        if invoice.seller.get("vat_id"):
+            facts.append((text.our_vat_id, invoice.seller["vat_id"]))
     fact_rows = [
         [Paragraph(f"<b>{_esc(label)}</b>", st["cell"]), Paragraph(_esc(value), st["cell"])] for label, value in facts
     ]
@@ -222,7 +224,7 @@ def _lines_table(invoice: Invoice, text: Labels) -> Table:
                 Paragraph(_money(line["net"], invoice), right),
             ]
         )
-    table = Table(rows, colWidths=[12 * mm, CONTENT_WIDTH - 104 * mm, 17 * mm, 30 * mm, 14 * mm, 31 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[12 * mm, CONTENT_WIDTH - 104 * mm, 20 * mm, 28 * mm, 14 * mm, 30 * mm], repeatRows=1)
     stripes = [("BACKGROUND", (0, row), (-1, row), STRIPE) for row in range(2, len(rows), 2)]
     table.setStyle(
         _style(

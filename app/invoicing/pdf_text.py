@@ -30,6 +30,7 @@ class Labels:
     customer_number: str
     service_date: str
     your_vat_id: str
+    our_vat_id: str
     position: str
     description: str
     quantity: str
@@ -80,6 +81,7 @@ def labels_for(locale: str) -> Labels:
         customer_number=_(N_("Customer no.")),
         service_date=_(N_("Service date")),
         your_vat_id=_(N_("Your VAT ID")),
+        our_vat_id=_(N_("Our VAT ID")),
         position=_(N_("Pos.")),
         description=_(N_("Description")),
         quantity=_(N_("Quantity")),

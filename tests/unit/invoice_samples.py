@@ -11,6 +11,7 @@ from app.demo.catalog import COMPANY
 from app.invoicing import snapshots
 from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.tax import TaxTreatment
+from app.money import to_cents
 
 SELLER = {name: COMPANY.get(name) for name in snapshots.SELLER_FIELDS} | {"small_business": False}
 BUYER = {
@@ -50,7 +51,7 @@ def sample_invoice(
         for n in range(1, lines + 1)
     ]
     net = sum((Decimal(line["net"]) for line in line_rows), Decimal("0.00"))
-    tax = (net * Decimal(rate) / 100).quantize(Decimal("0.01"))
+    tax = to_cents(net * Decimal(rate) / 100)
     country = (buyer or BUYER)["country"]
     note_de, note_translation = snapshots.legal_note_texts(
         snapshots.legal_note(treatment, Decimal(rate), country), locale
