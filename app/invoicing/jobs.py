@@ -23,7 +23,8 @@ async def store_pdf(sessions: async_sessionmaker[AsyncSession], invoice_id: int)
         if invoice is None:
             return None
         if invoice.pdf is None:
-            pdf = render_invoice(invoice)
+            corrects = await session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
+            pdf = render_invoice(invoice, corrects)
             invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
         return invoice.pdf_sha256
 

@@ -77,8 +77,9 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def render_invoice(invoice: Invoice) -> bytes:
-    """The PDF of an issued invoice or credit note; the same row always renders the same bytes."""
+def render_invoice(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
+    """The PDF of an issued invoice, or of a credit note with the invoice it ``corrects``; the same rows always
+    render the same bytes."""
     register_fonts()
     text = labels_for(invoice.locale)
     buffer = io.BytesIO()
@@ -94,11 +95,11 @@ def render_invoice(invoice: Invoice) -> bytes:
         initialFontName=REGULAR,
         invariant=1,  # no timestamp or random id in the file: re-rendering gives the same bytes
     )
-    doc.build(_story(invoice, text), canvasmaker=_footer_canvas(invoice, text))
+    doc.build(_story(invoice, text, corrects), canvasmaker=_footer_canvas(invoice, text))
     return buffer.getvalue()
 
 
-def _story(invoice: Invoice, text: Labels) -> list[Flowable]:
+def _story(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[Flowable]:
     st = styles()
     return [
         _brand(invoice.seller["legal_name"]),
@@ -112,7 +113,7 @@ def _story(invoice: Invoice, text: Labels) -> list[Flowable]:
         Spacer(0, 5 * mm),
         _lines_table(invoice, text),
         Spacer(0, 4 * mm),
-        KeepTogether([_totals_table(invoice, text), Spacer(0, 7 * mm), *_closing(invoice, text)]),
+        KeepTogether([_totals_table(invoice, text), Spacer(0, 7 * mm), *_closing(invoice, text, corrects)]),
     ]
 
 
@@ -218,8 +219,8 @@ def _lines_table(invoice: Invoice, text: Labels) -> Table:
             [
                 Paragraph(str(line["position"]), st["cell"]),
                 description,
-                Paragraph(f"{line['quantity']:,}".replace(",", "." if invoice.locale == "de" else ","), right),
-                Paragraph(f"{_money(line['unit_price_per_1000'], invoice)} / 1000", right),
+                Paragraph(_quantity(line["quantity"], invoice.locale), right),
+                Paragraph(_unit_price(line["unit_price_per_1000"], invoice), right),
                 Paragraph(_rate(line["tax_rate"], invoice.locale), right),
                 Paragraph(_money(line["net"], invoice), right),
             ]
@@ -237,6 +238,14 @@ def _lines_table(invoice: Invoice, text: Labels) -> Table:
         )
     )
     return table
+
+
+def _quantity(quantity: int | None, locale: str) -> str:
+    return "–" if quantity is None else f"{quantity:,}".replace(",", "." if locale == "de" else ",")
+
+
+def _unit_price(per_1000: str | None, invoice: Invoice) -> str:
+    return "–" if per_1000 is None else f"{_money(per_1000, invoice)} / 1000"
 
 
 def _totals_table(invoice: Invoice, text: Labels) -> Table:
@@ -260,9 +269,12 @@ def _totals_table(invoice: Invoice, text: Labels) -> Table:
     return table
 
 
-def _closing(invoice: Invoice, text: Labels) -> list[Flowable]:
+def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[Flowable]:
     st = styles()
     parts: list[Flowable] = []
+    if corrects is not None:  # §14 UStG correction: which invoice, of which date
+        day = _day(corrects.issued_at.date(), invoice.locale)
+        parts += [Paragraph(f"<b>{_esc(text.corrects(corrects.number, day))}</b>", st["note"]), Spacer(0, 3 * mm)]
     if invoice.legal_note:
         note = f"<b>{_esc(invoice.legal_note)}</b>"
         if invoice.legal_note_translation:

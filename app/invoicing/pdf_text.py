@@ -40,6 +40,7 @@ class Labels:
     total_net: str
     no_vat: str
     thanks: str
+    refunded: str
     managing_director: str
     vat_id: str
     tax_number: str
@@ -64,6 +65,9 @@ class Labels:
 
     def paid(self, method: str | None, day: str) -> str:
         return self._(PAID_BY.get(method, PAID_BY[None])) % {"date": day}
+
+    def corrects(self, number: str, day: str) -> str:
+        return self._(N_("Correction of invoice %(number)s of %(date)s")) % {"number": number, "date": day}
 
     def page(self, number: int, pages: int) -> str:
         return self._(N_("Page %(page)s of %(pages)s")) % {"page": number, "pages": pages}
@@ -91,6 +95,7 @@ def labels_for(locale: str) -> Labels:
         total_net=_(N_("Total net")),
         no_vat=_(N_("No VAT charged")),
         thanks=_(N_("Thank you for your trust. We look forward to working with you again.")),
+        refunded=_(N_("The amount is refunded to the payment method you paid with.")),
         managing_director=_(N_("Managing director")),
         vat_id=_(N_("VAT ID")),
         tax_number=_(N_("Tax number")),
