@@ -176,14 +176,13 @@ def _address_and_facts(invoice: Invoice, text: Labels) -> Table:
         facts.append((text.your_vat_id, buyer["vat_id"]))
         if invoice.seller.get("vat_id"):
             facts.append((text.our_vat_id, invoice.seller["vat_id"]))
-    fact_rows = [
-        [Paragraph(f"<b>{_esc(label)}</b>", st["cell"]), Paragraph(_esc(value), st["cell"])] for label, value in facts
-    ]
-    fact_table = Table(fact_rows, colWidths=[33 * mm, 40 * mm])
+    fact_table = Table([list(fact) for fact in facts], colWidths=[33 * mm, 40 * mm])
     fact_table.setStyle(
         _style(
+            ("FONT", (0, 0), (0, -1), BOLD, 8.5),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ("LEFTPADDING", (0, 0), (0, -1), 0),
         )
     )
@@ -202,37 +201,35 @@ def _style(*commands: tuple[Any, ...]) -> TableStyle:
 
 
 def _lines_table(invoice: Invoice, text: Labels) -> Table:
+    """Plain strings where a cell never wraps (numbers, the head): far cheaper to lay out than paragraphs."""
     st = styles()
-    right = ParagraphStyle("cell_right", parent=st["cell"], alignment=TA_RIGHT)
-    head = [
-        Paragraph(text.position, st["head"]),
-        Paragraph(text.description, st["head"]),
-        Paragraph(text.quantity, st["head_right"]),
-        Paragraph(text.unit_price, st["head_right"]),
-        Paragraph(text.vat, st["head_right"]),
-        Paragraph(text.net_amount, st["head_right"]),
-    ]
+    head = [text.position, text.description, text.quantity, text.unit_price, text.vat, text.net_amount]
     rows: list[list[Any]] = [head]
     for line in invoice.lines:
         description = [Paragraph(_esc(line["description"]), st["cell"]), Paragraph(_esc(line["link"]), st["link"])]
         rows.append(
             [
-                Paragraph(str(line["position"]), st["cell"]),
+                str(line["position"]),
                 description,
-                Paragraph(_quantity(line["quantity"], invoice.locale), right),
-                Paragraph(_unit_price(line["unit_price_per_1000"], invoice), right),
-                Paragraph(_rate(line["tax_rate"], invoice.locale), right),
-                Paragraph(_money(line["net"], invoice), right),
+                _quantity(line["quantity"], invoice.locale),
+                _unit_price(line["unit_price_per_1000"], invoice),
+                _rate(line["tax_rate"], invoice.locale),
+                _money(line["net"], invoice),
             ]
         )
     table = Table(rows, colWidths=[12 * mm, CONTENT_WIDTH - 104 * mm, 20 * mm, 28 * mm, 14 * mm, 30 * mm], repeatRows=1)
     stripes = [("BACKGROUND", (0, row), (-1, row), STRIPE) for row in range(2, len(rows), 2)]
     table.setStyle(
         _style(
+            ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
+            ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
+            ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), 4),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ("TOPPADDING", (0, 0), (-1, 0), 6),
+            ("BOTTOMPADDING", (0, 0), (-1, 0), 6),
             ("LINEBELOW", (0, -1), (-1, -1), 0.6, MUTED),
             *stripes,
         )

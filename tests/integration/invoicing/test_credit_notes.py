@@ -11,9 +11,9 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.engine import session_factory
-from app.invoicing.jobs import store_pdf
 from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.snapshots import berlin_day
+from app.invoicing.storage import store_pdf
 from app.orders.models import Order
 from app.payments import gateway
 from app.payments.models import Payment, Refund

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.engine import session_factory
-from app.invoicing.jobs import store_pdf
 from app.invoicing.models import Invoice
+from app.invoicing.storage import store_pdf
 from app.uow import UnitOfWork, unit_of_work
 from tests import factories
 from tests.integration.invoicing.helpers import invoices_of, pay
