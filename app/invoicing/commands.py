@@ -51,8 +51,8 @@ async def invoice_of_order(uow: UnitOfWork, order_id: int) -> Invoice | None:
 async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice | None:
     """The invoice of a paid order that this unit of work has locked; the existing one if it was issued already.
 
-    Without the company's seller data no legal invoice can be made: the order's timeline says so and staff issue
-    it once the settings are filled in; the payment itself is never refused for it.
+    Without the company's seller data no legal invoice can be made: the order's timeline says so (and the log
+    warns); the payment itself is never refused for it.
     """
     existing = await invoice_of_order(uow, order.id)
     if existing is not None:

@@ -103,7 +103,8 @@ async def _new_credit_note(
 def _credit_line(
     original: Invoice, refund: Refund, line: OrderLine | None, net: Decimal, rate: Decimal
 ) -> dict[str, Any]:
-    """One line: what is credited (the order line's service, or the whole order) and why."""
+    """One line: what is credited (the order line's service, or the invoice as a whole) and, in the small second
+    line where an invoice shows the ordered link, why."""
     corrected = next((row for row in original.lines if line is not None and row["position"] == line.position), None)
     return {
         "position": 1,

@@ -278,10 +278,11 @@ def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[F
             note += f"<br/>{_esc(invoice.legal_note_translation)}"
         parts += [Paragraph(note, st["note"]), Spacer(0, 3 * mm)]
     paid_at = invoice.payment.get("paid_at")
-    if invoice.kind is InvoiceKind.INVOICE and paid_at:
-        parts.append(
-            Paragraph(_esc(text.paid(invoice.payment.get("method"), _day(paid_at, invoice.locale))), st["body"])
-        )
+    if invoice.kind is InvoiceKind.CREDIT_NOTE:
+        parts.append(Paragraph(_esc(text.refunded), st["body"]))
+    elif paid_at:
+        paid = text.paid(invoice.payment.get("method"), _day(paid_at, invoice.locale))
+        parts.append(Paragraph(_esc(paid), st["body"]))
     parts.append(Paragraph(_esc(text.thanks), st["body"]))
     return parts
 

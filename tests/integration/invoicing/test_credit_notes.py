@@ -106,4 +106,6 @@ async def test_the_credit_note_pdf_names_the_invoice_it_corrects(engine: AsyncEn
     assert f"Korrektur der Rechnung {invoice.number} vom {day}" in text
     assert "Gutschriftsbetrag -11,90 €" in text
     assert "Summe netto -10,00 €" in text
+    assert "Der Betrag wird auf das Zahlungsmittel erstattet, mit dem Sie bezahlt haben." in text
+    assert "Bezahlt" not in text
     assert "zzgl. 19 % USt. -1,90 €" in text
