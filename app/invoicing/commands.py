@@ -81,8 +81,11 @@ async def _new_invoice(uow: UnitOfWork, order: Order, company: CompanySettings, 
     note = snapshots.legal_note(order.tax_treatment, order.tax_rate, order.buyer_country)
     locale = customer.locale if customer.locale in ("de", "en") else "de"
     note_de, note_translation = snapshots.legal_note_texts(note, locale)
+    payment = snapshots.payment_snapshot(await _payment_of(uow, order), paid_at)
+    # Last before the insert: the series' row stays locked until commit, and every other payment waits for it.
+    number = await next_number(uow, InvoiceKind.INVOICE, snapshots.berlin_day(issued_at).year)
     invoice = Invoice(
-        number=await next_number(uow, InvoiceKind.INVOICE, snapshots.berlin_day(issued_at).year),
+        number=number,
         kind=InvoiceKind.INVOICE,
         order_id=order.id,
         customer_id=customer.id,
@@ -101,7 +104,7 @@ async def _new_invoice(uow: UnitOfWork, order: Order, company: CompanySettings, 
         tax_treatment=order.tax_treatment,
         legal_note=note_de,
         legal_note_translation=note_translation,
-        payment=snapshots.payment_snapshot(await _payment_of(uow, order), paid_at),
+        payment=payment,
     )
     uow.session.add(invoice)
     await uow.flush()

@@ -27,7 +27,8 @@ async def send_confirmation(uow: UnitOfWork, order: Order, _actor: Actor) -> Non
     await send_order_confirmation(uow, order)
 
 
-PAID_FOLLOW_UPS: tuple[FollowUp, ...] = (invoice_payment, send_confirmation)
+# The invoice last: its number's row lock is held from there to commit, so the shorter that stretch the better.
+PAID_FOLLOW_UPS: tuple[FollowUp, ...] = (send_confirmation, invoice_payment)
 
 
 async def after_payment(uow: UnitOfWork, order: Order, actor: Actor) -> None:
