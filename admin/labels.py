@@ -12,6 +12,7 @@ from app.actors import ActorKind
 from app.catalog.models import PLATFORM_LABELS, Platform, ServiceKind
 from app.fulfillment.models import ProviderKind
 from app.i18n import N_
+from app.invoicing.models import InvoiceKind
 from app.invoicing.tax import ServiceClassification, TaxTreatment
 from app.orders.models import OrderSource
 from app.payments.models import PaymentMethod
@@ -228,6 +229,7 @@ CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         TaxTreatment.NON_EU_CONSUMER: N_("non-EU consumer"),
         TaxTreatment.SMALL_BUSINESS: N_("small business, no VAT (§19 UStG)"),
     },
+    InvoiceKind: {InvoiceKind.INVOICE: N_("invoice"), InvoiceKind.CREDIT_NOTE: N_("credit note")},
     ServiceClassification: {
         ServiceClassification.ELECTRONIC: N_(
             "electronically supplied: consumers pay their country's VAT (§3a Abs. 5 UStG)"

@@ -12,6 +12,7 @@ from admin.pages.reports import ReportsView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
+from admin.views.invoices import InvoiceAdmin
 from admin.views.links import CheckoutLinkAdmin
 from admin.views.orders import OrderAdmin, OrderLineAdmin
 from admin.views.outbox import EmailOutboxAdmin
@@ -32,6 +33,7 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     CustomerAdmin,
     PaymentAdmin,
     RefundAdmin,
+    InvoiceAdmin,
     CheckoutLinkAdmin,
     SubscriptionAdmin,
     OrderEventAdmin,

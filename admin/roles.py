@@ -58,6 +58,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": READ,
             "refund": READ,
+            "invoice": READ,  # and its PDF
             "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
             "subscription": [*READ, "action:cancel-at-period-end"],
             "email-outbox": [*READ, *EMAIL_ACTIONS],  # mails to clients and alerts: read them, resend them
@@ -79,6 +80,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": [*READ, *EXPORT],
             "refund": READ,
+            "invoice": READ,  # and its PDF
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

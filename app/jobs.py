@@ -36,6 +36,7 @@ JOB_MODULES: tuple[str, ...] = (
     "app.instagram.jobs",
     "app.analytics.jobs",
     "app.notifications.jobs",
+    "app.invoicing.jobs",
 )
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.

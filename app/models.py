@@ -9,6 +9,7 @@ from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
 from app.instagram.models import InstagramSnapshot
+from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
@@ -25,6 +26,9 @@ __all__ = [
     "EventKind",
     "FunnelEvent",
     "InstagramSnapshot",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceSequence",
     "LoginAttempts",
     "Order",
     "OrderEvent",

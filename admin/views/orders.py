@@ -23,6 +23,7 @@ from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchFinding
 from app.fulfillment.models import Provider
 from app.i18n import N_
+from app.invoicing.services import invoices_of_order
 from app.orders import commands
 from app.orders.models import Order, OrderLine
 from app.orders.search import line_search_condition, order_search_condition, resolved_order_search_condition
@@ -188,11 +189,13 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         async with self.session_maker(expire_on_commit=False) as session:
             timeline = await OrderService(session=session).timeline(order_id)
             payment_status = await session.scalar(sa.select(Order.payment_status).where(Order.id == order_id))
+            invoices = await invoices_of_order(session, order_id)
         refundable = payment_status in refunds.REFUNDABLE_STATES
         return {
             "timeline": timeline,
             "line_actions": LINE_ACTION_LABELS,
             "refund_actions": REFUND_ACTION_LABELS if refundable else [],
+            "invoices": invoices,
         }
 
     def describe_for_action(self, order: Order) -> str:

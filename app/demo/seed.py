@@ -28,6 +28,7 @@ from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.instagram.models import InstagramSnapshot
 from app.instagram.profiles import ProfileTarget, SandboxProfileStats, profile_handle
+from app.invoicing.commands import issue_invoice
 from app.invoicing.tax import TaxDecision, TaxTreatment
 from app.orders import commands
 from app.orders.checkout import CheckoutInput
@@ -244,13 +245,9 @@ class Scenario:
 
 
 async def _paid(uow: UnitOfWork, order: Order, _s: Scenario) -> None:
-    await commands.mark_paid(
-        uow,
-        order_id=order.id,
-        actor=Actor(ActorKind.STRIPE, None, "Demo payment"),
-        method=PaymentMethod.DEMO,
-        note="demo payment",
-    )
+    payer = Actor(ActorKind.STRIPE, None, "Demo payment")
+    paid = await commands.mark_paid(uow, order_id=order.id, actor=payer, method=PaymentMethod.DEMO, note="demo payment")
+    await issue_invoice(uow, paid, payer)
 
 
 def _line_to(

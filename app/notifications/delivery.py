@@ -34,6 +34,8 @@ from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import get_settings
+from app.invoicing.storage import order_invoice_pdf
+from app.notifications.messages import ORDER_CONFIRMATION
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.notifications.outbox import company_sender, queue_sending
 from app.notifications.rendering import render_email
@@ -110,7 +112,17 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
     email.attempts += 1
     email.next_attempt_at = None
     outgoing = build_message(rendered, sender=sender, to=email.to_address, message_id=email.message_id, date=now)
+    if email.template == ORDER_CONFIRMATION and email.order_id is not None:
+        await _attach_invoice(uow, outgoing, email.order_id)
     return Taken.SENDING, Ticket(email.id, outgoing)
+
+
+async def _attach_invoice(uow: UnitOfWork, outgoing: Outgoing, order_id: int) -> None:
+    """The payment's confirmation carries the invoice PDF (loaded now, so a resend carries the same bytes)."""
+    invoice = await order_invoice_pdf(uow.session, order_id)
+    if invoice is not None:
+        number, pdf = invoice
+        outgoing.message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}.pdf")
 
 
 async def record_outcome(uow: UnitOfWork, email_id: int, *, caught: bool, problem: Exception | None) -> EmailStatus:

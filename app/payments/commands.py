@@ -155,8 +155,8 @@ async def fulfill_checkout(
     await order_commands.apply_payment(uow, order, actor, note=f"paid by {method.value} checkout")
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
     await uow.flush()
-    await after_payment(uow, order, actor)
     await funnel.record_paid(uow, order_id=order.id)
+    await after_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
     return PaymentOutcome(order, payment, newly_paid=True)
 
 

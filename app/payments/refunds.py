@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.actors import Actor
 from app.errors import Conflict, DomainError, NotFound
 from app.i18n import N_
+from app.invoicing.credit_notes import issue_credit_note
 from app.orders.lifecycle import lock_lines, lock_orders, record_event, set_payment_status
 from app.orders.models import EventKind, Order, OrderLine
 from app.orders.states import PaymentStatus
@@ -325,12 +326,19 @@ async def record_refund_result(
     else:
         refund.status, refund.failure = RefundStatus.FAILED, failure or "refused"
     await uow.flush()
-    _note_result(uow, order, line, refund, actor)
+    await _record_result(uow, order, line, refund, actor)
     if refund.status == RefundStatus.SUCCEEDED:
         await _settle_refunded_amount(uow, order, payment, actor)
     uow.audit_changes(actor, "record-refund", details={"order": order.number, "stripe_refund": refund.stripe_refund_id})
     await uow.flush()
     return refund
+
+
+async def _record_result(uow: UnitOfWork, order: Order, line: OrderLine | None, refund: Refund, actor: Actor) -> None:
+    """The timeline hears how the refund ended; a succeeded one is documented by its credit note."""
+    _note_result(uow, order, line, refund, actor)
+    if refund.status == RefundStatus.SUCCEEDED:
+        await issue_credit_note(uow, order, refund, line, actor)
 
 
 def _note_result(uow: UnitOfWork, order: Order, line: OrderLine | None, refund: Refund, actor: Actor) -> None:
@@ -465,7 +473,7 @@ async def _reconcile_refund(
         uow.session.add(row)
         await uow.flush()
         uow.audit(actor, "record-refund", "refund", row.id, details={"order": order.number, "stripe_refund": stripe_id})
-        _note_result(uow, order, None, row, actor)
+        await _record_result(uow, order, None, row, actor)
         return
     uow.track(row)
     row.stripe_refund_id = row.stripe_refund_id or stripe_id
@@ -475,4 +483,4 @@ async def _reconcile_refund(
             row.failure = f"Stripe reported the refund {data.get('status')}"
         line = next((line for line in order.lines if line.id == row.order_line_id), None)
         await uow.flush()
-        _note_result(uow, order, line, row, actor)
+        await _record_result(uow, order, line, row, actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from app.actors import Actor
 from app.db.engine import session_factory
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
+from app.invoicing.models import Invoice
 from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
@@ -44,7 +46,9 @@ async def pay(session, order) -> None:
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
-async def test_paid_order_sends_its_confirmation_with_a_working_tracking_link(engine, session, smtp_server, locale):
+async def test_paid_order_sends_its_confirmation_with_the_invoice_and_a_working_tracking_link(
+    engine, session, smtp_server, locale
+):
     await factories.company_settings(session, email="support@shop.example")
     buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale=locale)
     placed = await factories.place_order(session, buyer=buyer)
@@ -59,7 +63,14 @@ async def test_paid_order_sends_its_confirmation_with_a_working_tracking_link(en
     assert received.recipients == ["anna@example.com"]
     assert message["Subject"] == SUBJECTS[locale].format(number=placed.order.number)
     assert message["Reply-To"] == "support@shop.example"
-    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_content_type() == "multipart/mixed"
+    (attachment,) = message.iter_attachments()
+    invoice = await session.scalar(
+        sa.select(Invoice).where(Invoice.order_id == placed.order.id).execution_options(populate_existing=True)
+    )
+    assert invoice is not None
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == invoice.pdf_sha256  # the stored PDF, rendered once
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert GREETINGS[locale] in text

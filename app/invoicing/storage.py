@@ -1,0 +1,46 @@
+"""The stored PDF of an invoice: rendered once and kept (the one write the invoice row accepts), then the same
+bytes for every download and every mail."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
+
+from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.pdf import render_invoice
+
+
+def _locked(*conditions: Any) -> sa.Select[tuple[Invoice]]:
+    return sa.select(Invoice).where(*conditions).with_for_update().options(undefer(Invoice.pdf))
+
+
+async def ensure_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
+    """The PDF of an invoice this transaction has locked, rendered and stored first if it has none yet."""
+    if invoice.pdf is None:
+        corrects = await session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
+        pdf = render_invoice(invoice, corrects)
+        invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+        await session.flush()
+    return invoice.pdf
+
+
+async def store_pdf(sessions: async_sessionmaker[AsyncSession], invoice_id: int) -> str | None:
+    """Render and store the invoice's PDF unless it has one; returns the stored SHA-256 (None: no such invoice)."""
+    async with sessions() as session, session.begin():
+        invoice = await session.scalar(_locked(Invoice.id == invoice_id))
+        if invoice is None:
+            return None
+        await ensure_pdf(session, invoice)
+        return invoice.pdf_sha256
+
+
+async def order_invoice_pdf(session: AsyncSession, order_id: int) -> tuple[str, bytes] | None:
+    """(number, PDF) of the order's invoice, rendered now if its job has not run yet; None without an invoice."""
+    invoice = await session.scalar(_locked(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE))
+    if invoice is None:
+        return None
+    return invoice.number, await ensure_pdf(session, invoice)
