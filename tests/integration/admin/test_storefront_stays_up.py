@@ -22,6 +22,7 @@ from app.accounts.models import Role, StaffUser
 from app.catalog.models import Category, Service
 from app.config import Settings
 from app.demo.seed import seed_demo_data
+from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.states import LineStatus
 from app.payments.gateway import to_minor_units
 from app.sandbox import FakeStripe
@@ -218,6 +219,12 @@ async def test_after_every_admin_action_the_storefront_still_answers(app, web, s
     short.remains = short.quantity // 2
     await factories.move_line(
         session, short.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, LineStatus.PARTIAL, provider_order_id="up-1"
+    )
+    # One mail the SMTP server refused, so that "resend" has something to act on (the worker does not run here).
+    await session.execute(
+        sa.update(EmailOutbox)
+        .where(EmailOutbox.id == sa.select(sa.func.min(EmailOutbox.id)).scalar_subquery())
+        .values(status=EmailStatus.FAILED, error="550 5.1.1 mailbox unavailable")
     )
     await session.commit()
     await create_staff(session, Role.STAFF)  # someone other than the acting admin, for the account actions
