@@ -33,7 +33,7 @@ FULFILLMENT_QUEUE = "fulfillment"
 DISPATCHING_STALE_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 1000
 # Queued lines of one provider a dispatch job sends together (its own and those whose jobs wait behind it).
-DISPATCH_BATCH = 25
+DISPATCH_BATCH = 50
 PROVIDER_TIMEOUTS = Timeouts()
 
 
