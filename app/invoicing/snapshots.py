@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from app.company.models import CompanySettings
+from app.company.services import COMPANY_FIELDS
 from app.customers.models import Customer
-from app.i18n import N_, Message, translations
+from app.i18n import BERLIN, N_, Message, translations
 from app.invoicing.tax import (
     NOT_TAXABLE_BUSINESS_NOTE,
     NOT_TAXABLE_CONSUMER_NOTE,
@@ -24,34 +24,15 @@ from app.invoicing.tax import (
 from app.orders.models import Order
 from app.payments.models import Payment
 
-BERLIN = ZoneInfo("Europe/Berlin")  # invoice dates are the seller's calendar days
-
-SELLER_FIELDS = (
-    "legal_name",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "email",
-    "phone",
-    "website",
-    "tax_number",
-    "vat_id",
-    "managing_director",
-    "register_court",
-    "register_number",
-    "bank_name",
-    "iban",
-    "bic",
-)
+# What an invoice states about the seller: the company settings, without the tax regime (decided per order).
+SELLER_FIELDS = tuple(field for field in COMPANY_FIELDS if field not in ("is_small_business", "service_classification"))
 
 # §18j UStG: a sale declared through the One-Stop-Shop carries the buyer country's VAT; the invoice says so.
 OSS_NOTE = Message(N_("VAT of the customer's country (%(country)s) charged under the One-Stop-Shop scheme (§18j UStG)"))
 
 
 def berlin_day(moment: datetime) -> date:
-    return moment.astimezone(BERLIN).date()
+    return moment.astimezone(BERLIN).date()  # invoice dates are the seller's calendar days
 
 
 def seller_snapshot(company: CompanySettings) -> dict[str, Any]:
