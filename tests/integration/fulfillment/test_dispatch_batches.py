@@ -101,6 +101,7 @@ async def test_a_batch_records_each_lines_own_outcome(
         ]
     )
 
+    started = utc_now()
     await dispatch(sessions, lines[0])
 
     ended = Counter(await statuses(session, lines))
@@ -111,7 +112,15 @@ async def test_a_batch_records_each_lines_own_outcome(
         LineStatus.QUEUED: 1,
     }
     (retried,) = [i for i in lines if (await line(session, i)).fulfillment_status == LineStatus.QUEUED]
-    assert await dispatch_jobs(session, retried) == [("todo", True)]  # sent again after its backoff
+    # Sent again after its backoff: its one waiting job is scheduled later than the dispatch (not "now").
+    scheduled = await session.scalar(
+        sa.text(
+            "SELECT scheduled_at FROM procrastinate_jobs WHERE status = 'todo' "
+            "AND task_name = 'fulfillment.dispatch_line' AND (args->>'line_id')::int = :id"
+        ),
+        {"id": retried},
+    )
+    assert scheduled is not None and scheduled > started
     audit = await session.scalars(
         sa.select(AuditLog).where(AuditLog.action == "record-dispatch", AuditLog.entity_type == "order_line")
     )
