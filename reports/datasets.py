@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sales_days import SALES_DAYS
-from app.i18n import N_
 from app.invoicing.tax import TaxTreatment
 from reports.load import Schema, copy_frame
 from reports.periods import DateRange
@@ -51,7 +50,6 @@ class Dimension:
     """
 
     key: str
-    label: str
     level: Level
     sql: str
     names: str | None = None
@@ -60,16 +58,14 @@ class Dimension:
 DIMENSIONS: dict[str, Dimension] = {
     dimension.key: dimension
     for dimension in (
-        Dimension("service", N_("Service"), Level.LINE, "l.service_id", names="service"),
-        Dimension("category", N_("Category"), Level.LINE, "s.category_id", names="category"),
-        Dimension("platform", N_("Platform"), Level.LINE, "c.platform::text"),
-        Dimension("country", N_("Country"), Level.ORDER, "o.buyer_country"),
-        Dimension(
-            "customer_type", N_("Customer type"), Level.ORDER, "CASE WHEN o.buyer_is_business THEN 'B2B' ELSE 'B2C' END"
-        ),
-        Dimension("source", N_("Source"), Level.ORDER, "o.source::text"),
-        Dimension("tax_treatment", N_("Tax treatment"), Level.ORDER, "o.tax_treatment::text"),
-        Dimension("tax_rate", N_("VAT rate"), Level.ORDER, "o.tax_rate::text"),
+        Dimension("service", Level.LINE, "l.service_id", names="service"),
+        Dimension("category", Level.LINE, "s.category_id", names="category"),
+        Dimension("platform", Level.LINE, "c.platform::text"),
+        Dimension("country", Level.ORDER, "o.buyer_country"),
+        Dimension("customer_type", Level.ORDER, "CASE WHEN o.buyer_is_business THEN 'B2B' ELSE 'B2C' END"),
+        Dimension("source", Level.ORDER, "o.source::text"),
+        Dimension("tax_treatment", Level.ORDER, "o.tax_treatment::text"),
+        Dimension("tax_rate", Level.ORDER, "o.tax_rate::text"),
     )
 }
 

@@ -40,11 +40,6 @@ class DateRange:
         """The first instant after the range (Berlin midnight after ``last``, in UTC)."""
         return _berlin_midnight(self.last + timedelta(days=1))
 
-    def previous(self) -> DateRange:
-        """The range of the same number of days just before this one (for period-over-period comparison)."""
-        days = (self.last - self.first).days + 1
-        return DateRange(self.first - timedelta(days=days), self.first - timedelta(days=1))
-
 
 def _berlin_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=BERLIN).astimezone(UTC)

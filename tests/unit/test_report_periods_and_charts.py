@@ -32,7 +32,6 @@ def test_a_range_runs_from_berlin_midnight_to_berlin_midnight_across_a_clock_cha
     october = DateRange(date(2026, 10, 1), date(2026, 10, 31))
     assert october.start == datetime(2026, 9, 30, 22, tzinfo=UTC)  # summer time
     assert october.end == datetime(2026, 10, 31, 23, tzinfo=UTC)  # winter time
-    assert october.previous() == DateRange(date(2026, 8, 31), date(2026, 9, 30))
     assert berlin_today(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == date(2026, 11, 1)
 
 
