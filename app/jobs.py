@@ -68,6 +68,15 @@ def connected_to(url: str) -> Iterator[App]:
         _job_database.remove(url)
 
 
+def no_live_job(lock_prefix: str, id_column: str) -> sa.TextClause:
+    """SQL condition: no job waiting or running under the queueing lock ``lock_prefix`` + the row's id (for sweeps
+    that give rows without a job one)."""
+    return sa.text(
+        f"NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || {id_column}::text "  # noqa: S608 - a column name from our code
+        "AND j.status IN ('todo', 'doing'))"
+    ).bindparams(prefix=lock_prefix)
+
+
 def job_sessions() -> async_sessionmaker[AsyncSession]:
     """Sessions on the worker's database, for jobs: one pooled engine per database and event loop.
 

@@ -19,7 +19,7 @@ from app.fulfillment.dispatch import Taken, dispatch_line, give_up_unknown
 from app.fulfillment.models import Provider, ProviderKind
 from app.fulfillment.polling import poll_due_lines
 from app.fulfillment.queueing import DISPATCH_QUEUE, DISPATCH_TASK, dispatch_lock, queue_dispatch
-from app.jobs import job_app, job_sessions
+from app.jobs import job_app, job_sessions, no_live_job
 from app.orders.models import OrderLine
 from app.orders.states import LineStatus
 from app.providers.smm_v2 import Timeouts
@@ -57,10 +57,7 @@ async def sweep_dispatch(
     sessions: async_sessionmaker[AsyncSession], *, stale_after: timedelta = DISPATCHING_STALE_AFTER
 ) -> tuple[int, int]:
     """(queued lines given a dispatch job, lines left dispatching by a dead worker marked unknown)."""
-    no_pending_job = sa.text(
-        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || order_line.id::text "
-        "AND j.status IN ('todo', 'doing'))"
-    ).bindparams(prefix=dispatch_lock(0).removesuffix("0"))
+    no_pending_job = no_live_job(dispatch_lock(0).removesuffix("0"), "order_line.id")
     async with unit_of_work(sessions) as uow:
         orphans = list(
             await uow.session.scalars(

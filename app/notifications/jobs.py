@@ -16,7 +16,7 @@ from procrastinate import RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
-from app.jobs import job_app, job_sessions
+from app.jobs import job_app, job_sessions, no_live_job
 from app.notifications.delivery import Taken, deliver
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.notifications.outbox import EMAIL_QUEUE, SEND_TASK, queue_sending, send_lock
@@ -56,10 +56,7 @@ async def sweep_outbox(
 ) -> tuple[int, int]:
     """(due rows given a sending job, rows left sending by a dead worker marked unknown)."""
     now = utc_now()
-    no_waiting_job = sa.text(
-        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || email_outbox.id::text "
-        "AND j.status IN ('todo', 'doing'))"
-    ).bindparams(prefix=send_lock(0).removesuffix("0"))
+    no_waiting_job = no_live_job(send_lock(0).removesuffix("0"), "email_outbox.id")
     async with unit_of_work(sessions) as uow:
         orphans = list(
             await uow.session.scalars(
