@@ -60,11 +60,11 @@ class UnitOfWork:
 
     def audit_changes(self, actor: Actor, action: str, *, details: Mapping[str, Any] | None = None) -> list[AuditLog]:
         """One audit row per tracked record that changed, with its diff; then forget them."""
-        rows = [
-            self.audit(actor, action, name, pk, before=before, after=snapshot(record), details=details)
-            for (name, pk), (record, before) in self._tracked.items()
-            if diff(before, snapshot(record))
-        ]
+        rows = []
+        for (name, pk), (record, before) in self._tracked.items():
+            changes = diff(before, snapshot(record))
+            if changes:
+                rows.append(self._audit_row(actor, action, name, pk, changes, details))
         self._tracked.clear()
         return rows
 
@@ -80,7 +80,17 @@ class UnitOfWork:
         details: Mapping[str, Any] | None = None,
     ) -> AuditLog:
         """One audit row for one record: the fields that changed (secrets masked) plus any details."""
-        changes: dict[str, Any] = diff(before or {}, after or {})
+        return self._audit_row(actor, action, entity_type, entity_id, diff(before or {}, after or {}), details)
+
+    def _audit_row(
+        self,
+        actor: Actor,
+        action: str,
+        entity_type: str,
+        entity_id: int | str | None,
+        changes: dict[str, Any],
+        details: Mapping[str, Any] | None,
+    ) -> AuditLog:
         if details:
             changes.update({key: jsonable(value) for key, value in details.items() if value not in (None, "", [], {})})
         entry = AuditLog(

@@ -26,11 +26,17 @@ def snapshot(record: Any) -> dict[str, Any]:
     A deferred column nobody loaded (a provider's API key on a list) is left out rather than fetched.
     """
     unloaded = sa.inspect(record).unloaded
-    return {
-        attr.key: getattr(record, attr.key)
-        for attr in sa.inspect(type(record)).column_attrs
-        if attr.key not in BOOKKEEPING_FIELDS and attr.key not in unloaded
-    }
+    return {key: getattr(record, key) for key in _business_fields(type(record)) if key not in unloaded}
+
+
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def _business_fields(model: Any) -> tuple[str, ...]:
+    if model not in _FIELDS_OF:
+        columns = sa.inspect(model).column_attrs
+        _FIELDS_OF[model] = tuple(attr.key for attr in columns if attr.key not in BOOKKEEPING_FIELDS)
+    return _FIELDS_OF[model]
 
 
 def entity_name(record_or_model: Any) -> str:
@@ -58,7 +64,9 @@ def jsonable(value: Any) -> Any:
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Field -> {"before", "after"} for every field whose value changed; secrets are masked."""
     changes: dict[str, dict[str, Any]] = {}
-    for key in sorted(set(before) | set(after)):
+    for key in sorted(before.keys() | after.keys()):
+        if before.get(key) is after.get(key):  # the same object (a field nobody set): unchanged, cheaply
+            continue
         old, new = jsonable(before.get(key)), jsonable(after.get(key))
         if old != new:
             if key in SECRET_FIELDS:

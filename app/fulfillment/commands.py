@@ -189,7 +189,7 @@ async def start_dispatches(
     ``batch``: the line whose dispatch job sends them all (kept on each event as ``data.batch``), so that job, run
     again after its worker died, finds every line it left dispatching.
     """
-    locked = await lock_lines(uow, line_ids)
+    locked = await lock_lines(uow, line_ids, related=False)  # a hot path: statuses only
     data = {"batch": batch} if batch is not None else None
     for order, line in locked:
         lifecycle.set_line_status(uow, order, line, LineStatus.DISPATCHING, actor, data=data)
@@ -325,7 +325,7 @@ async def record_dispatches(uow: UnitOfWork, *, outcomes: Sequence[DispatchOutco
     by_line = {outcome.line_id: outcome for outcome in outcomes}
     locked = [
         (order, line)
-        for order, line in await lock_lines(uow, by_line)
+        for order, line in await lock_lines(uow, by_line, related=False)  # a hot path: statuses only
         if RESULT_STATES[by_line[line.id].result] in LINE_TRANSITIONS.get(line.fulfillment_status, ())
     ]
     taken = await _upstream_ids_in_use(uow, [line for _order, line in locked], by_line)

@@ -52,14 +52,17 @@ async def lock_queued(session: AsyncSession, line_id: int) -> LineStatus | None:
     return status
 
 
+# Built once: a fresh alias per statement would cost its column proxies and a new cache key every time.
+_LIVE = aliased(OrderLine, name="live")
+
+
 def live_upstream(line: type[OrderLine] | OrderLine, exclude_id: InstrumentedAttribute[int] | int) -> sa.Exists:
     """Another line for the same link and provider service is live at the provider."""
-    live = aliased(OrderLine)
     return sa.exists().where(
-        live.id != exclude_id,
-        live.provider_service_id == line.provider_service_id,
-        live.link == line.link,
-        live.fulfillment_status.in_(ACTIVE_UPSTREAM),
+        _LIVE.id != exclude_id,
+        _LIVE.provider_service_id == line.provider_service_id,
+        _LIVE.link == line.link,
+        _LIVE.fulfillment_status.in_(ACTIVE_UPSTREAM),
     )
 
 

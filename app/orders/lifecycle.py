@@ -95,15 +95,18 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: boo
     return orders
 
 
-async def lock_lines(uow: UnitOfWork, line_ids: Iterable[int]) -> list[tuple[Order, OrderLine]]:
-    """The lines (with their orders locked first, see ``lock_orders``), in ascending line id order."""
+async def lock_lines(
+    uow: UnitOfWork, line_ids: Iterable[int], *, related: bool = True
+) -> list[tuple[Order, OrderLine]]:
+    """The lines (with their orders locked first, see ``lock_orders``, also for ``related``), in ascending line id
+    order."""
     ids = sorted(set(line_ids))
     rows = await uow.session.execute(sa.select(OrderLine.id, OrderLine.order_id).where(OrderLine.id.in_(ids)))
     owners = {row.id: row.order_id for row in rows}
     if len(owners) != len(ids):
         missing = sorted(set(ids) - set(owners))
         raise NotFound(N_("Order line %(ids)s not found"), ids=", ".join(map(str, missing)))
-    orders = {order.id: order for order in await lock_orders(uow, owners.values())}
+    orders = {order.id: order for order in await lock_orders(uow, owners.values(), related=related)}
     result = []
     for line_id in ids:
         order = orders[owners[line_id]]
