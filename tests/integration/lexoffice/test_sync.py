@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from app.jobs import connected_to
 from app.lexoffice import vouchers
 from app.lexoffice.client import LexofficeClient
 from app.lexoffice.commands import SYNC_TASK, sweep_due
-from app.lexoffice.models import SyncStatus
+from app.lexoffice.models import LexofficeSync, SyncStatus
 from app.lexoffice.sync import Outcome, sync_document
 from app.notifications.models import EmailOutbox
 from app.sandbox.lexoffice import LexofficeFault, LexofficeFaultRule, SandboxLexoffice
@@ -216,3 +217,23 @@ async def test_the_sweep_queues_a_rendered_document_never_queued_and_not_again_w
 
     assert (first, second) == ([invoice.id], [])
     assert await sync_jobs(session) == [{"invoice_id": invoice.id}]
+
+
+async def test_the_sweep_retries_a_failed_sync_when_due_but_leaves_a_refused_one_to_finance(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession]
+):
+    due = await rendered(sessions, await paid_invoice(session))
+    refused = await rendered(sessions, await paid_invoice(session))
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    session.add_all(
+        [
+            LexofficeSync(invoice_id=due.id, status=SyncStatus.FAILED, last_error="HTTP 503", next_attempt_at=past),
+            LexofficeSync(invoice_id=refused.id, status=SyncStatus.FAILED, last_error="HTTP 406: …"),
+        ]
+    )
+    await session.commit()
+
+    async with unit_of_work(sessions) as uow:
+        queued = await sweep_due(uow)
+
+    assert queued == [due.id]
