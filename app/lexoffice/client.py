@@ -32,7 +32,7 @@ RETRIED_STATUSES = frozenset({429, 500, 503})
 MAX_RETRY_AFTER = 60.0
 MAX_REASON = 1000
 # Amounts are Decimals and go out as JSON numbers exactly as they are (never through float).
-_JSON = msgspec.json.Encoder(decimal_format="number")
+JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 class LexofficeError(Exception):
@@ -135,7 +135,7 @@ class LexofficeClient:
             "POST",
             "/vouchers",
             creates=True,
-            content=_JSON.encode(voucher),
+            content=JSON_ENCODER.encode(voucher),
             headers={"Content-Type": "application/json"},
         )
         return str(response.json()["id"])
