@@ -80,7 +80,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": [*READ, *EXPORT],
             "refund": READ,
-            "invoice": READ,  # and its PDF
+            "invoice": [*READ, "action:retry-lexoffice-sync"],  # and its PDF; its booking in Lexware Office
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

@@ -37,6 +37,7 @@ JOB_MODULES: tuple[str, ...] = (
     "app.analytics.jobs",
     "app.notifications.jobs",
     "app.invoicing.jobs",
+    "app.lexoffice.jobs",
 )
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.

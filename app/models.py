@@ -10,6 +10,7 @@ from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
 from app.instagram.models import InstagramSnapshot
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
+from app.lexoffice.models import LexofficeSync
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
@@ -29,6 +30,7 @@ __all__ = [
     "Invoice",
     "InvoiceKind",
     "InvoiceSequence",
+    "LexofficeSync",
     "LoginAttempts",
     "Order",
     "OrderEvent",

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
 from sqladmin import expose
+from sqlalchemy.sql import Select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.base import ReadOnlyView, link_to, money, when
+from admin import sqladmin_compat as compat
+from admin.actions import ActionContext, ActionsMixin, business_action, done_message
+from admin.base import ReadOnlyView, badge_html, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
 from app.i18n import N_
 from app.invoicing.models import Invoice, InvoiceKind
+from app.lexoffice.commands import retry_sync
+from app.lexoffice.models import LexofficeSync, SyncStatus
 from app.validation import parse_id
+
+LIST_REASON_LENGTH = 60
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:
@@ -36,7 +44,60 @@ def pdf_link(record: Any, _attribute: Any) -> Markup | str:
     return link_to(f"/admin/invoice/pdf/{record.id}", admin_gettext(N_("Download PDF")))
 
 
-class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
+def lexoffice_status(reason_length: int | None) -> Callable[[Any, Any], Markup | str]:
+    """The booking in Lexware Office: a badge, and for a failure what Lexware Office said (shortened in lists)."""
+
+    def format_value(record: Any, _attribute: Any) -> Markup | str:
+        sync: LexofficeSync | None = record.lexoffice_sync
+        if sync is None:
+            return admin_gettext(N_("not queued"))
+        if sync.status != SyncStatus.FAILED or not sync.last_error:
+            return badge_html(sync.status)
+        reason = sync.last_error
+        if reason_length is not None and len(reason) > reason_length:
+            reason = reason[: reason_length - 1] + "…"
+        return Markup('{} <span class="d-block small text-secondary text-wrap text-break" title="{}">{}</span>').format(
+            badge_html(sync.status), sync.last_error, reason
+        )
+
+    return format_value
+
+
+class LexofficeSyncFilter:
+    """Invoices by their booking in Lexware Office; unknown values are ignored, never an error."""
+
+    has_operator = False
+    default_value: Any = compat.UNSET
+    template = "sqladmin/filters/lookup_filter.html"
+    parameter_name = "lexoffice"
+    CHOICES: dict[str, Any] = {
+        "pending": LexofficeSync.status.in_([SyncStatus.PENDING, SyncStatus.VOUCHER_CREATED]),
+        "synced": LexofficeSync.status == SyncStatus.SYNCED,
+        "failed": LexofficeSync.status == SyncStatus.FAILED,
+    }
+
+    def __init__(self) -> None:
+        self.title: str = lazy("Lexware Office")
+
+    async def lookups(self, request: Request, model: Any, run_query: Any) -> list[tuple[str, str]]:
+        return [
+            ("__all", lazy("All")),
+            ("pending", admin_gettext(N_("sync pending"))),
+            ("synced", admin_gettext(N_("synced"))),
+            ("failed", admin_gettext(N_("sync failed"))),
+            ("none", admin_gettext(N_("not queued"))),
+        ]
+
+    async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
+        rows = sa.select(LexofficeSync.id).where(LexofficeSync.invoice_id == Invoice.id)
+        if value == "none":
+            return query.where(~rows.exists())
+        if value in self.CHOICES:
+            return query.where(rows.where(self.CHOICES[value]).exists())
+        return query
+
+
+class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
     name = lazy("Invoice")
     name_plural = lazy("Invoices")
     icon = "fa-solid fa-file-invoice"
@@ -49,6 +110,7 @@ class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
         "customer",
         Invoice.issued_at,
         Invoice.gross,
+        "lexoffice_sync",
         Invoice.tax_treatment,
         "download",
     ]
@@ -69,6 +131,7 @@ class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
         Invoice.locale,
         Invoice.pdf_sha256,
         "download",
+        "lexoffice_sync",
     ]
     column_labels = {
         Invoice.number: lazy("Number"),
@@ -87,15 +150,17 @@ class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
         "order": lazy("Order"),
         "customer": lazy("Customer"),
         "download": lazy("PDF"),
+        "lexoffice_sync": lazy("Lexware Office"),
     }
     column_searchable_list = [Invoice.number]
     column_sortable_list = [Invoice.number, Invoice.issued_at, Invoice.gross]
-    column_filters = [EnumFilter(Invoice.kind, InvoiceKind, "Kind")]
+    column_filters = [EnumFilter(Invoice.kind, InvoiceKind, "Kind"), LexofficeSyncFilter()]
     column_default_sort = [(Invoice.id, True)]
     column_formatters = {
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "lexoffice_sync": lexoffice_status(LIST_REASON_LENGTH),
         Invoice.issued_at: when("issued_at"),
         Invoice.gross: money("gross"),
     }
@@ -103,6 +168,7 @@ class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "lexoffice_sync": lexoffice_status(None),
         Invoice.issued_at: when("issued_at"),
         Invoice.net: money("net"),
         Invoice.tax: money("tax"),
@@ -111,6 +177,21 @@ class InvoiceAdmin(FastListMixin, ReadOnlyView, model=Invoice):
 
     def search_placeholder(self) -> str:
         return str(lazy("Invoice number"))
+
+    def describe_for_action(self, invoice: Invoice) -> str:
+        return f"{invoice.number} · {invoice.gross} {invoice.currency}"
+
+    @business_action(
+        "retry-lexoffice-sync",
+        lazy("Retry sync"),
+        description=lazy(
+            "The selected invoices are booked in Lexware Office again now: a voucher that exists there is completed "
+            "with its PDF, never booked twice. Fix what Lexware Office refused first."
+        ),
+    )
+    async def retry_lexoffice_sync(self, ctx: ActionContext) -> str:
+        numbers = await retry_sync(ctx.uow, ctx.pks, ctx.actor)
+        return done_message(N_("Queued for Lexware Office: %(items)s"), numbers)
 
     @expose("/pdf/{pk}")
     async def download_pdf(self, request: Request) -> Response:

@@ -34,6 +34,7 @@ from app.demo.catalog import SERVICES
 from app.demo.seed import seed_demo_data, upstream_id
 from app.providers.clients import register_sandbox
 from app.sandbox import FakeStripe
+from app.sandbox.lexoffice import SandboxLexoffice
 from app.sandbox.provider import SandboxProvider, SandboxService, Simulation
 from app.uow import UnitOfWork
 
@@ -131,6 +132,15 @@ def start_demo_payments(data_dir: Path, base_url: str) -> FakeStripe | None:
     return fake
 
 
+def start_demo_bookkeeping() -> SandboxLexoffice | None:
+    """Without a Lexware Office key, the demo books invoices into the loopback Lexware Office (app/sandbox/)."""
+    if os.environ.get("SMPLAT_LEXOFFICE_API_KEY"):
+        return None
+    fake = SandboxLexoffice(api_key="demo-lexoffice-key").start()
+    os.environ.update(fake.settings_env())
+    return fake
+
+
 DEMO_SANDBOX_ADDRESS = "sandbox://smm"
 DEMO_SANDBOX_KEY = "demo-key"  # the seeded sandbox provider's key (app/demo/seed.py)
 # Gentle: demo orders start after 5 s and are delivered within a minute; one in ten stops short (Partial).
@@ -192,6 +202,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
     os.environ.setdefault("SMPLAT_INSTAGRAM_SOURCE", "sandbox")  # follower charts from counts that follow delivery
     payments = start_demo_payments(settings.data_dir, os.environ["SMPLAT_BASE_URL"])
+    bookkeeping = start_demo_bookkeeping()
     settings = reload_settings()
 
     if reset and settings.database_url:
@@ -222,6 +233,8 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
             embedded.stop()
         if payments is not None:
             payments.stop()
+        if bookkeeping is not None:
+            bookkeeping.stop()
         stop_demo_provider(provider)
     click.echo("stopped")
 

@@ -29,6 +29,7 @@ class AlertTopic(StrEnum):
     PROVIDER_RATE_CHANGED = "provider-rate-changed"
     LINE_STUCK = "line-stuck"
     DISPATCH_UNKNOWN = "dispatch-unknown"
+    LEXOFFICE_SYNC_FAILED = "lexoffice-sync-failed"
 
 
 def alert_action(topic: AlertTopic) -> str:

@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityBase, Money, enum_type, server_now
 from app.invoicing.tax import TaxTreatment
+
+if TYPE_CHECKING:
+    from app.lexoffice.models import LexofficeSync
 
 
 class InvoiceKind(StrEnum):
@@ -69,6 +72,8 @@ class Invoice(IdentityBase):
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=server_now())
+    # Its booking in Lexware Office (a table of its own: this row never changes); loaded only where asked for.
+    lexoffice_sync: Mapped[LexofficeSync | None] = relationship(viewonly=True, lazy="raise")
 
     __table_args__ = (
         # One invoice per order; credit notes as many as there are refunds.

@@ -28,14 +28,20 @@ async def ensure_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     return invoice.pdf
 
 
+async def stored_pdf(session: AsyncSession, invoice_id: int) -> str | None:
+    """In the caller's transaction: the invoice's PDF rendered and stored unless it has one; its SHA-256 (None: no
+    such invoice)."""
+    invoice = await session.scalar(_locked(Invoice.id == invoice_id))
+    if invoice is None:
+        return None
+    await ensure_pdf(session, invoice)
+    return invoice.pdf_sha256
+
+
 async def store_pdf(sessions: async_sessionmaker[AsyncSession], invoice_id: int) -> str | None:
     """Render and store the invoice's PDF unless it has one; returns the stored SHA-256 (None: no such invoice)."""
     async with sessions() as session, session.begin():
-        invoice = await session.scalar(_locked(Invoice.id == invoice_id))
-        if invoice is None:
-            return None
-        await ensure_pdf(session, invoice)
-        return invoice.pdf_sha256
+        return await stored_pdf(session, invoice_id)
 
 
 async def order_invoice_pdf(session: AsyncSession, order_id: int) -> tuple[str, bytes] | None:

@@ -141,6 +141,9 @@ def _server_env(database_url: str, data_dir: Path, base_url: str, stripe: FakeSt
         SMPLAT_SECRET_KEY=SECRET_KEY,
         SMPLAT_DATA_DIR=str(data_dir),
         SMPLAT_BASE_URL=base_url,
+        # Bookings are only queued here (no worker runs): the address is never called.
+        SMPLAT_LEXOFFICE_API_KEY="e2e-lexoffice-key",
+        SMPLAT_LEXOFFICE_BASE_URL="http://127.0.0.1:9/v1",
         PYTHONUNBUFFERED="1",
         **stripe.settings_env(),
     )
