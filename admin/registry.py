@@ -9,6 +9,7 @@ from admin.pages.account import AccountView
 from admin.pages.dashboard import DashboardView
 from admin.pages.fulfillment import FulfillmentBoardView
 from admin.pages.reports import ReportsView
+from admin.pages.tax_advisor import TaxAdvisorView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
@@ -29,6 +30,7 @@ from admin.views.records import (
 ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     DashboardView,
     ReportsView,
+    TaxAdvisorView,
     OrderAdmin,
     CustomerAdmin,
     PaymentAdmin,

@@ -97,3 +97,13 @@ def preset_range(preset: Preset, today: date) -> DateRange:
 
 def berlin_today(now: datetime) -> date:
     return now.astimezone(BERLIN).date()
+
+
+def calendar_month(raw: str) -> DateRange:
+    """The month ``YYYY-MM`` (e.g. ``2026-10``) as a range of days; ValueError for anything else."""
+    text = raw.strip()
+    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+        raise ValueError(f"{raw!r} is not a month like 2026-10")
+    first = date(int(text[:4]), int(text[5:]), 1)  # ValueError for month 13
+    following = (first + timedelta(days=32)).replace(day=1)
+    return DateRange(first, following - timedelta(days=1))

@@ -44,6 +44,15 @@ class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
         CompanySettings.vat_id: lazy("VAT ID (USt-IdNr.)"),
         CompanySettings.tax_number: lazy("Tax number (Steuernummer)"),
         CompanySettings.is_small_business: lazy("Small business (§19 UStG, no VAT)"),
+        CompanySettings.datev_consultant_number: lazy("DATEV consultant number (Beraternummer)"),
+        CompanySettings.datev_client_number: lazy("DATEV client number (Mandantennummer)"),
+        CompanySettings.datev_debtor_account: lazy("DATEV debtor account (all customers)"),
+        CompanySettings.datev_account_domestic: lazy("Revenue account: German VAT"),
+        CompanySettings.datev_account_reverse_charge: lazy("Revenue account: reverse charge (EU business)"),
+        CompanySettings.datev_account_eu_oss: lazy("Revenue account: EU consumer (OSS)"),
+        CompanySettings.datev_account_non_eu_business: lazy("Revenue account: business outside the EU"),
+        CompanySettings.datev_account_non_eu_consumer: lazy("Revenue account: consumer outside the EU, no German VAT"),
+        CompanySettings.datev_account_small_business: lazy("Revenue account: small business (§19 UStG)"),
     }
 
     async def check_can_create(self, request: Request) -> bool:

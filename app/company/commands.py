@@ -7,7 +7,7 @@ from typing import Any
 
 from app.actors import Actor
 from app.company.models import CompanySettings
-from app.company.services import COMPANY_FIELDS, SINGLETON_ID, clean_company_settings
+from app.company.services import EDITABLE_FIELDS, SINGLETON_ID, clean_company_settings
 from app.editing import create_record, update_record
 from app.uow import UnitOfWork
 
@@ -23,7 +23,7 @@ async def save_company_settings(
             uow,
             CompanySettings,
             entity_type=COMPANY_SETTINGS,
-            fields=COMPANY_FIELDS,
+            fields=EDITABLE_FIELDS,
             values=values,
             clean=clean_company_settings,
             actor=actor,
@@ -33,7 +33,7 @@ async def save_company_settings(
         CompanySettings,
         SINGLETON_ID,
         entity_type=COMPANY_SETTINGS,
-        fields=COMPANY_FIELDS,
+        fields=EDITABLE_FIELDS,
         values=values,
         clean=clean_company_settings,
         actor=actor,

@@ -36,6 +36,16 @@ class CompanySettings(IdentityAuditBase):
         default=ServiceClassification.ELECTRONIC,
         server_default=ServiceClassification.ELECTRONIC.value,
     )
+    # DATEV (app/invoicing/datev.py): the advisor's numbers for this client and the SKR03 accounts bookings go to.
+    datev_consultant_number: Mapped[int | None] = mapped_column(sa.Integer)  # Beraternummer
+    datev_client_number: Mapped[int | None] = mapped_column(sa.Integer)  # Mandantennummer
+    datev_debtor_account: Mapped[int] = mapped_column(default=10000, server_default=sa.text("10000"))
+    datev_account_domestic: Mapped[int] = mapped_column(default=8400, server_default=sa.text("8400"))
+    datev_account_reverse_charge: Mapped[int] = mapped_column(default=8336, server_default=sa.text("8336"))
+    datev_account_eu_oss: Mapped[int] = mapped_column(default=8331, server_default=sa.text("8331"))
+    datev_account_non_eu_business: Mapped[int] = mapped_column(default=8338, server_default=sa.text("8338"))
+    datev_account_non_eu_consumer: Mapped[int] = mapped_column(default=8338, server_default=sa.text("8338"))
+    datev_account_small_business: Mapped[int] = mapped_column(default=8195, server_default=sa.text("8195"))
 
     __table_args__ = (
         # A singleton: the row's id is always 1.

@@ -15,7 +15,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from app.company.models import CompanySettings
 from app.errors import ValidationFailed
-from app.i18n import N_
+from app.i18n import N_, Message
 from app.invoicing.tax import ServiceClassification
 from app.validation import normalise_country, normalise_email, normalise_vat_id, normalise_web_url
 
@@ -43,6 +43,27 @@ COMPANY_FIELDS = (
     "is_small_business",
     "service_classification",
 )
+# The DATEV export's numbers (app/invoicing/datev.py): not printed on invoices, so not in the seller snapshot.
+DATEV_FIELDS = (
+    "datev_consultant_number",
+    "datev_client_number",
+    "datev_debtor_account",
+    "datev_account_domestic",
+    "datev_account_reverse_charge",
+    "datev_account_eu_oss",
+    "datev_account_non_eu_business",
+    "datev_account_non_eu_consumer",
+    "datev_account_small_business",
+)
+EDITABLE_FIELDS = COMPANY_FIELDS + DATEV_FIELDS
+# Allowed values per DATEV field: Beraternummer, Mandantennummer, a debtor (5 digits with SKR03's 4-digit general
+# ledger accounts) and the 4-digit revenue accounts.
+DATEV_RANGES: dict[str, tuple[int, int]] = {
+    "datev_consultant_number": (1001, 9999999),
+    "datev_client_number": (1, 99999),
+    "datev_debtor_account": (10000, 69999),
+} | {name: (1000, 9999) for name in DATEV_FIELDS if name.startswith("datev_account_")}
+OPTIONAL_DATEV_FIELDS = ("datev_consultant_number", "datev_client_number")
 
 
 def _iban(raw: str) -> str:
@@ -84,7 +105,7 @@ async def clean_company_settings(
 ) -> dict[str, Any]:
     """Normalised seller data, or every problem at once; invoices depend on it being right."""
     values: dict[str, Any] = {"is_small_business": False, **proposed}
-    errors: dict[str, str] = {}
+    errors: dict[str, str | Message] = {}
     for name in COMPANY_FIELDS:
         value = values.get(name)
         if isinstance(value, str) or value is None:
@@ -107,7 +128,29 @@ async def clean_company_settings(
         values["service_classification"] = ServiceClassification(values.get("service_classification") or "electronic")
     except ValueError:
         errors["service_classification"] = N_("choose one of the listed options")
+    _clean_datev_numbers(values, errors)
     if errors:
         raise ValidationFailed(errors)
     values["id"] = SINGLETON_ID
     return values
+
+
+def _clean_datev_numbers(values: dict[str, Any], errors: dict[str, str | Message]) -> None:
+    """Whole numbers within DATEV's ranges; the two advisor numbers may stay empty until the advisor gives them."""
+    for name, (lowest, highest) in DATEV_RANGES.items():
+        if name not in values:
+            continue  # a new row takes the column's default
+        raw = values[name]
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            values[name] = None
+            if name not in OPTIONAL_DATEV_FIELDS:
+                errors[name] = N_("is required")
+            continue
+        number = int(text) if text.isdigit() else None
+        if number is None or not lowest <= number <= highest:
+            errors[name] = Message(
+                N_("enter a whole number from %(lowest)s to %(highest)s"), {"lowest": lowest, "highest": highest}
+            )
+            continue
+        values[name] = number

@@ -295,6 +295,8 @@ COMPANY = {
     "iban": "DE89370400440532013000",
     "bic": "COBADEFFXXX",
     "is_small_business": False,
+    "datev_consultant_number": 1001,
+    "datev_client_number": 10001,
 }
 
 PROVIDER_RATE_CURRENCY = "USD"

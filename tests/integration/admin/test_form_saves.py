@@ -243,6 +243,9 @@ REFUSED = [
     ("customer", "notes", "z" * 200_000),
     ("company-settings", "website", "javascript:alert(document.cookie)"),
     ("company-settings", "website", "ftp://smplat.example"),
+    ("company-settings", "datev_debtor_account", "8400"),
+    ("company-settings", "datev_account_domestic", "84000"),
+    ("company-settings", "datev_consultant_number", "12"),
 ]
 
 
