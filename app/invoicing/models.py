@@ -89,3 +89,8 @@ class Invoice(IdentityBase):
 
     def __str__(self) -> str:
         return self.number
+
+
+# The sync row's model registered wherever invoices are (the relationship above names it): scripts and jobs that
+# load only this module still map invoices.
+import app.lexoffice.models  # noqa: E402, F401
