@@ -16,6 +16,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from app import i18n
 from app.fulfillment.models import RefillRequest
@@ -290,6 +291,7 @@ async def tracking_facts(session: AsyncSession, order_id: int, limit: int = 500)
                 .where(OrderEvent.order_id == order_id)
                 .order_by(OrderEvent.at, OrderEvent.id)
                 .limit(limit)
+                .options(raiseload(OrderEvent.line))  # the lines are the order's: not joined again per event
             )
         )
         .unique()
