@@ -8,7 +8,9 @@ in progress and updates the bars and status texts; without it the page is comple
 Repeat polls are answered ``304 Not Modified`` when nothing the view shows has changed: the ETag is made of the
 order's version (bumped with every event: status changes, payments, refunds), the lines' counts (progress
 reports change them without an event) and the language. The JSON view may therefore be kept in the browser's
-own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored.
+own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored. What
+changes without an event keeps its last answer until the next change: an estimate's wording as time passes, a
+document's link once its PDF is rendered (the page itself always shows both as they are).
 
 The order's invoices and credit notes are downloaded at ``/track/{token}/documents/{number}.pdf``: a document of
 another order answers the same 404 as an unknown token, so numbers cannot be probed with a valid link.
