@@ -8,17 +8,22 @@ in progress and updates the bars and status texts; without it the page is comple
 Repeat polls are answered ``304 Not Modified`` when nothing the view shows has changed: the ETag is made of the
 order's version (bumped with every event: status changes, payments, refunds), the lines' counts (progress
 reports change them without an event) and the language. The JSON view may therefore be kept in the browser's
-own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored.
+own cache (``private, no-cache``: always revalidated, never in a shared cache); pages are never stored. What
+changes without an event keeps its last answer until the next change: an estimate's wording as time passes, a
+document's link once its PDF is rendered (the page itself always shows both as they are).
+
+The order's invoices and credit notes are downloaded at ``/track/{token}/documents/{number}.pdf``: a document of
+another order answers the same 404 as an unknown token, so numbers cannot be probed with a valid link.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import i18n
@@ -30,12 +35,15 @@ from app.orders.models import Order
 from app.orders.schemas import tracked_order
 from app.orders.services import OrderService
 from app.orders.tracking import tracking_facts, tracking_view
+from app.orders.tracking_documents import document_pdf
 from app.payments import subscriptions
+from app.uow import utc_now
 from app.web.errors import PROBLEM_JSON
 from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
 
-MAX_TOKEN = 200  # longer input is cut before hashing: the work per request stays bounded
+MAX_TOKEN = 200
+MAX_NUMBER = 20  # invoice.number's length  # longer input is cut before hashing: the work per request stays bounded
 POLL_SECONDS = 15
 JSON = "application/json"
 PRIVATE_HEADERS = {
@@ -45,6 +53,15 @@ PRIVATE_HEADERS = {
     "Vary": "Accept",
 }
 JSON_HEADERS = {**PRIVATE_HEADERS, "Cache-Control": "private, no-cache"}
+# What the page says after the client's refill button (storefront/refills.py): (text, notice class).
+NOTICES = {
+    "refill-requested": (N_("Thank you — your refill is requested. This page shows how it goes."), "notice-success"),
+    "refill-open": (N_("A refill for this line is already under way; there is no need to ask again."), ""),
+    "refill-unavailable": (
+        N_("A refill is not available for this line: its refill window has ended or the service has none."),
+        "",
+    ),
+}
 NOT_FOUND = N_("This order link is not valid. Please use the link from your email.")
 
 
@@ -64,23 +81,28 @@ class TrackingController(Controller):
 
     @get("/track/{token:str}")
     async def track(
-        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], token: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db_engine: NamedDependency[AsyncEngine],
+        token: FromPath[str],
+        notice: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Response[Any]:
-        """The order's page (or its JSON view for ``Accept: application/json``)."""
+        """The order's page (or its JSON view for ``Accept: application/json``); ``notice``: a refill's outcome."""
         locale = i18n.current_locale.get()
         as_json = wants_json(request)
         async with read_only_session(db_engine) as session:
             order = await OrderService(session=session).find_by_tracking_token(token[:MAX_TOKEN])
             if order is None:
-                return self._missing(request, as_json=as_json)
+                return self.missing(request, as_json=as_json)
             if as_json:
                 etag = view_etag(order, locale)
                 headers = {**JSON_HEADERS, "ETag": etag}
                 if etag in request.headers.get("if-none-match", ""):
                     return Response(None, status_code=304, headers=headers)
-                view = tracking_view(order, await tracking_facts(session, order.id), locale)
-                return Response(tracked_order(view, i18n.gettext), media_type=JSON, headers=headers)
-            view = tracking_view(order, await tracking_facts(session, order.id), locale)
+                view = tracking_view(order, await tracking_facts(session, order.id), locale, utc_now())
+                body = tracked_order(view, i18n.gettext, documents_url=f"/track/{token}/documents/")
+                return Response(body, media_type=JSON, headers=headers)
+            view = tracking_view(order, await tracking_facts(session, order.id), locale, utc_now())
             charts = {line.id: await line_chart(session, line) for line in order.lines}
             company = await CompanySettingsService(session=session).current()
             subscription = await subscriptions.subscription_of(session, order)
@@ -94,12 +116,34 @@ class TrackingController(Controller):
             company=company,
             subscription=subscription,
             poll_seconds=POLL_SECONDS,
+            notice=NOTICES.get(notice),
         )
         page.headers.update(PRIVATE_HEADERS)
         return page
 
+    @get("/track/{token:str}/documents/{filename:str}")
+    async def document(
+        self,
+        request: Request[Any, Any, Any],
+        db_engine: NamedDependency[AsyncEngine],
+        token: FromPath[str],
+        filename: FromPath[str],
+    ) -> Response[Any]:
+        """The stored PDF of one of the order's invoices or credit notes, as a download."""
+        number = filename.removesuffix(".pdf")
+        async with read_only_session(db_engine) as session:
+            order = await OrderService(session=session).find_by_tracking_token(token[:MAX_TOKEN])
+            found = None
+            if order is not None and filename.endswith(".pdf") and len(number) <= MAX_NUMBER:
+                found = await document_pdf(session, order.id, number)
+        if found is None:
+            return self.missing(request, as_json=False)
+        number, pdf = found
+        headers = {**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{number}.pdf"'}
+        return Response(pdf, media_type="application/pdf", headers=headers)
+
     @staticmethod
-    def _missing(request: Request[Any, Any, Any], *, as_json: bool) -> Response[Any]:
+    def missing(request: Request[Any, Any, Any], *, as_json: bool) -> Response[Any]:
         title, detail = i18n.gettext(N_("Order not found")), i18n.gettext(NOT_FOUND)
         if as_json:
             body = {"type": "about:blank", "title": title, "status": 404, "detail": detail}

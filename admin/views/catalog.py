@@ -78,6 +78,8 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         Service.min_quantity: lazy("Minimum"),
         Service.max_quantity: lazy("Maximum"),
         Service.refill_days: lazy("Refill days"),
+        Service.expected_start_hours: lazy("Starts within (hours)"),
+        Service.speed_per_day: lazy("Speed (units per day)"),
         Service.is_active: lazy("Active"),
         Service.provider_service: lazy("Provider service"),
     }
@@ -99,6 +101,8 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         Service.min_quantity,
         Service.max_quantity,
         Service.refill_days,
+        Service.expected_start_hours,
+        Service.speed_per_day,
         Service.cancellable,
         Service.is_active,
         Service.position,
@@ -106,7 +110,11 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     ]
     form_ajax_refs = {"provider_service": {"fields": ("name", "external_id"), "order_by": "id"}}
     form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
-    form_args = {"price": {"description": lazy("per 1000 units, per package or per month, by kind")}}
+    form_args = {
+        "price": {"description": lazy("per 1000 units, per package or per month, by kind")},
+        "expected_start_hours": {"description": lazy("The tracking page promises a start within this many hours")},
+        "speed_per_day": {"description": lazy("Units delivered per day, for the tracking page's finish estimate")},
+    }
     column_export_list = [
         Service.id,
         Service.slug,
@@ -120,6 +128,8 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         Service.min_quantity,
         Service.max_quantity,
         Service.refill_days,
+        Service.expected_start_hours,
+        Service.speed_per_day,
         Service.is_active,
     ]
     column_export_labels = {"price_basis": lazy("Price basis")}

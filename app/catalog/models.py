@@ -95,6 +95,9 @@ class Service(IdentityAuditBase):
     min_quantity: Mapped[int] = mapped_column(default=1)
     max_quantity: Mapped[int] = mapped_column(default=1)
     refill_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    # What the tracking page promises: "starts within N hours", then about this many units a day.
+    expected_start_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    speed_per_day: Mapped[int] = mapped_column(default=1000, server_default="1000")
     cancellable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     position: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -109,6 +112,8 @@ class Service(IdentityAuditBase):
         sa.CheckConstraint("price >= 0", name="price_not_negative"),
         sa.CheckConstraint("min_quantity >= 1 AND max_quantity >= min_quantity", name="quantity_bounds"),
         sa.CheckConstraint("refill_days >= 0", name="refill_days_not_negative"),
+        sa.CheckConstraint("expected_start_hours > 0", name="expected_start_hours_positive"),
+        sa.CheckConstraint("speed_per_day > 0", name="speed_per_day_positive"),
         sa.CheckConstraint("slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format"),
     )
 

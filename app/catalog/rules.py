@@ -23,6 +23,8 @@ from app.validation import SALE_CURRENCIES, normalise_currency
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_RULE = N_("use lowercase letters, digits and single hyphens, e.g. instagram-likes")
 REQUIRED = N_("is required")
+MAX_START_HOURS = 720  # 30 days: a later start is a back order, not a promise worth printing
+MAX_SPEED_PER_DAY = 10_000_000
 
 CATEGORY_FIELDS = ("slug", "platform", "name_de", "name_en", "position", "is_active")
 SERVICE_FIELDS = (
@@ -38,6 +40,8 @@ SERVICE_FIELDS = (
     "min_quantity",
     "max_quantity",
     "refill_days",
+    "expected_start_hours",
+    "speed_per_day",
     "cancellable",
     "is_active",
     "position",
@@ -106,6 +110,8 @@ async def clean_service(session: AsyncSession, proposed: dict[str, Any], current
         "min_quantity": 1,
         "max_quantity": 1,
         "refill_days": 0,
+        "expected_start_hours": 24,
+        "speed_per_day": 1000,
         "cancellable": False,
         "is_active": True,
         "position": 0,
@@ -133,12 +139,22 @@ async def clean_service(session: AsyncSession, proposed: dict[str, Any], current
             values[name] = 0
     if values["refill_days"] < 0:
         errors["refill_days"] = N_("must not be negative")
+    _bounded(values, "expected_start_hours", MAX_START_HOURS, errors)
+    _bounded(values, "speed_per_day", MAX_SPEED_PER_DAY, errors)
     await _references(session, values, errors)
     if "slug" not in errors and await _slug_taken(session, Service, values["slug"], current):
         errors["slug"] = N_("is already used by another service")
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def _bounded(values: dict[str, Any], name: str, highest: int, errors: dict[str, str | Message]) -> None:
+    value = values.get(name)
+    if not isinstance(value, int):
+        errors[name] = REQUIRED
+    elif not 1 <= value <= highest:
+        errors[name] = message(N_("must be between 1 and %(highest)s"), highest=str(highest))
 
 
 def _quantities(values: dict[str, Any], errors: dict[str, str | Message]) -> None:

@@ -29,6 +29,8 @@ class DemoService:
     min_quantity: int
     max_quantity: int
     refill_days: int = 0
+    expected_start_hours: int = 24
+    speed_per_day: int = 1000
     cancellable: bool = False
     provider_rate: str | None = None  # the upstream rate per 1000 in the provider's currency (USD)
 
@@ -57,6 +59,8 @@ SERVICES = [
         refill_days=30,
         cancellable=True,
         provider_rate="3.2000",
+        expected_start_hours=24,
+        speed_per_day=500,
     ),
     DemoService(
         "instagram-follower-global",
@@ -71,6 +75,8 @@ SERVICES = [
         100000,
         refill_days=30,
         provider_rate="0.9000",
+        expected_start_hours=2,
+        speed_per_day=5000,
     ),
     DemoService(
         "instagram-likes",
@@ -84,6 +90,8 @@ SERVICES = [
         50,
         50000,
         provider_rate="0.4500",
+        expected_start_hours=1,
+        speed_per_day=10000,
     ),
     DemoService(
         "instagram-reel-views",
@@ -97,6 +105,8 @@ SERVICES = [
         500,
         1000000,
         provider_rate="0.0800",
+        expected_start_hours=1,
+        speed_per_day=50000,
     ),
     DemoService(
         "instagram-kommentare",
@@ -110,6 +120,8 @@ SERVICES = [
         5,
         500,
         provider_rate="12.0000",
+        expected_start_hours=12,
+        speed_per_day=200,
     ),
     DemoService(
         "tiktok-follower",
@@ -124,6 +136,8 @@ SERVICES = [
         50000,
         refill_days=30,
         provider_rate="2.1000",
+        expected_start_hours=6,
+        speed_per_day=2000,
     ),
     DemoService(
         "tiktok-likes",
@@ -137,6 +151,8 @@ SERVICES = [
         100,
         100000,
         provider_rate="0.3000",
+        expected_start_hours=1,
+        speed_per_day=10000,
     ),
     DemoService(
         "tiktok-views",
@@ -150,6 +166,8 @@ SERVICES = [
         1000,
         500000,
         provider_rate="0.0300",
+        expected_start_hours=1,
+        speed_per_day=100000,
     ),
     DemoService(
         "youtube-views",
@@ -164,6 +182,8 @@ SERVICES = [
         200000,
         refill_days=60,
         provider_rate="1.1000",
+        expected_start_hours=12,
+        speed_per_day=5000,
     ),
     DemoService(
         "youtube-abonnenten",
@@ -178,6 +198,8 @@ SERVICES = [
         10000,
         refill_days=30,
         provider_rate="9.5000",
+        expected_start_hours=48,
+        speed_per_day=200,
     ),
     DemoService(
         "youtube-likes",
@@ -191,6 +213,8 @@ SERVICES = [
         50,
         20000,
         provider_rate="2.4000",
+        expected_start_hours=6,
+        speed_per_day=2000,
     ),
     DemoService(
         "starter-paket-instagram",
@@ -203,6 +227,8 @@ SERVICES = [
         "49.0000",
         1,
         5,
+        expected_start_hours=24,
+        speed_per_day=1000,
     ),
     DemoService(
         "auto-likes-abo",
@@ -215,6 +241,8 @@ SERVICES = [
         "29.0000",
         50,
         1000,
+        expected_start_hours=1,
+        speed_per_day=5000,
     ),
 ]
 

@@ -196,6 +196,8 @@ async def _catalog(uow: UnitOfWork, providers: dict[str, Provider], report: Seed
             "min_quantity": demo.min_quantity,
             "max_quantity": demo.max_quantity,
             "refill_days": demo.refill_days,
+            "expected_start_hours": demo.expected_start_hours,
+            "speed_per_day": demo.speed_per_day,
             "cancellable": demo.cancellable,
             "position": position,
             "provider_service_id": upstream.get(upstream_id(position)) if demo.provider_rate else None,

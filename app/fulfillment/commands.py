@@ -23,6 +23,7 @@ from app.errors import Conflict, DomainError, ValidationFailed
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.models import RefillRequest
 from app.fulfillment.queueing import dispatch_backoff, queue_dispatch
+from app.fulfillment.refill_window import REFILLABLE, window_end
 from app.fulfillment.refunds import refund_undelivered_share
 from app.i18n import N_
 from app.orders import lifecycle
@@ -132,7 +133,7 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
         _refuse_unless(
             order,
             line,
-            {LineStatus.COMPLETED, LineStatus.PARTIAL},
+            set(REFILLABLE),
             N_("%(line)s is %(state)s; only delivered lines can be refilled"),
         )
         service = await uow.session.get(Service, line.service_id)
@@ -143,7 +144,7 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
             )
         if line.provider_order_id is None or line.provider_id is None:
             raise DomainError(N_("%(line)s has no provider order to refill"), line=subject)
-        deadline = (line.finished_at or line.updated_at) + timedelta(days=refill_days)
+        deadline = window_end(line, refill_days)
         if uow.now() > deadline:
             raise DomainError(
                 N_("%(line)s: the refill window ended on %(date)s (%(days)s days)"),

@@ -1,5 +1,6 @@
-"""What the client's tracking page says about an order: per line progress and status in plain words, and the
-client-visible timeline (payment, starts, deliveries, refunds; internal notes and provider detail never).
+"""What the client's tracking page says about an order: per line progress and status in plain words, its
+estimated start and finish (``app/orders/eta.py``) and refill, the client-visible timeline (payment, starts,
+deliveries, refunds; internal notes and provider detail never) and the order's invoices and credit notes.
 
 Pure functions over loaded rows (:func:`tracking_view`) and one query helper (:func:`tracking_facts`); the page
 and its JSON view (``storefront/tracking.py``) render the same :class:`TrackingView`.
@@ -15,11 +16,18 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from app import i18n
+from app.fulfillment.models import RefillRequest
 from app.i18n import N_, Message
+from app.invoicing.models import Invoice
+from app.invoicing.services import invoices_of_order
+from app.orders.eta import LineEta, eta_texts, line_eta
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine
 from app.orders.states import LineStatus, OrderStatus
+from app.orders.tracking_documents import ClientDocument, client_documents
+from app.orders.tracking_refills import LineRefill, latest_refills, line_refill
 from app.payments.models import Payment, Refund, RefundStatus
 
 ZERO = Decimal("0.00")
@@ -87,6 +95,9 @@ class LineProgress:
     label: Message
     tone: str
     refunded: Decimal
+    eta: LineEta | None
+    eta_texts: list[Message]
+    refill: LineRefill
 
 
 @dataclass(frozen=True)
@@ -111,12 +122,15 @@ class TrackingView:
     refunds: list[RefundEntry]
     refunded: Decimal
     live: bool
+    documents: list[ClientDocument]
 
 
 @dataclass(frozen=True)
 class TrackingFacts:
     events: Sequence[OrderEvent]
     refunds: Sequence[Refund]
+    invoices: Sequence[Invoice]
+    refills: dict[int, RefillRequest]  # the newest per line id
 
 
 def shorten_link(link: str, limit: int = LINK_SHOWN) -> str:
@@ -175,8 +189,27 @@ PLAIN_WORDS: dict[ClientState, str] = {
 }
 
 
-def line_progress(line: OrderLine, *, refunded: Decimal, currency: str, locale: str) -> LineProgress:
+def line_progress(
+    line: OrderLine,
+    *,
+    paid_at: datetime | None,
+    refunded: Decimal,
+    currency: str,
+    locale: str,
+    latest_refill: RefillRequest | None,
+    now: datetime,
+) -> LineProgress:
     delivered = delivered_of(line)
+    eta = line_eta(
+        status=line.fulfillment_status,
+        quantity=line.quantity,
+        remains=line.remains,
+        paid_at=paid_at,
+        dispatched_at=line.dispatched_at,
+        start_hours=line.service.expected_start_hours,
+        speed_per_day=line.service.speed_per_day,
+        now=now,
+    )
     state, label = line_wording(
         line.fulfillment_status,
         quantity=line.quantity,
@@ -199,6 +232,9 @@ def line_progress(line: OrderLine, *, refunded: Decimal, currency: str, locale: 
         label=label,
         tone=TONES[state],
         refunded=refunded,
+        eta=eta,
+        eta_texts=[] if eta is None else eta_texts(eta, now, locale),
+        refill=line_refill(line, line.service.refill_days, latest_refill, now),
     )
 
 
@@ -247,7 +283,7 @@ def client_timeline(
 
 
 async def tracking_facts(session: AsyncSession, order_id: int, limit: int = 500) -> TrackingFacts:
-    """The order's events (oldest first) and its succeeded refunds: two queries."""
+    """The order's events (oldest first), its succeeded refunds, invoices and the lines' refills: four queries."""
     events = (
         (
             await session.scalars(
@@ -255,6 +291,7 @@ async def tracking_facts(session: AsyncSession, order_id: int, limit: int = 500)
                 .where(OrderEvent.order_id == order_id)
                 .order_by(OrderEvent.at, OrderEvent.id)
                 .limit(limit)
+                .options(raiseload(OrderEvent.line))  # the lines are the order's: not joined again per event
             )
         )
         .unique()
@@ -268,10 +305,15 @@ async def tracking_facts(session: AsyncSession, order_id: int, limit: int = 500)
             .order_by(Refund.updated_at, Refund.id)
         )
     ).all()
-    return TrackingFacts(events=events, refunds=refunds)
+    return TrackingFacts(
+        events=events,
+        refunds=refunds,
+        invoices=await invoices_of_order(session, order_id),
+        refills=await latest_refills(session, order_id),
+    )
 
 
-def tracking_view(order: Order, facts: TrackingFacts, locale: str) -> TrackingView:
+def tracking_view(order: Order, facts: TrackingFacts, locale: str, now: datetime) -> TrackingView:
     positions = {line.id: line.position for line in order.lines}
     refunds = [
         RefundEntry(at=r.updated_at, amount=r.amount, currency=r.currency, position=positions.get(r.order_line_id or 0))
@@ -282,7 +324,15 @@ def tracking_view(order: Order, facts: TrackingFacts, locale: str) -> TrackingVi
         if refund.order_line_id is not None:
             per_line[refund.order_line_id] = per_line.get(refund.order_line_id, ZERO) + refund.amount
     lines = [
-        line_progress(line, refunded=per_line.get(line.id, ZERO), currency=order.currency, locale=locale)
+        line_progress(
+            line,
+            paid_at=order.paid_at,
+            refunded=per_line.get(line.id, ZERO),
+            currency=order.currency,
+            locale=locale,
+            latest_refill=facts.refills.get(line.id),
+            now=now,
+        )
         for line in order.lines
     ]
     services = {line.id: line.service.name(locale) for line in order.lines}
@@ -296,4 +346,5 @@ def tracking_view(order: Order, facts: TrackingFacts, locale: str) -> TrackingVi
         refunds=refunds,
         refunded=sum((r.amount for r in refunds), ZERO),
         live=live,
+        documents=client_documents(facts.invoices),
     )

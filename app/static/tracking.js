@@ -1,6 +1,7 @@
 // The tracking page keeps itself up to date while work is in progress: every few seconds it asks the same
-// address for its JSON view and updates each line's bar, numbers and status text. When the order's status
-// changes the page is loaded again (the timeline and notices follow). Without this script the page is complete.
+// address for its JSON view and updates each line's bar, numbers, status text and estimated start and finish.
+// When the order's status changes the page is loaded again (the timeline and notices follow). Without this
+// script the page is complete.
 // "no-cache": the browser revalidates its copy; the server answers 304 while nothing changed.
 (function () {
   "use strict";
@@ -24,6 +25,18 @@
     if (label) label.textContent = line.label;
     var delivered = item.querySelector("[data-delivered]");
     if (delivered && line.delivered !== null) delivered.textContent = numbers.format(line.delivered);
+    var eta = item.querySelector("[data-eta]");
+    if (eta) {
+      var texts = line.eta ? line.eta.texts : [];
+      eta.textContent = "";
+      texts.forEach(function (text) {
+        var part = document.createElement("span");
+        part.textContent = text;
+        eta.appendChild(part);
+      });
+      eta.hidden = texts.length === 0;
+      eta.classList.toggle("track-eta-late", Boolean(line.eta && line.eta.late));
+    }
   }
 
   function poll() {

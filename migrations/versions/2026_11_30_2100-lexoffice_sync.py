@@ -1,7 +1,7 @@
 """Lexware Office sync: one row per issued invoice or credit note, beside the immutable invoice row.
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-30 21:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

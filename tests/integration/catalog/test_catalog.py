@@ -66,6 +66,11 @@ async def test_service_definition_is_checked_field_by_field(session: AsyncSessio
         ({"name_de": "a\x00b"}, "name_de"),
         ({"name_en": "  "}, "name_en"),
         ({"category_id": 2**62}, "category_id"),
+        ({"expected_start_hours": 0}, "expected_start_hours"),
+        ({"expected_start_hours": 721}, "expected_start_hours"),
+        ({"expected_start_hours": None}, "expected_start_hours"),
+        ({"speed_per_day": -5}, "speed_per_day"),
+        ({"speed_per_day": 10_000_001}, "speed_per_day"),
     ],
 )
 async def test_a_service_value_the_catalog_cannot_hold_is_refused_on_its_field(session: AsyncSession, values, field):
@@ -73,6 +78,17 @@ async def test_a_service_value_the_catalog_cannot_hold_is_refused_on_its_field(s
     with pytest.raises(ValidationFailed) as excinfo:
         await commands.update_service(UnitOfWork(session), service_id=service.id, values=values, actor=ACTOR)
     assert set(excinfo.value.errors) == {field}
+
+
+async def test_a_services_start_promise_and_speed_are_saved_and_audited(session: AsyncSession):
+    service = await factories.service(session)
+
+    values = {"expected_start_hours": 2, "speed_per_day": 5000}
+    saved = await commands.update_service(UnitOfWork(session), service_id=service.id, values=values, actor=ACTOR)
+
+    assert (saved.expected_start_hours, saved.speed_per_day) == (2, 5000)
+    audit = await session.scalar(sa.select(AuditLog).where(AuditLog.entity_id == str(service.id)))
+    assert audit is not None and audit.diff["speed_per_day"] == {"before": 1000, "after": 5000}
 
 
 @pytest.mark.parametrize("slug", ["Bad Slug!", "bad--slug", "-bad", "bäd", ""])
