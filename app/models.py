@@ -13,6 +13,7 @@ from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
+from app.portal.models import PortalLinkRequests, PortalLoginToken
 
 __all__ = [
     "AuditLog",
@@ -36,6 +37,8 @@ __all__ = [
     "OrderSource",
     "OrderStatusTally",
     "Payment",
+    "PortalLinkRequests",
+    "PortalLoginToken",
     "Provider",
     "ProviderKind",
     "ProviderService",
