@@ -79,6 +79,9 @@ async def test_a_client_logs_in_with_the_mailed_link_on_a_phone_and_sees_an_orde
 
         await page.goto("/portal/profile")
         await shot(page, "profile")
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.goto("/portal")
+        await shot(page, "overview on a desktop")
         await page.get_by_test_id("logout").click()
         await expect(page.locator("#email")).to_be_visible()
         assert errors == []
