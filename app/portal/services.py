@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from app.catalog.models import Service
 from app.customers.models import Customer
@@ -74,7 +75,7 @@ async def customer_document_pdf(session: AsyncSession, customer_id: int, number:
         sa.select(Invoice)
         .where(Invoice.customer_id == customer_id, Invoice.number == number[:20])
         .with_for_update()
-        .options(sa.orm.undefer(Invoice.pdf))
+        .options(undefer(Invoice.pdf))
     )
     if invoice is None:
         return None

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.actors import Actor
 from app.audit.models import AuditLog
+from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.notifications.delivery import deliver
 from app.notifications.models import EmailStatus
@@ -64,6 +65,8 @@ async def test_a_login_link_logs_in_once(client, session):
     await client.post("/portal", data={"email": buyer.email})
     path = await latest_link(session, buyer.email)
 
+    (mail,) = await link_mails(session, buyer.email)
+    assert mail.locale == "en" and mail.subject == "Your login link for your customer account"
     first = await client.post(path, follow_redirects=False)
     client.cookies.clear()
     second = await client.post(path, follow_redirects=False)
@@ -161,3 +164,19 @@ async def test_a_forged_session_cookie_is_not_a_login(client, session):
     client.cookies.set(PORTAL_COOKIE, f'{{"c": {buyer.id}, "v": 0, "t": "x"}}')
 
     assert LOGGED_OUT in (await client.get("/portal")).text
+
+
+async def test_an_erased_customer_gets_no_link_and_an_earlier_link_no_longer_logs_in(client, session):
+    buyer = await factories.customer(session, locale="en")
+    await session.commit()
+    await client.post("/portal", data={"email": buyer.email})
+    path = await latest_link(session, buyer.email)
+    await session.execute(sa.update(Customer).where(Customer.id == buyer.id).values(erased_at=utc_now()))
+    await session.commit()
+
+    again = await client.post("/portal", data={"email": buyer.email})
+    answer = await client.post(path, follow_redirects=False)
+
+    assert again.status_code == 200 and SENT in again.text
+    assert len(await link_mails(session, buyer.email)) == 1
+    assert answer.status_code == 400 and LOGGED_OUT in answer.text
