@@ -98,8 +98,9 @@ async def request_login_link(uow: UnitOfWork, *, email: str, ip: str, actor: Act
     )
     if max(counts) > MAX_LINK_REQUESTS:
         return LinkRequest(throttled=True)
+    # Locked before its links, as logging in locks them: the two queue instead of deadlocking.
     customer = await uow.session.scalar(
-        sa.select(Customer).where(Customer.email == address, Customer.erased_at.is_(None))
+        sa.select(Customer).where(Customer.email == address, Customer.erased_at.is_(None)).with_for_update()
     )
     if customer is None:
         return LinkRequest(throttled=False)
@@ -125,13 +126,23 @@ async def request_login_link(uow: UnitOfWork, *, email: str, ip: str, actor: Act
 async def log_in_with_link(uow: UnitOfWork, *, token: str, actor: Actor) -> PortalLogin:
     """Use up the link (and the customer's other open links); raises LoginLinkInvalid if it cannot log in."""
     now = uow.now()
-    link = await uow.session.scalar(
-        sa.select(PortalLoginToken).where(PortalLoginToken.token_hash == login_token_hash(token)).with_for_update()
+    digest = login_token_hash(token)
+    customer_id = await uow.session.scalar(
+        sa.select(PortalLoginToken.customer_id).where(PortalLoginToken.token_hash == digest)
     )
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    if customer_id is None:
         raise LoginLinkInvalid(INVALID_LINK)
-    customer = await uow.session.scalar(sa.select(Customer).where(Customer.id == link.customer_id).with_for_update())
-    if customer is None or customer.erased_at is not None:
+    # The customer first, then the link: two links of one client used at once queue on the customer.
+    customer = await uow.session.scalar(sa.select(Customer).where(Customer.id == customer_id).with_for_update())
+    link = await uow.session.scalar(
+        sa.select(PortalLoginToken)
+        .where(PortalLoginToken.token_hash == digest)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if customer is None or customer.erased_at is not None or link is None:
+        raise LoginLinkInvalid(INVALID_LINK)
+    if link.used_at is not None or link.expires_at <= now:
         raise LoginLinkInvalid(INVALID_LINK)
     await uow.session.execute(
         sa.update(PortalLoginToken)

@@ -3,6 +3,7 @@ one answer for known and unknown addresses, the limits per address and per IP, a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -13,9 +14,15 @@ from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.notifications.delivery import deliver
 from app.notifications.models import EmailStatus
-from app.portal.commands import LINK_VALID_FOR, MAX_LINK_REQUESTS, request_login_link
+from app.portal.commands import (
+    LINK_VALID_FOR,
+    MAX_LINK_REQUESTS,
+    LoginLinkInvalid,
+    log_in_with_link,
+    request_login_link,
+)
 from app.portal.models import PortalLoginToken
-from app.uow import UnitOfWork, utc_now
+from app.uow import UnitOfWork, unit_of_work, utc_now
 from storefront.portal_session import PORTAL_COOKIE
 from tests import factories
 from tests.integration.portal.conftest import csrf_of, latest_link, link_mails, link_path, log_in
@@ -180,3 +187,21 @@ async def test_an_erased_customer_gets_no_link_and_an_earlier_link_no_longer_log
     assert again.status_code == 200 and SENT in again.text
     assert len(await link_mails(session, buyer.email)) == 1
     assert answer.status_code == 400 and LOGGED_OUT in answer.text
+
+
+async def test_the_same_link_used_twice_at_once_logs_in_once(session, engine):
+    buyer = await factories.customer(session)
+    await session.commit()
+    await request_login_link(UnitOfWork(session), email=buyer.email, ip="192.0.2.1", actor=Actor.customer(label="t"))
+    await session.commit()
+    token = (await latest_link(session, buyer.email)).split("/portal/login/", 1)[1].split("?", 1)[0]
+
+    async def use() -> str:
+        try:
+            async with unit_of_work(session_factory(engine)) as uow:
+                await log_in_with_link(uow, token=token, actor=Actor.customer(label="t"))
+        except LoginLinkInvalid:
+            return "refused"
+        return "logged in"
+
+    assert sorted(await asyncio.gather(use(), use())) == ["logged in", "refused"]
