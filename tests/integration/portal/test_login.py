@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
 
 from app.actors import Actor
+from app.asgi import create_app
 from app.audit.models import AuditLog
+from app.config import Settings, get_settings, use_settings
 from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.notifications.delivery import deliver
@@ -25,6 +29,7 @@ from app.portal.models import PortalLoginToken
 from app.uow import UnitOfWork, unit_of_work, utc_now
 from storefront.portal_session import PORTAL_COOKIE
 from tests import factories
+from tests.conftest import TEST_SECRET
 from tests.integration.portal.conftest import csrf_of, latest_link, link_mails, link_path, log_in
 
 LOGGED_OUT = 'action="/portal"'  # the email form
@@ -205,3 +210,20 @@ async def test_the_same_link_used_twice_at_once_logs_in_once(session, engine):
         return "logged in"
 
     assert sorted(await asyncio.gather(use(), use())) == ["logged in", "refused"]
+
+
+@pytest.mark.parametrize(("env", "logged"), [("dev", True), ("test", False)])
+async def test_the_link_is_in_the_log_for_developers_only(clean_db, tmp_path, session, capfd, env, logged):
+    buyer = await factories.customer(session)
+    await session.commit()
+    previous = get_settings()
+    app = create_app(Settings(env=env, database_url=clean_db, secret_key=TEST_SECRET, data_dir=tmp_path / "data"))
+    try:
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as web:
+            await web.post("/portal", data={"email": buyer.email})
+    finally:
+        use_settings(previous)
+
+    (mail,) = await link_mails(session, buyer.email)
+    output = capfd.readouterr()
+    assert (mail.context["login_url"] in output.out + output.err) is logged
