@@ -37,7 +37,7 @@ async def test_a_valid_profile_is_saved_with_the_vat_id_in_compact_form_and_audi
 
     saved = await client.post("/portal/profile", data={**PROFILE, "csrf_token": csrf}, follow_redirects=False)
 
-    assert saved.status_code == 303
+    assert saved.status_code == 303 and "lang=en" in saved.headers["set-cookie"]  # the site follows the choice
     stored = await session.scalar(
         sa.select(Customer).where(Customer.id == buyer.id).execution_options(populate_existing=True)
     )
