@@ -33,6 +33,7 @@ from app.db.read_only import read_only_session
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_
 from app.invoicing.services import invoices_of_order
+from app.orders.models import OrderLine
 from app.orders.tracking import tracking_facts, tracking_view
 from app.payments.gateway import GatewayError, PaymentGateway
 from app.portal import services as portal
@@ -82,7 +83,7 @@ def customer_actor(customer: Customer) -> Actor:
     return Actor.customer(customer.id, customer.email)
 
 
-def reorder_url(line: Any) -> str | None:
+def reorder_url(line: OrderLine) -> str | None:
     """The service page's order form filled with this line's link and quantity (None: cannot be ordered again)."""
     service = line.service
     if not service.is_active or service.kind in (ServiceKind.SUBSCRIPTION, ServiceKind.CUSTOM_COMMENTS):
