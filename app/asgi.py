@@ -28,6 +28,8 @@ from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
 from storefront.links import CheckoutLinkController
 from storefront.page_cache import PageCache
+from storefront.portal import PortalController
+from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
 from storefront.tracking import TrackingController
 
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckoutLinkController,
             TrackingController,
             RefillController,
+            PortalController,
+            PortalProfileController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

@@ -14,6 +14,7 @@ from app.lexoffice.models import LexofficeSync
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine, OrderSource, OrderStatusTally
 from app.payments.models import CheckoutLink, Payment, Refund, StripeEvent, Subscription
+from app.portal.models import PortalLinkRequests, PortalLoginToken
 
 __all__ = [
     "AuditLog",
@@ -38,6 +39,8 @@ __all__ = [
     "OrderSource",
     "OrderStatusTally",
     "Payment",
+    "PortalLinkRequests",
+    "PortalLoginToken",
     "Provider",
     "ProviderKind",
     "ProviderService",

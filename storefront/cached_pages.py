@@ -32,6 +32,7 @@ PAGES = frozenset({"/", "/services"})
 LANDING = "/"
 VIEWS = {LANDING: FunnelKind.LANDING_VIEW}
 HTML = b"text/html; charset=utf-8"
+PREFILL_PARAMETERS = frozenset({"link", "quantity"})
 
 
 def parse_cookies(header: str) -> dict[str, str]:
@@ -75,6 +76,9 @@ class CachedPages:
                 accept_encoding = value.decode("latin-1")
         raw_query = scope.get("query_string", b"")
         query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
+        if PREFILL_PARAMETERS.intersection(query):  # a form filled for this visitor: never from the cache
+            await self.app(scope, receive, send)
+            return
         cookies = parse_cookies(cookie_header) if cookie_header else {}
         locale = i18n.negotiate_locale(_first(query, "lang"), cookies.get("lang"), accept_language or None)
         platform = platform_filter(_first(query, "platform")) if path == "/services" else None

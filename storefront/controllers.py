@@ -33,7 +33,7 @@ from app.errors import NotFound
 from app.i18n import LOCALES, N_
 from app.web.security import local_path
 from app.web.templating import render_html
-from storefront.order_form import OrderForm
+from storefront.order_form import OrderForm, prefilled
 from storefront.page_cache import FORM_KEY_SLOT, CachedPage, PageCache, PageKey, platform_filter, service_path
 from storefront.pages import SERVICE_TEMPLATE, service_page_context
 
@@ -142,11 +142,33 @@ class StorefrontController(Controller):
 
     @get("/services/{slug:str}")
     async def service(
-        self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], slug: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db_engine: NamedDependency[AsyncEngine],
+        slug: FromPath[str],
+        link: Annotated[str | None, QueryParameter(max_length=2000)] = None,
+        quantity: Annotated[str | None, QueryParameter(max_length=12)] = None,
     ) -> Response[bytes]:
+        if link is not None or quantity is not None:
+            return await self._prefilled_service(request, db_engine, slug, link, quantity)
         key = (service_path(slug), None, i18n.current_locale.get())
         response, page = await cached_page(request, db_engine, key, _service(slug))
         record_view(request, response, FunnelKind.SERVICE_VIEW, page.service_id)
+        return response
+
+    @staticmethod
+    async def _prefilled_service(
+        request: Request[Any, Any, Any], engine: AsyncEngine, slug: str, link: str | None, quantity: str | None
+    ) -> Response[bytes]:
+        """The service page with its order form filled from the query ("Order again"), rendered for this request."""
+        async with read_only_session(engine) as session:
+            service = await catalog.active_service(session, slug)
+            if service is None:
+                raise NotFound(N_("This service does not exist or is no longer offered."))
+            company = await CompanySettingsService(session=session).current()
+        context = service_page_context(service, company, form=prefilled(service, link, quantity))
+        response = Response(render_html(request, SERVICE_TEMPLATE, **context).encode(), media_type=MediaType.HTML)
+        record_view(request, response, FunnelKind.SERVICE_VIEW, service.id)
         return response
 
     @get("/lang/{code:str}")

@@ -19,6 +19,7 @@ from app.orders.checkout import CheckoutInput
 from app.orders.placing import LineInput
 
 MAX_FIELD_LENGTH = 20_000  # comments are the longest field: up to 1000 lines
+MAX_PREFILLED_LINK = 500
 
 
 def new_form_key() -> str:
@@ -50,6 +51,21 @@ class OrderForm:
 
     def values(self) -> dict[str, str]:
         return asdict(self)
+
+
+def prefilled(service: ServiceOffer, link: str | None, quantity: str | None) -> OrderForm:
+    """The order form filled from a link ("Order again" in the portal: ``?link=…&quantity=…``).
+
+    Only what could be typed is taken: a link of printable characters, a whole quantity within the service's
+    limits; anything else is left blank. The order is checked as any other when it is sent.
+    """
+    form = OrderForm()
+    link = (link or "").strip()
+    if link and len(link) <= MAX_PREFILLED_LINK and link.isprintable():
+        form.link = link
+    if quantity and quantity.isdigit() and service.min_quantity <= int(quantity) <= service.max_quantity:
+        form.quantity = quantity
+    return form
 
 
 def _whole_number(raw: str, field_name: str, errors: dict[str, str | Message], locale: str) -> int | None:

@@ -35,6 +35,7 @@ class CustomerAdmin(SmplatModelView, model=Customer):
     column_formatters = {Customer.created_at: when("created_at")}
     column_labels = {Customer.vat_id: lazy("VAT ID"), Customer.created_at: lazy("Created")}
     form_columns = list(CUSTOMER_FIELDS)
+    column_details_exclude_list = [Customer.portal_session_version]  # a counter for the portal's cookies only
     # The export is the invoicing address book (admin and finance only: see admin/roles.py).
     column_export_list = [
         Customer.id,

@@ -1,4 +1,4 @@
-"""Customer commands: create a customer and edit their profile (staff, and later the client portal).
+"""Customer commands: create a customer and edit their profile (staff, and the client in the portal).
 
 The rules are ``CustomerInput.cleaned`` (normalised email, country, language, VAT ID) and a unique email; who
 entered a VAT ID, and when, is recorded with it (reverse charge depends on it).
@@ -17,8 +17,9 @@ from app.actors import Actor
 from app.customers.models import Customer
 from app.customers.services import CustomerInput
 from app.editing import Clean, create_record, update_record
-from app.errors import ValidationFailed
+from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.invoicing.vat_ids import normalise_vat_id
 from app.uow import UnitOfWork
 
 CUSTOMER = "customer"
@@ -34,6 +35,18 @@ CUSTOMER_FIELDS = (
     "vat_id",
     "locale",
     "notes",
+)
+# What a client may change about themselves in the portal (their email is their login: staff change it).
+PROFILE_FIELDS = (
+    "name",
+    "company",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "vat_id",
+    "locale",
 )
 
 
@@ -91,4 +104,37 @@ async def update_customer(
         clean=_with_vat_provenance(actor),
         actor=actor,
         version=version,
+    )
+
+
+def _profile_rules(actor: Actor) -> Clean:
+    """The customer rules, with the VAT ID checked against the country as the checkout checks it."""
+    customer_rules = _with_vat_provenance(actor)
+
+    async def clean(session: AsyncSession, proposed: dict[str, Any], current: Customer | None) -> dict[str, Any]:
+        values = await customer_rules(session, proposed, current)
+        if values["vat_id"] is not None:
+            try:
+                values["vat_id"] = normalise_vat_id(values["vat_id"], values["country"])
+            except DomainError as exc:
+                raise ValidationFailed({"vat_id": exc.text}) from exc
+        return values
+
+    return clean
+
+
+async def update_own_profile(uow: UnitOfWork, *, customer_id: int, values: Mapping[str, Any], actor: Actor) -> Customer:
+    """The client's own profile (portal): only ``PROFILE_FIELDS``, the VAT ID valid for the country."""
+    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ValidationFailed({name: N_("cannot be changed here") for name in unknown})
+    return await update_record(
+        uow,
+        Customer,
+        customer_id,
+        entity_type=CUSTOMER,
+        fields=CUSTOMER_FIELDS,
+        values=values,
+        clean=_profile_rules(actor),
+        actor=actor,
     )

@@ -26,6 +26,8 @@ class Customer(IdentityAuditBase):
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     notes: Mapped[str | None] = mapped_column(sa.Text)
     erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Part of every portal session cookie: raising it (logout, erasure) ends all of the customer's portal sessions.
+    portal_session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

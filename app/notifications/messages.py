@@ -19,6 +19,7 @@ ORDER_CONFIRMATION = "order_confirmation"
 ORDER_COMPLETED = "order_completed"
 CHECKOUT_LINK = "checkout_link"
 LINE_REFUND = "line_refund"
+PORTAL_LINK = "portal_link"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -123,3 +124,16 @@ async def send_checkout_link(
             "expires": format_datetime(expires_at, locale, "medium"),
         },
     )
+
+
+async def send_portal_link(uow: UnitOfWork, customer: Customer, token: str, *, minutes: int) -> str:
+    """The client's portal login link (its token exists in clear only now), in their language; returns the link."""
+    url = storefront_url(f"/portal/login/{token}", customer.locale)
+    await notify(
+        uow,
+        to=customer.email,
+        template=PORTAL_LINK,
+        locale=customer.locale,
+        context={"name": customer.display_name, "login_url": url, "minutes": minutes},
+    )
+    return url

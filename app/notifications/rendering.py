@@ -30,6 +30,7 @@ SUBJECTS: dict[str, str] = {
     "checkout_link": N_("Your payment link for your order"),
     "line_refund": N_("Order %(number)s: refund of %(service)s"),
     "staff_alert": N_("[Alert] %(summary)s"),
+    "portal_link": N_("Your login link for your customer account"),
 }
 
 

@@ -65,6 +65,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "topic": "line-stuck",
         "admin_url": "https://shop.example/admin/order-line/details/7",
     },
+    "portal_link": {
+        "name": "Anna Beispiel",
+        "login_url": "https://shop.example/portal/login/TOKEN?lang=de",
+        "minutes": 15,
+    },
 }
 
 
