@@ -90,7 +90,7 @@ async def retry_dispatch(
             line.provider_id, line.provider_service_id = upstream.provider_id, upstream.id
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "retry", data=data)
     await queue_dispatch(uow, [line.id for _order, line in locked])
-    uow.audit_changes(actor, "retry-dispatch", details={"note": note, "provider_service_id": provider_service_id})
+    uow.audit_changes(actor, "retry-dispatch", details={"note": note, "chosen_provider_service": provider_service_id})
     await uow.flush()
     return locked
 
