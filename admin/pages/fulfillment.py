@@ -12,6 +12,7 @@ from starlette.responses import Response
 from admin import sqladmin_compat as compat
 from admin.i18n import lazy
 from admin.views.lines import offered_actions
+from app.fulfillment.attention import Attention
 from app.fulfillment.queues import fulfillment_queues
 from app.fulfillment.reasons import line_reasons
 
@@ -41,6 +42,7 @@ class FulfillmentBoardView(BaseView):
                 "queues": queues,
                 "line_offers": offers,
                 "line_reasons": reasons,
+                "attention_kinds": {kind.value for kind in Attention},
                 "title": lazy("Fulfillment board"),
                 "stuck_hours": admin.settings.stuck_after_hours,
             },
