@@ -16,7 +16,7 @@ everything back and is shown on the form, in the staff member's language: nothin
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +49,8 @@ class ActionField:
     required: bool = True
     choices: Sequence[tuple[str, str]] = ()
     help: str = ""
+    # Choices that depend on the selected records (view, pks) -> choices; they replace ``choices``.
+    load_choices: Callable[[Any, list[int]], Awaitable[Sequence[tuple[str, str]]]] | None = None
 
 
 @dataclass
@@ -161,13 +163,15 @@ def business_action(
                 return await self._render_action(request, context, status_code=404)
             if preview is not None:
                 context["preview"] = await preview(self, pks)
+            shown = [replace(f, choices=await f.load_choices(self, pks)) if f.load_choices else f for f in fields]
+            context["fields"] = shown
             if request.method != "POST":
                 return await self._render_action(request, context)
 
             form = await request.form()
-            values = {f.name: str(form.get(f.name, "")).strip()[:MAX_FIELD_LENGTH] for f in fields}
+            values = {f.name: str(form.get(f.name, "")).strip()[:MAX_FIELD_LENGTH] for f in shown}
             context["values"] = values
-            invalid = _field_errors(fields, values)
+            invalid = _field_errors(shown, values)
             if invalid:
                 context["field_errors"] = invalid
                 context["error"] = admin_gettext(N_("Please fill in the marked fields."))

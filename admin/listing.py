@@ -375,6 +375,7 @@ class DateRangeFilter:
         if bounds is None:
             return query
         start, end = bounds
+        query = query.where(self.column.is_not(None))  # a range keeps the rows that have a date in it
         if start is not None and (lower := day_start_or_none(start)) is not None:
             query = query.where(self.column >= lower)
         if end is not None and (upper := day_start_or_none(end, days_later=1)) is not None:

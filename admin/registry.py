@@ -14,8 +14,9 @@ from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
 from admin.views.invoices import InvoiceAdmin
+from admin.views.lines import OrderLineAdmin
 from admin.views.links import CheckoutLinkAdmin
-from admin.views.orders import OrderAdmin, OrderLineAdmin
+from admin.views.orders import OrderAdmin
 from admin.views.outbox import EmailOutboxAdmin
 from admin.views.providers import ProviderAdmin, ProviderServiceAdmin
 from admin.views.records import (

@@ -14,20 +14,14 @@ from sqladmin.authorization import WILDCARD, GrantsAuthorizationBackend, matches
 from starlette.requests import Request
 
 from app.accounts.models import Role
+from app.fulfillment.decisions import LineAction
 
 READ = ("list", "details")
 EDIT = ("create", "edit")
 EXPORT = ("export",)  # a file of every row a list shows: personal data in bulk only for admin and finance
 
 ORDER_ACTIONS = ("action:cancel-order", "action:add-note")
-LINE_ACTIONS = (
-    "action:hold-line",
-    "action:resume-line",
-    "action:retry-dispatch",
-    "action:resolve-dispatch",
-    "action:request-refill",
-    "action:request-cancel",
-)
+LINE_ACTIONS = tuple(f"action:{action.value}" for action in LineAction)
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.
 REFUND_ACTIONS = ("action:refund-line", "action:refund-remains")

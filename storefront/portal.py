@@ -38,7 +38,7 @@ from app.orders.tracking import tracking_facts, tracking_view
 from app.payments.gateway import GatewayError, PaymentGateway
 from app.portal import services as portal
 from app.portal.commands import LoginLinkInvalid, end_portal_sessions, log_in_with_link, request_login_link
-from app.uow import unit_of_work
+from app.uow import unit_of_work, utc_now
 from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
 from storefront.controllers import LANG_COOKIE_MAX_AGE
@@ -198,7 +198,7 @@ class PortalController(Controller):
             order = await portal.customer_order(db, customer.id, number)
             if order is None:
                 raise NotFound(NO_ORDER)
-            view = tracking_view(order, await tracking_facts(db, order.id), locale)
+            view = tracking_view(order, await tracking_facts(db, order.id), locale, utc_now())
             documents = await invoices_of_order(db, order.id)
         reorder = {line.position: reorder_url(line) for line in order.lines}
         return render(

@@ -10,8 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin import sqladmin_compat as compat
+from admin.attention import attention_label
 from admin.i18n import lazy
 from app.analytics.dashboard import build_dashboard
+
+# The orders list's paid-date presets (admin.listing.DateRangeFilter) matching the revenue tiles, in their order.
+REVENUE_FILTERS = ("today", "7d", "30d")
 
 
 class DashboardView(BaseView):
@@ -26,6 +30,16 @@ class DashboardView(BaseView):
         admin: Any = compat.admin_of(self)
         async with admin.session_maker(expire_on_commit=False) as session:
             data = await build_dashboard(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
+        attention = [(kind, attention_label(kind), count) for kind, count in data.attention.items()]
+        low_balance = sum(1 for provider in data.providers if provider.is_low_on_balance)
         return await self.templates.TemplateResponse(
-            request, "smplat/dashboard.html", {"dashboard": data, "title": lazy("Dashboard")}
+            request,
+            "smplat/dashboard.html",
+            {
+                "dashboard": data,
+                "attention": attention,
+                "low_balance": low_balance,
+                "revenue_filters": REVENUE_FILTERS,
+                "title": lazy("Dashboard"),
+            },
         )

@@ -11,8 +11,10 @@ from starlette.responses import Response
 
 from admin import sqladmin_compat as compat
 from admin.i18n import lazy
-from admin.views.orders import LINE_ACTION_LABELS
+from admin.views.lines import offered_actions
+from app.fulfillment.attention import Attention
 from app.fulfillment.queues import fulfillment_queues
+from app.fulfillment.reasons import line_reasons
 
 
 class FulfillmentBoardView(BaseView):
@@ -25,6 +27,9 @@ class FulfillmentBoardView(BaseView):
         admin: Any = compat.admin_of(self)
         async with admin.session_maker(expire_on_commit=False) as session:
             queues = await fulfillment_queues(session, stuck_after=timedelta(hours=admin.settings.stuck_after_hours))
+            line_ids = sorted({line.id for queue in queues for line in queue.lines})
+            offers = await offered_actions(session, line_ids)
+            reasons = await line_reasons(session, line_ids)
         template = (
             "smplat/fulfillment_board_queues.html"
             if request.query_params.get("partial")
@@ -35,7 +40,9 @@ class FulfillmentBoardView(BaseView):
             template,
             {
                 "queues": queues,
-                "line_actions": LINE_ACTION_LABELS,
+                "line_offers": offers,
+                "line_reasons": reasons,
+                "attention_kinds": {kind.value for kind in Attention},
                 "title": lazy("Fulfillment board"),
                 "stuck_hours": admin.settings.stuck_after_hours,
             },

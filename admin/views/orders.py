@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqladmin.i18n import get_locale
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import ReadOnlyView, badge, link_to, money, when
-from admin.i18n import admin_gettext, lazy
+from admin.base import ReadOnlyView, badge, money, when
+from admin.i18n import lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
-from app import i18n
+from admin.views.lines import offered_actions
 from app.catalog.models import Service
-from app.errors import DomainError
-from app.fulfillment import cancels
-from app.fulfillment import commands as fulfillment
-from app.fulfillment.commands import DispatchFinding
+from app.config import get_settings
+from app.fulfillment.attention import stuck_among
 from app.fulfillment.models import Provider
+from app.fulfillment.reasons import line_reasons
 from app.i18n import N_
 from app.invoicing.services import invoices_of_order
 from app.orders import commands
 from app.orders.models import Order, OrderLine
-from app.orders.search import line_search_condition, order_search_condition, resolved_order_search_condition
+from app.orders.search import order_search_condition, resolved_order_search_condition
 from app.orders.services import OrderService
-from app.orders.states import LineStatus, OrderStatus, PaymentStatus
+from app.orders.states import FINAL_ORDER_STATES, OrderStatus, PaymentStatus
 from app.payments import refunds
-from app.payments.refund_flow import refund_line
-from app.payments.refunds import RefundAmount
+from app.uow import utc_now
 
 
 def services_summary(order: Order, _attribute: Any) -> Markup:
@@ -98,6 +95,7 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
             options=lambda: sa.select(Service.id, Service.name_en).order_by(Service.position, Service.id),
         ),
         DateRangeFilter(Order.created_at, "Created"),
+        DateRangeFilter(Order.paid_at, "Paid"),
     ]
     column_formatters = {
         Order.gross: money("gross"),
@@ -188,15 +186,33 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         order_id = int(request.path_params["pk"])
         async with self.session_maker(expire_on_commit=False) as session:
             timeline = await OrderService(session=session).timeline(order_id)
-            payment_status = await session.scalar(sa.select(Order.payment_status).where(Order.id == order_id))
+            status, payment_status = (
+                await session.execute(sa.select(Order.status, Order.payment_status).where(Order.id == order_id))
+            ).one()
             invoices = await invoices_of_order(session, order_id)
+            line_ids = list(await session.scalars(sa.select(OrderLine.id).where(OrderLine.order_id == order_id)))
+            offers = await offered_actions(session, line_ids)
+            reasons = await line_reasons(session, line_ids)
+            stuck = await stuck_among(
+                session, line_ids, now=utc_now(), stuck_after=timedelta(hours=get_settings().stuck_after_hours)
+            )
+        request.state.order_final = status in FINAL_ORDER_STATES
         refundable = payment_status in refunds.REFUNDABLE_STATES
         return {
             "timeline": timeline,
-            "line_actions": LINE_ACTION_LABELS,
+            "line_offers": offers,
+            "line_reasons": reasons,
+            "stuck_lines": stuck,
             "refund_actions": REFUND_ACTION_LABELS if refundable else [],
             "invoices": invoices,
         }
+
+    def _visible_custom_actions(self, request: Request, in_detail: bool = False) -> dict[str, str]:
+        """A final order's page offers no cancel (``details_context`` reads the order's state first)."""
+        actions: dict[str, str] = super()._visible_custom_actions(request, in_detail)
+        if in_detail and getattr(request.state, "order_final", False):
+            actions.pop("cancel-order", None)
+        return actions
 
     def describe_for_action(self, order: Order) -> str:
         return f"{order.number} · {order.customer.display_name} · {order.gross} {order.currency} · {order.status}"
@@ -240,275 +256,4 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         return done_message(N_("Note added to %(items)s"), [order.number for order in orders])
 
 
-def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
-    return [f"{order.number}/{line.position}" for order, line in locked]
-
-
-def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
-    return link_to(f"/admin/order/details/{line.order_id}", line.order.number)
-
-
-def progress(line: OrderLine, _attribute: Any) -> Markup | str:
-    share = line.progress
-    if share is None:
-        return "–"
-    percent = round(share * 100)
-    return Markup(
-        '<div class="progress progress-sm" style="min-width:80px" title="{}%"><div class="progress-bar" '
-        'style="width: {}%"></div></div>'
-    ).format(percent, percent)
-
-
-class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine):
-    name = lazy("Order line")
-    name_plural = lazy("Order lines")
-    icon = "fa-solid fa-list-check"
-    category = lazy("Fulfillment")
-    column_list = [
-        OrderLine.id,
-        OrderLine.order,
-        OrderLine.service_name,
-        OrderLine.link,
-        OrderLine.quantity,
-        OrderLine.fulfillment_status,
-        OrderLine.provider,
-        OrderLine.provider_order_id,
-        "progress",
-        OrderLine.updated_at,
-    ]
-    column_labels = {
-        OrderLine.order: lazy("Order"),
-        OrderLine.service_name: lazy("Service"),
-        OrderLine.fulfillment_status: lazy("Fulfillment"),
-        OrderLine.provider_order_id: lazy("Provider order"),
-        "progress": lazy("Progress"),
-        OrderLine.updated_at: lazy("Updated"),
-    }
-    column_searchable_list = [OrderLine.link, OrderLine.provider_order_id]
-    column_sortable_list = [OrderLine.id, OrderLine.updated_at]
-    column_default_sort = [(OrderLine.id, True)]
-    column_filters = [EnumFilter(OrderLine.fulfillment_status, LineStatus, "Fulfillment")]
-    column_formatters = {
-        OrderLine.order: line_order_link,
-        OrderLine.fulfillment_status: badge("fulfillment_status"),
-        OrderLine.updated_at: when("updated_at"),
-        "progress": progress,
-    }
-    column_formatters_detail = {
-        OrderLine.order: line_order_link,
-        OrderLine.fulfillment_status: badge("fulfillment_status"),
-        OrderLine.net: money("net", "order.currency"),
-        OrderLine.dispatched_at: when("dispatched_at"),
-        OrderLine.finished_at: when("finished_at"),
-        OrderLine.next_poll_at: when("next_poll_at"),
-        OrderLine.last_progress_at: when("last_progress_at"),
-    }
-    column_details_exclude_list = [OrderLine.service]
-    column_export_list = [
-        OrderLine.id,
-        "order.number",
-        OrderLine.position,
-        OrderLine.service_name,
-        OrderLine.link,
-        OrderLine.quantity,
-        OrderLine.fulfillment_status,
-        "provider.name",
-        OrderLine.provider_order_id,
-        OrderLine.start_count,
-        OrderLine.remains,
-        OrderLine.updated_at,
-    ]
-    column_export_labels = {
-        "order.number": lazy("Order"),
-        "position": lazy("Line"),
-        "link": lazy("Link"),
-        "quantity": lazy("Quantity"),
-        "provider.name": lazy("Provider"),
-        "start_count": lazy("Start count"),
-        "remains": lazy("Remains"),
-    }
-
-    def search_query(self, stmt: Any, term: str) -> Any:
-        return stmt.where(line_search_condition(term))
-
-    def action_query(self) -> Any:
-        return sa.select(OrderLine).options(selectinload(OrderLine.order))
-
-    def describe_for_action(self, line: OrderLine) -> str:
-        return (
-            f"{line.order.number} · line {line.position} · {line.service_name} × {line.quantity} · "
-            f"{line.fulfillment_status}"
-        )
-
-    @business_action(
-        "hold-line",
-        lazy("Hold"),
-        description=lazy("Keeps queued lines from being dispatched until they are resumed."),
-        fields=[ActionField("reason", lazy("Reason"), kind="textarea")],
-    )
-    async def hold_line(self, ctx: ActionContext) -> str:
-        held = await commands.hold_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor, reason=ctx.values["reason"])
-        return done_message(N_("On hold: %(items)s"), line_names(held))
-
-    @business_action("resume-line", lazy("Resume"), description=lazy("Puts held lines back into the dispatch queue."))
-    async def resume_line(self, ctx: ActionContext) -> str:
-        resumed = await commands.resume_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
-        return done_message(N_("Resumed: %(items)s"), line_names(resumed))
-
-    @business_action(
-        "retry-dispatch",
-        lazy("Retry dispatch"),
-        description=lazy("Failed lines go back into the dispatch queue, to be sent to the provider again."),
-        fields=[ActionField("note", lazy("Note"), required=False)],
-    )
-    async def retry_dispatch(self, ctx: ActionContext) -> str:
-        queued = await fulfillment.retry_dispatch(
-            ctx.uow, line_ids=ctx.pks, actor=ctx.actor, note=ctx.values.get("note") or None
-        )
-        return done_message(N_("Queued again: %(items)s"), line_names(queued))
-
-    @business_action(
-        "resolve-dispatch",
-        lazy("Resolve dispatch"),
-        add_in_list=False,
-        description=lazy(
-            "The request may or may not have reached the provider. Check the provider's panel: enter "
-            "its order id if the order exists there, or confirm that it was not placed to send it "
-            "again. Never both."
-        ),
-        fields=[
-            ActionField(
-                "outcome",
-                lazy("What did you find at the provider?"),
-                kind="choice",
-                choices=[
-                    (DispatchFinding.FOUND, lazy("The order exists there")),
-                    (DispatchFinding.NOT_PLACED, lazy("It was not placed: dispatch again")),
-                ],
-            ),
-            ActionField("upstream_order_id", lazy("Provider's order id (when it exists)"), required=False),
-        ],
-    )
-    async def resolve_dispatch(self, ctx: ActionContext) -> str:
-        resolved = await fulfillment.resolve_unknown_dispatch(
-            ctx.uow,
-            line_ids=ctx.pks,
-            actor=ctx.actor,
-            finding=DispatchFinding(ctx.values["outcome"]),
-            upstream_order_id=ctx.values.get("upstream_order_id") or None,
-        )
-        return done_message(N_("Resolved: %(items)s"), line_names(resolved))
-
-    @business_action(
-        "request-refill",
-        lazy("Request refill"),
-        description=lazy("Asks the provider to refill delivered lines within their refill window."),
-    )
-    async def request_refill(self, ctx: ActionContext) -> str:
-        refilled = await fulfillment.request_refill(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
-        return done_message(N_("Refill requested: %(items)s"), line_names(refilled))
-
-    @business_action(
-        "request-cancel",
-        lazy("Request cancel at provider"),
-        danger=True,
-        description=lazy(
-            "Asks the provider to cancel lines it is working on (where its service allows cancels). The line "
-            "ends canceled once the provider reports it, and what was not delivered is refunded then."
-        ),
-    )
-    async def request_cancel(self, ctx: ActionContext) -> str:
-        asked = await cancels.request_cancel(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
-        return done_message(N_("Cancel requested at the provider: %(items)s"), line_names(asked))
-
-    async def refund_preview(self, pks: list[int], kind: RefundAmount) -> list[str]:
-        async with self.session_maker(expire_on_commit=False) as session:
-            quotes = await refunds.quote_refunds(session, pks, kind)
-        locale = get_locale()
-        return [
-            admin_gettext(N_("%(line)s: refund %(amount)s (line share %(share)s, refunded so far %(refunded)s)"))
-            % {
-                "line": f"{quote.order_number}/{quote.position}",
-                "amount": i18n.format_money(quote.amount, quote.currency, locale),
-                "share": i18n.format_money(quote.share, quote.currency, locale),
-                "refunded": i18n.format_money(quote.refunded, quote.currency, locale),
-            }
-            for quote in quotes
-        ]
-
-    async def full_refund_preview(self, pks: list[int]) -> list[str]:
-        return await self.refund_preview(pks, RefundAmount.FULL)
-
-    async def remains_refund_preview(self, pks: list[int]) -> list[str]:
-        return await self.refund_preview(pks, RefundAmount.REMAINING_SHARE)
-
-    async def refund(self, ctx: ActionContext, kind: RefundAmount) -> str:
-        if len(ctx.pks) != 1:
-            raise DomainError(N_("Refund one line at a time: each refund moves money on its own."))
-        if ctx.payments is None:
-            raise DomainError(N_("No payment processor is configured: refunds are not possible."))
-        outcome = await refund_line(
-            ctx.sessions,
-            ctx.payments,
-            line_id=ctx.pks[0],
-            actor=ctx.actor,
-            reason=ctx.values["reason"],
-            kind=kind,
-            ip=ctx.ip,
-        )
-        values = {
-            "amount": i18n.format_money(outcome.amount, outcome.currency, get_locale()),
-            "line": f"{outcome.order_number}/{outcome.line_position}",
-            "state": admin_gettext(outcome.status.value),
-        }
-        template = (
-            N_("The pending refund of %(amount)s for %(line)s was sent again: %(state)s")
-            if outcome.resumed
-            else N_("Refund of %(amount)s for %(line)s: %(state)s")
-        )
-        return admin_gettext(template) % values
-
-    @business_action(
-        "refund-line",
-        lazy("Refund line"),
-        danger=True,
-        opens_units=True,
-        preview=full_refund_preview,
-        description=lazy(
-            "Gives back what is left of the line's share of the payment (its net plus its share of the VAT) "
-            "through Stripe. A refund of the line that is still pending is sent again instead."
-        ),
-        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
-    )
-    async def refund_full_line(self, ctx: ActionContext) -> str:
-        return await self.refund(ctx, RefundAmount.FULL)
-
-    @business_action(
-        "refund-remains",
-        lazy("Refund remaining share"),
-        danger=True,
-        opens_units=True,
-        preview=remains_refund_preview,
-        description=lazy(
-            "Gives back the share of the payment for the units the provider did not deliver (the line's "
-            "remains), less what was refunded for the line already, through Stripe."
-        ),
-        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
-    )
-    async def refund_remains(self, ctx: ActionContext) -> str:
-        return await self.refund(ctx, RefundAmount.REMAINING_SHARE)
-
-
 REFUND_ACTION_LABELS = [("refund-line", lazy("Refund line")), ("refund-remains", lazy("Refund remaining share"))]
-
-LINE_ACTION_LABELS = {
-    LineStatus.QUEUED: [("hold-line", lazy("Hold"))],
-    LineStatus.ON_HOLD: [("resume-line", lazy("Resume"))],
-    LineStatus.FAILED: [("retry-dispatch", lazy("Retry dispatch"))],
-    LineStatus.DISPATCH_UNKNOWN: [("resolve-dispatch", lazy("Resolve dispatch"))],
-    LineStatus.NEEDS_REVIEW: [("resolve-dispatch", lazy("Resolve dispatch"))],
-    LineStatus.DISPATCHED: [("request-cancel", lazy("Request cancel at provider"))],
-    LineStatus.IN_PROGRESS: [("request-cancel", lazy("Request cancel at provider"))],
-    LineStatus.COMPLETED: [("request-refill", lazy("Request refill"))],
-    LineStatus.PARTIAL: [("request-refill", lazy("Request refill"))],
-}

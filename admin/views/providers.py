@@ -11,10 +11,12 @@ from sqlalchemy.orm import undefer
 from starlette.requests import Request
 from wtforms import PasswordField
 
+from admin.attention import ConditionFilter
 from admin.base import FormCommands, ReadOnlyView, SmplatModelView, active_badge, money, when
 from admin.i18n import admin_gettext, lazy
 from app import i18n
 from app.catalog.models import PriceBasis
+from app.fulfillment.attention import low_balance_condition
 from app.fulfillment.credentials import KeyState, key_state
 from app.fulfillment.margins import BASE_CURRENCY, Margin, NotComparable, margin
 from app.fulfillment.models import Provider, ProviderService
@@ -70,6 +72,7 @@ class ProviderAdmin(SmplatModelView, model=Provider):
         Provider.eur_per_unit: lazy("EUR per unit of its currency"),
     }
     column_searchable_list = [Provider.name]
+    column_filters = [ConditionFilter("Low balance", "low_balance", low_balance_condition)]
     column_formatters = {
         Provider.balance: balance,
         Provider.is_active: active_badge,

@@ -10,11 +10,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fulfillment.attention import Attention, WorkerHealth, attention_counts, worker_health
 from app.fulfillment.models import Provider
-from app.fulfillment.queues import count_lines, stuck_condition
 from app.i18n import BERLIN, N_
-from app.orders.models import Order, OrderLine, OrderStatusTally
-from app.orders.states import LineStatus, OrderStatus, PaymentStatus
+from app.orders.models import Order, OrderStatusTally
+from app.orders.states import OrderStatus, PaymentStatus
 from app.payments.models import StripeEvent
 
 COLLECTED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.DISPUTED)
@@ -42,8 +42,8 @@ class FailedJob:
 class Dashboard:
     revenue: Sequence[Revenue]
     orders_by_status: dict[str, int]
-    needs_review: int
-    stuck: int
+    attention: dict[Attention, int]
+    worker: WorkerHealth
     providers: Sequence[Provider]
     failed_jobs: Sequence[FailedJob]
     failed_webhooks: Sequence[StripeEvent]
@@ -130,10 +130,8 @@ async def build_dashboard(session: AsyncSession, *, stuck_after: timedelta, now:
     return Dashboard(
         revenue=revenue,
         orders_by_status=await orders_by_status(session),
-        needs_review=await count_lines(
-            session, OrderLine.fulfillment_status.in_([LineStatus.DISPATCH_UNKNOWN, LineStatus.NEEDS_REVIEW])
-        ),
-        stuck=await count_lines(session, stuck_condition(now, stuck_after)),
+        attention=await attention_counts(session, now=now, stuck_after=stuck_after),
+        worker=await worker_health(session, now=now),
         providers=providers,
         failed_jobs=await failed_jobs(session),
         failed_webhooks=webhooks,

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.actors import Actor
 from app.errors import Conflict, DomainError
 from app.fulfillment.commands import RAW_ANSWER_LIMIT
+from app.fulfillment.decisions import ACTION_STATES, LineAction
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.i18n import N_
 from app.orders.lifecycle import line_subject, lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
-from app.orders.states import LineStatus
 from app.providers.clients import client_for
 from app.providers.smm_v2 import (
     CancelRequested,
@@ -35,7 +35,7 @@ from app.states import label as state_label
 from app.uow import UnitOfWork, unit_of_work
 
 SEND_CANCEL_TASK = "fulfillment.send_cancel"
-CANCELABLE = (LineStatus.DISPATCHED, LineStatus.IN_PROGRESS)
+CANCELABLE = ACTION_STATES[LineAction.REQUEST_CANCEL]
 CANCELER = Actor.worker("cancels")
 
 

@@ -16,14 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor
 from app.catalog.models import Service
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.fulfillment.alerts import AlertTopic, alert_staff
-from app.fulfillment.models import RefillRequest
-from app.fulfillment.queueing import dispatch_backoff, queue_dispatch
-from app.fulfillment.refill_window import REFILLABLE, window_end
+from app.fulfillment.decisions import ACTION_STATES, LineAction
+from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
+from app.fulfillment.queueing import FULFILLMENT_QUEUE, POLL_LOCK, POLL_TASK, dispatch_backoff, queue_dispatch
+from app.fulfillment.refill_window import window_end
 from app.fulfillment.refunds import refund_undelivered_share
 from app.i18n import N_
 from app.orders import lifecycle
@@ -46,7 +48,7 @@ class DispatchFinding(StrEnum):
     NOT_PLACED = "not_placed"  # it was never placed: dispatch again
 
 
-def _refuse_unless(order: Order, line: OrderLine, allowed: set[LineStatus], why: str) -> None:
+def _refuse_unless(order: Order, line: OrderLine, allowed: frozenset[LineStatus], why: str) -> None:
     if line.fulfillment_status not in allowed:
         raise DomainError(why, line=line_subject(order, line), state=state_label(line.fulfillment_status))
 
@@ -54,22 +56,86 @@ def _refuse_unless(order: Order, line: OrderLine, allowed: set[LineStatus], why:
 # -- staff decisions ---------------------------------------------------------------------------------------------
 
 
-async def retry_dispatch(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor, note: str | None = None) -> Locked:
-    """Lines the provider refused (failed) go back into the dispatch queue."""
+async def retry_dispatch(
+    uow: UnitOfWork,
+    *,
+    line_ids: Sequence[int],
+    actor: Actor,
+    note: str | None = None,
+    provider_service_id: int | None = None,
+) -> Locked:
+    """Lines the provider refused (failed) go back into the dispatch queue.
+
+    ``provider_service_id``: send them to this upstream service instead (one of :func:`retry_alternatives`).
+    """
     locked = await lock_lines(uow, line_ids)
     for order, line in locked:
         _refuse_unless(
             order,
             line,
-            {LineStatus.FAILED},
+            ACTION_STATES[LineAction.RETRY],
             N_(
                 "%(line)s is %(state)s; only failed lines are retried (unknown dispatches are resolved, "
                 "held lines resumed)"
             ),
         )
-        lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "retry")
+        data = None
+        if provider_service_id is not None and provider_service_id != line.provider_service_id:
+            alternatives = {choice.id: choice for choice in await retry_alternatives(uow.session, line)}
+            upstream = alternatives.get(provider_service_id)
+            if upstream is None:
+                raise ValidationFailed(
+                    {"provider_service": N_("choose a service of an active provider that takes this line")}
+                )
+            data = {"provider_service_id": upstream.id, "previous_provider_service_id": line.provider_service_id}
+            line.provider_id, line.provider_service_id = upstream.provider_id, upstream.id
+        lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "retry", data=data)
     await queue_dispatch(uow, [line.id for _order, line in locked])
-    uow.audit_changes(actor, "retry-dispatch", details={"note": note})
+    uow.audit_changes(actor, "retry-dispatch", details={"note": note, "chosen_provider_service": provider_service_id})
+    await uow.flush()
+    return locked
+
+
+async def retry_alternatives(session: AsyncSession, line: OrderLine) -> list[ProviderService]:
+    """Upstream services a failed line could be sent to instead: listed services of active, non-manual providers,
+    of the same type as the line's current one, taking the line's quantity (its current service first)."""
+    current = await session.get(ProviderService, line.provider_service_id) if line.provider_service_id else None
+    stmt = (
+        sa.select(ProviderService)
+        .join(Provider, Provider.id == ProviderService.provider_id)
+        .where(
+            Provider.is_active.is_(True),
+            Provider.kind != ProviderKind.MANUAL,
+            ProviderService.is_listed.is_(True),
+            ProviderService.min_quantity <= line.quantity,
+            ProviderService.max_quantity >= line.quantity,
+        )
+        .order_by(ProviderService.id != line.provider_service_id, Provider.name, ProviderService.rate)
+    )
+    if current is not None:
+        stmt = stmt.where(ProviderService.type == current.type)
+    return list((await session.scalars(stmt)).unique())
+
+
+async def check_status_now(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor) -> Locked:
+    """Ask the provider about lines at it right away: due for polling now, with a poll job deferred."""
+    locked = await lock_lines(uow, line_ids)
+    for order, line in locked:
+        _refuse_unless(
+            order,
+            line,
+            ACTION_STATES[LineAction.CHECK_STATUS],
+            N_("%(line)s is %(state)s; only lines at the provider can be asked about"),
+        )
+        provider = await uow.session.get(Provider, line.provider_id) if line.provider_id else None
+        if line.provider_order_id is None or provider is None or provider.kind == ProviderKind.MANUAL:
+            raise DomainError(N_("%(line)s has no provider order to ask about"), line=line_subject(order, line))
+        line.next_poll_at = uow.now()
+        record_event(uow, order, EventKind.PROVIDER, actor, line=line, note="status check requested")
+    await uow.defer_unless_waiting(
+        POLL_TASK, [({"timestamp": int(uow.now().timestamp())}, POLL_LOCK)], queue=FULFILLMENT_QUEUE
+    )
+    uow.audit_changes(actor, "check-status")
     await uow.flush()
     return locked
 
@@ -96,7 +162,7 @@ async def resolve_unknown_dispatch(
         _refuse_unless(
             order,
             line,
-            {LineStatus.DISPATCH_UNKNOWN, LineStatus.NEEDS_REVIEW},
+            ACTION_STATES[LineAction.RESOLVE],
             N_("%(line)s is %(state)s, not awaiting review"),
         )
         if upstream is None:
@@ -133,7 +199,7 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
         _refuse_unless(
             order,
             line,
-            set(REFILLABLE),
+            ACTION_STATES[LineAction.REQUEST_REFILL],
             N_("%(line)s is %(state)s; only delivered lines can be refilled"),
         )
         service = await uow.session.get(Service, line.service_id)

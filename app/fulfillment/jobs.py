@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.fulfillment.dispatch import Taken, dispatch_line, give_up_unknown
 from app.fulfillment.models import Provider, ProviderKind
 from app.fulfillment.polling import poll_due_lines
-from app.fulfillment.queueing import DISPATCH_QUEUE, DISPATCH_TASK, dispatch_lock, queue_dispatch
+from app.fulfillment.queueing import (
+    DISPATCH_QUEUE,
+    DISPATCH_TASK,
+    FULFILLMENT_QUEUE,
+    POLL_LOCK,
+    POLL_TASK,
+    dispatch_lock,
+    queue_dispatch,
+)
 from app.jobs import job_app, job_sessions, no_live_job
 from app.orders.models import OrderLine
 from app.orders.states import LineStatus
@@ -27,7 +35,6 @@ from app.uow import unit_of_work, utc_now
 
 log = structlog.get_logger(__name__)
 
-FULFILLMENT_QUEUE = "fulfillment"
 # Longer than any dispatch request may take (connect + write + read timeouts): a line dispatching for this long
 # has no live worker behind it.
 DISPATCHING_STALE_AFTER = timedelta(minutes=10)
@@ -108,7 +115,7 @@ async def sweep_dispatch_job(timestamp: int) -> str:  # noqa: ARG001 - periodic 
 
 
 @job_app.periodic(cron="* * * * * */10", periodic_id="poll-providers")
-@job_app.task(name="fulfillment.poll_providers", queue=FULFILLMENT_QUEUE, queueing_lock="poll-providers")
+@job_app.task(name=POLL_TASK, queue=FULFILLMENT_QUEUE, queueing_lock=POLL_LOCK)
 async def poll_providers_job(timestamp: int) -> str:  # noqa: ARG001 - periodic signature
     report = await poll_due_lines(job_sessions(), timeouts=PROVIDER_TIMEOUTS)
     return f"asked {report.asked}, changed {report.changed}, finished {report.finished}"

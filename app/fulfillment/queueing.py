@@ -20,6 +20,10 @@ from app.uow import UnitOfWork
 
 DISPATCH_TASK = "fulfillment.dispatch_line"
 DISPATCH_QUEUE = "dispatch"
+FULFILLMENT_QUEUE = "fulfillment"
+# The periodic status poll; deferred at once when staff ask about a line now (one waiting run is enough).
+POLL_TASK = "fulfillment.poll_providers"
+POLL_LOCK = "poll-providers"
 
 # A request that never left is sent again after 10 s, 20 s, 40 s … at most 30 minutes, with jitter.
 BACKOFF_BASE_SECONDS = 10.0

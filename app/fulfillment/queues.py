@@ -182,7 +182,3 @@ async def fulfillment_queues(
         Queue(q.key, q.title, q.hint, summaries[q.key].count, summaries[q.key].oldest, previews.get(q.key, []))
         for q in (*QUEUES, STUCK)
     ]
-
-
-async def count_lines(session: AsyncSession, condition: sa.ColumnElement[bool]) -> int:
-    return int(await session.scalar(sa.select(sa.func.count()).select_from(OrderLine).where(condition)) or 0)

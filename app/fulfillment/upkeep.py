@@ -21,7 +21,8 @@ from app.actors import Actor
 from app.config import get_settings
 from app.fulfillment.cancels import SEND_CANCEL_TASK, send_cancel
 from app.fulfillment.holds import flag_stuck_lines, settle_balance_holds
-from app.fulfillment.jobs import FULFILLMENT_QUEUE, PROVIDER_TIMEOUTS
+from app.fulfillment.jobs import PROVIDER_TIMEOUTS
+from app.fulfillment.queueing import FULFILLMENT_QUEUE
 from app.fulfillment.refills import follow_refills, send_refills
 from app.jobs import job_app, job_sessions
 from app.providers.smm_v2 import NotSent, Timeouts

@@ -18,6 +18,7 @@ from app.actors import Actor
 from app.catalog.models import Service
 from app.customers.models import Customer
 from app.errors import DomainError, ValidationFailed
+from app.fulfillment.decisions import ACTION_STATES, LineAction
 from app.fulfillment.queueing import queue_dispatch
 from app.i18n import N_, Message
 from app.invoicing.tax import Buyer, TaxDecision
@@ -306,6 +307,11 @@ async def renew_tracking_link(uow: UnitOfWork, *, order_id: int, actor: Actor) -
 # -- staff decisions on lines ------------------------------------------------------------------------------------
 
 
+def _refuse_unless(order: Order, line: OrderLine, action: LineAction, why: str) -> None:
+    if line.fulfillment_status not in ACTION_STATES[action]:
+        raise DomainError(why, line=lifecycle.line_subject(order, line), state=state_label(line.fulfillment_status))
+
+
 async def hold_lines(
     uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor, reason: str
 ) -> list[tuple[Order, OrderLine]]:
@@ -313,6 +319,7 @@ async def hold_lines(
     reason = _text(reason, "reason", required=N_("say why the line is held"))
     locked = await lock_lines(uow, line_ids)
     for order, line in locked:
+        _refuse_unless(order, line, LineAction.HOLD, N_("%(line)s is %(state)s; only queued lines are held"))
         lifecycle.set_line_status(uow, order, line, LineStatus.ON_HOLD, actor, note=reason)
     uow.audit_changes(actor, "hold-line", details={"reason": reason})
     await uow.flush()
@@ -325,12 +332,7 @@ async def resume_lines(
     """Put held lines back into the dispatch queue."""
     locked = await lock_lines(uow, line_ids)
     for order, line in locked:
-        if line.fulfillment_status != LineStatus.ON_HOLD:
-            raise DomainError(
-                N_("%(line)s is %(state)s, not on hold"),
-                line=lifecycle.line_subject(order, line),
-                state=state_label(line.fulfillment_status),
-            )
+        _refuse_unless(order, line, LineAction.RESUME, N_("%(line)s is %(state)s, not on hold"))
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor, note=note or "resumed")
     await queue_dispatch(uow, [line.id for _order, line in locked])
     uow.audit_changes(actor, "resume-line", details={"note": note})

@@ -90,7 +90,7 @@ async def test_order_list_search_filters_details_and_an_action(watched: Any, liv
     await page.goto(live_server.url("/admin/order/list"))
     await page.locator("a[href*='status=']").first.click()
     await page.wait_for_url(re.compile(r"[?&]status="))
-    form = page.locator("form[data-date-range]")
+    form = page.locator("form[data-date-range=created_at]")
     await form.locator("input[name=from]").fill("2000-01-01")
     await form.locator("input[name=to]").fill("2000-01-31")
     await form.locator("button[type=submit]").click()

@@ -120,17 +120,18 @@ def age_seconds(text: str) -> int:
     return int(found.group(1)) * AGE_UNITS[found.group(2)]
 
 
-async def test_stuck_lines_lead_from_the_dashboard_to_the_board(page: Any, live_server: LiveServer) -> None:
+async def test_stuck_lines_lead_from_the_dashboard_to_exactly_those_lines(page: Any, live_server: LiveServer) -> None:
     await login(page, live_server, Role.STAFF)
-    flagged = int(await page.locator("[data-testid=stuck] .badge").inner_text())
+    flagged = int(await page.locator("[data-testid=attention-stuck] [data-testid=count]").inner_text())
     assert flagged > 0
 
-    await page.click("[data-testid=stuck]")
-    await page.wait_for_url(re.compile(r"/admin/fulfillment#stuck$"))
-    stuck = page.locator("[data-queue=stuck]")
-    await expect(stuck.locator("[data-testid=count-stuck]")).to_have_text(str(flagged))
-    await expect(stuck.locator(".list-group-item a.fw-bold")).to_have_count(flagged)
-    await expect(stuck).to_contain_text(live_server.orders["seed:stuck"])
+    await page.click("[data-testid=attention-stuck]")
+    await page.wait_for_url(re.compile(r"/admin/order-line/list\?attention=stuck$"))
+    await expect(page.locator("table tbody tr")).to_have_count(flagged)
+    await expect(page.locator("table tbody")).to_contain_text(live_server.orders["seed:stuck"])
+
+    await page.goto(live_server.url("/admin/fulfillment#stuck"))
+    await expect(page.locator("[data-queue=stuck] [data-testid=count-stuck]")).to_have_text(str(flagged))
 
 
 async def test_stuck_lane_shows_how_long_lines_have_been_without_progress(
