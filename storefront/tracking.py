@@ -91,7 +91,7 @@ class TrackingController(Controller):
         locale = i18n.current_locale.get()
         as_json = wants_json(request)
         async with read_only_session(db_engine) as session:
-            order = await OrderService(session=session).find_by_tracking_token(token[:MAX_TOKEN])
+            order = await OrderService(session=session).find_for_tracking_page(token[:MAX_TOKEN])
             if order is None:
                 return self.missing(request, as_json=as_json)
             if as_json:

@@ -23,19 +23,6 @@ from app.invoicing.vat_ids import normalise_vat_id
 from app.uow import UnitOfWork
 
 CUSTOMER = "customer"
-CUSTOMER_FIELDS = (
-    "email",
-    "name",
-    "company",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "vat_id",
-    "locale",
-    "notes",
-)
 # What a client may change about themselves in the portal (their email is their login: staff change it).
 PROFILE_FIELDS = (
     "name",
@@ -48,6 +35,7 @@ PROFILE_FIELDS = (
     "vat_id",
     "locale",
 )
+CUSTOMER_FIELDS = ("email", *PROFILE_FIELDS, "notes")
 
 
 async def clean_customer(session: AsyncSession, proposed: dict[str, Any], current: Customer | None) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from babel.dates import format_skeleton, format_time
+from babel import Locale
+from babel.dates import format_skeleton, format_time, match_skeleton
 
 from app.i18n import BERLIN, N_, Message, babel_locale
 from app.orders.states import FINAL_LINE_STATES, LineStatus
@@ -72,8 +74,14 @@ def _full_hour(moment: datetime) -> datetime:
     return rounded if rounded == local else rounded + timedelta(hours=1)
 
 
+@cache
+def _day_skeleton(locale: str) -> str:
+    """The locale's own skeleton for "day and short month" (matched once: matching on every call was slow)."""
+    return match_skeleton("dMMM", Locale.parse(babel_locale(locale)).datetime_skeletons) or "MMMd"
+
+
 def _day(moment: datetime, locale: str) -> str:
-    return format_skeleton("dMMM", moment, locale=babel_locale(locale))
+    return format_skeleton(_day_skeleton(locale), moment, locale=babel_locale(locale))
 
 
 def _clock(moment: datetime, locale: str) -> str:
