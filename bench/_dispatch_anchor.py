@@ -1,12 +1,16 @@
 """The anchor of ``bench/dispatch.py``: bare procrastinate jobs, each one httpx POST to the sandbox.
 
 Run as a worker process by the benchmark (``python bench/_dispatch_anchor.py URL SANDBOX_URL CONCURRENCY``): no
-SMPLaT code, one ``httpx.AsyncClient`` for the process (the advice of ``performance-notes.md``).
+SMPLaT code, one ``httpx.AsyncClient`` for the process (the advice of ``performance-notes.md``). Each job sends the
+request a dispatch sends, an API v2 ``add`` (for a link of its own), so that the sandbox does the same work for
+both sides: a cheaper request (``balance``) made the anchor measure the sandbox's speed more than ours.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import sys
 
 import httpx
@@ -19,12 +23,17 @@ API_KEY = "bench-sandbox-key-0123456789abcdef"
 app = App(connector=PsycopgConnector())
 _client: list[httpx.AsyncClient] = []
 _target: list[str] = []
+_sent = itertools.count()
 
 
 @app.task(name=ANCHOR_TASK, queue=ANCHOR_QUEUE)
 async def anchor_post() -> None:
-    response = await _client[0].post(_target[0], data={"key": API_KEY, "action": "balance"})
+    link = f"https://www.instagram.com/p/anchor{os.getpid()}x{next(_sent)}/"
+    order = {"key": API_KEY, "action": "add", "service": "1", "link": link, "quantity": "100"}
+    response = await _client[0].post(_target[0], data=order)
     response.raise_for_status()
+    if "order" not in response.json():
+        raise RuntimeError(f"the sandbox refused an anchor order: {response.text}")
 
 
 async def main(conninfo: str, sandbox_url: str, concurrency: int) -> None:

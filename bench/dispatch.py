@@ -5,8 +5,9 @@ Uses ``SMPLAT_BENCH_DATABASE_URL`` (default: the local PostgreSQL, database ``sm
 and migrated afresh on every run. The sandbox provider (no injected latency) runs in this process on a manual
 clock, so its orders stay pending while they are dispatched and complete when the clock is advanced.
 
-1. Anchor: ``--lines`` bare procrastinate jobs, each one httpx POST to the sandbox, run by ``--workers`` worker
-   processes of ``bench/_dispatch_anchor.py`` at ``--concurrency``.
+1. Anchor: ``--lines`` bare procrastinate jobs, each one httpx POST to the sandbox (the same API v2 ``add`` a
+   dispatch sends, for a link of its own), run by ``--workers`` worker processes of ``bench/_dispatch_anchor.py``
+   at ``--concurrency``.
 2. Seed: customers and paid orders through the product's commands (``place_order``, ``mark_paid``): paying
    queues one dispatch job per line in the same transaction, as in production.
 3. Dispatch: ``--workers`` ``smplat worker`` processes at ``--concurrency`` run the queued dispatch jobs; each
@@ -26,7 +27,16 @@ batches of up to 25 lines per job, 2,000 lines at 40 and 70 lines/s (anchors 47 
 1.89) and 10,000 lines in 379 s, 26 lines/s (anchor 29 jobs/s: ratio 0.91), every line dispatched, duplicates 0.
 A batch of 25 lines costs 30 SQL statements (one line alone: 25). On the quiet machine, 2,000 lines: batches of 25
 at 132 lines/s against 251 jobs/s (ratio 0.52); batches of 50 at 169-173 lines/s against 238-287 jobs/s (ratios
-0.60-0.71): the load flattered the ratio, the target is not met yet.
+0.60-0.71): the load flattered the ratio.
+
+The sandbox (a threaded stdlib server in this process) turned out to be what limits both sides on a quiet machine:
+with the anchor posting ``balance``, a cheaper request than ``add``, anchors varied from 179 to 287 jobs/s between
+runs. Since the anchor sends ``add`` like a dispatch, and with less CPU per dispatched line (audit diffs, no
+service loads in dispatch's units of work), quiet-machine runs of 2,000 lines gave 124 and 140 lines/s against 160
+and 176 jobs/s (ratios 0.78 and 0.80); the same code against the old ``balance`` anchor gave 0.72 and 1.00. The
+sandbox then scanned every order it held on each ``add`` (for a live order on the link, and for the balance), so
+the anchor's own orders slowed the dispatches measured after it; it now keeps both as running figures. Two runs:
+202 and 195 lines/s against 240 and 263 jobs/s (ratios 0.84 and 0.74), duplicates 0.
 """
 
 from __future__ import annotations

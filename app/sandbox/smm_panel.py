@@ -161,6 +161,9 @@ class SmmPanel:
         self.clock = clock
         self._funds = balance
         self._orders: dict[int, _Order] = {}
+        # Kept as orders are placed, so that an ``add`` costs the same with ten orders or ten thousand:
+        self._charged = Decimal(0)  # every order's full charge (partial and canceled orders later cost less)
+        self._by_link: dict[tuple[str, int], list[int]] = {}  # (link, service) -> its orders
         self._refills: dict[int, _Refill] = {}
         self._next_order = self.simulation.first_order_id
         self._lock = threading.RLock()
@@ -227,15 +230,18 @@ class SmmPanel:
             raise Refused(INCORRECT_SERVICE)
         link, quantity, charge, runs, interval = self._order_terms(service, fields)
         now = self.clock()
+        same_link = self._by_link.setdefault((link, service.id), [])
         if self.simulation.one_active_order_per_link and any(
-            o.log.link == link and o.log.service == service.id and not self._is_final(o, now)
-            for o in self._orders.values()
+            not self._is_final(self._orders[other], now) for other in same_link
         ):
             raise Refused(ACTIVE_ORDER)
-        if self.balance() < charge:
+        # Every order charged in full is the least the balance can be: only below the charge is it worked out.
+        if self._funds - self._charged < charge and self.balance() < charge:
             raise Refused(NOT_ENOUGH_FUNDS)
         order_id = self._next_order
         self._next_order += 1
+        same_link.append(order_id)
+        self._charged += charge
         partial = _share(self.simulation.seed, "partial", order_id) < self.simulation.partial_share
         stop_at = 0.3 + 0.6 * _share(self.simulation.seed, "stop", order_id)
         self._orders[order_id] = _Order(
