@@ -21,11 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import secrets
-import shutil
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +29,7 @@ import httpx
 import sqlalchemy as sa
 from _catalog_seed import prepare_catalog_database
 from _common import log, served_app, smplat_serve
+from _wrk import Probe, measure, require_wrk
 
 from app import models  # noqa: F401 - every mapper, so that relationships resolve
 from app.actors import Actor
@@ -64,8 +61,6 @@ LINES = [  # service slug, quantity, link ({run}: one running upstream order per
     ),
     ("tiktok-views", 10000, "https://www.tiktok.com/@bench/video/{run}", ("dispatching", "dispatched", "completed"), 0),
 ]
-REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
-ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 
 async def place_tracked_order(url: str) -> str:
@@ -112,43 +107,13 @@ def ours(port: int) -> list[str]:
     return smplat_serve(port, WORKERS)
 
 
-def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str] | None = None) -> float:
-    """Requests/s that ``wrk`` measured for ``url``; raises if any answer was an error."""
-    options = [part for name, value in (headers or {}).items() for part in ("-H", f"{name}: {value}")]
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", *options, url], capture_output=True, text=True, check=True
-    )
-    if ERRORS.search(result.stdout):
-        raise RuntimeError(f"wrk saw errors on {url}:\n{result.stdout}")
-    match = REQUESTS_PER_SECOND.search(result.stdout)
-    if match is None:
-        raise RuntimeError(f"no Requests/sec in wrk's output:\n{result.stdout}")
-    return float(match.group(1))
-
-
-Probe = tuple[str, dict[str, str]]
-
-
-def measure(probes: dict[str, Probe], *, rounds: int, seconds: int, connections: int) -> dict[str, float]:
-    """The median requests/s of each probe over ``rounds`` rounds that take them in turn, after a warm-up."""
-    for url, headers in probes.values():
-        wrk(url, seconds=1, connections=connections, headers=headers)
-    samples: dict[str, list[float]] = {label: [] for label in probes}
-    for round_number in range(rounds):
-        log(f"round {round_number + 1} of {rounds}")
-        for label, (url, headers) in probes.items():
-            samples[label].append(wrk(url, seconds=seconds, connections=connections, headers=headers))
-    return {label: statistics.median(values) for label, values in samples.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=5, help="measured seconds per probe and round")
     parser.add_argument("--rounds", type=int, default=1, help="rounds over the probes (the median is printed)")
     parser.add_argument("--connections", type=int, default=20, help="wrk's open connections")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: `apt-get install -y wrk` (Debian package), then run this again")
+    require_wrk()
     url = os.environ.get("SMPLAT_BENCH_STOREFRONT_DATABASE_URL") or DEFAULT_URL
     use_settings(Settings(env="test", database_url=url, secret_key=SECRET_KEY))
     if prepare_catalog_database(url):
