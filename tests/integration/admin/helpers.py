@@ -119,6 +119,7 @@ class _FormParser(HTMLParser):
         self.multiple = False
         self.options: list[str] = []
         self.selected: list[str] = []
+        self.offered: dict[str, list[str]] = {}  # each select's options, as listed
         self.textarea: str | None = None
         self.textareas: list[str] = []
 
@@ -153,6 +154,7 @@ class _FormParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "select" and self.select:
+            self.offered[self.select] = self.options
             if self.multiple:
                 if self.selected:
                     self.values[self.select] = self.selected
@@ -169,11 +171,21 @@ class _FormParser(HTMLParser):
             self.values[self.textarea] = str(self.values[self.textarea]) + data
 
 
-def form_values(html: str) -> dict[str, Any]:
-    """What a browser submits for the page's first POST form: name -> value (a list for a multiple select)."""
+def _parsed_form(html: str) -> _FormParser:
     parser = _FormParser()
     parser.feed(html)
     parser.close()
+    return parser
+
+
+def offered_options(html: str) -> dict[str, list[str]]:
+    """The options each select of the page's first POST form offers: name -> option values, in order."""
+    return _parsed_form(html).offered
+
+
+def form_values(html: str) -> dict[str, Any]:
+    """What a browser submits for the page's first POST form: name -> value (a list for a multiple select)."""
+    parser = _parsed_form(html)
     values = parser.values
     for name in parser.textareas:  # as a browser reads a textarea (first newline dropped) and submits it (CRLF)
         text = str(values[name]).replace("\r\n", "\n").replace("\r", "\n").removeprefix("\n")

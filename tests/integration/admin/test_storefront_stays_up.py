@@ -36,6 +36,7 @@ from tests.integration.admin.helpers import (
     find_admin,
     form_values,
     login_as,
+    offered_options,
 )
 
 PUBLIC_PAGES = ("/", "/services")
@@ -211,17 +212,11 @@ def confirmation_form(html: str) -> dict[str, str]:
     start, end = html.rindex("<form", 0, button), html.index("</form>", button)
     form = html[start : end + len("</form>")]
     values = form_values(form)
-    for name in values:  # nothing is pre-selected: a person picks an answer, here the first one offered
-        if not values[name] and (offered := first_option(form, name)):
-            values[name] = offered
+    for name, options in offered_options(form).items():  # nothing pre-selected: a person picks, here the first
+        answers = [option for option in options if option]
+        if not values.get(name) and answers:
+            values[name] = answers[0]
     return {name: value or FILLER for name, value in values.items()}
-
-
-def first_option(form: str, name: str) -> str | None:
-    """The first non-empty option of the form's select called ``name`` (None: no such select)."""
-    select = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', form, re.S)
-    options = re.findall(r'<option[^>]*value="([^"]+)"', select.group(1)) if select else []
-    return options[0] if options else None
 
 
 async def test_after_every_admin_action_the_storefront_still_answers(app, web, session, processor):
