@@ -25,9 +25,10 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs
+
+from app.sandbox.serving import ServingThread, Startable
 
 API_PATH = "/v1"
 MAX_FILE = 5 * 1024 * 1024
@@ -185,7 +186,7 @@ def _endpoint(method: str, parts: list[str]) -> str | None:
     return None
 
 
-class SandboxLexoffice:
+class SandboxLexoffice(Startable):
     """A fake Lexware Office API on ``http://127.0.0.1:<free port>/v1``; ``start()``/``stop()`` or ``with``."""
 
     def __init__(
@@ -198,40 +199,25 @@ class SandboxLexoffice:
         self._requests: list[LexofficeRequest] = []
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
 
     def start(self) -> Self:
-        if self._server is None:
-            self._server = _Server(("127.0.0.1", 0), _Handler)
-            self._server.sandbox = self
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-lexoffice", daemon=True
-            )
-            self._thread.start()
+        if self._serving is None:
+            server = _Server(("127.0.0.1", 0), _Handler)
+            server.sandbox = self
+            self._serving = ServingThread(server, "sandbox-lexoffice")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        if self._serving is not None:
+            self._serving.close()
+            self._serving = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the sandbox Lexware Office is not running: call start()")
-        return f"http://127.0.0.1:{self._server.server_address[1]}{API_PATH}"
+        return f"http://127.0.0.1:{self._serving.port}{API_PATH}"
 
     def settings_env(self) -> dict[str, str]:
         """The environment that points the app at this fake."""

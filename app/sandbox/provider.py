@@ -31,10 +31,10 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
+from app.sandbox.serving import ServingThread, Startable
 from app.sandbox.smm_panel import (
     ACTIVE_ORDER,
     DEFAULT_SERVICES,
@@ -232,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class SandboxProvider:
+class SandboxProvider(Startable):
     """A fake SMM panel on ``http://127.0.0.1:<free port>/api/v2``; ``start()``/``stop()`` or ``with``."""
 
     def __init__(
@@ -256,50 +256,33 @@ class SandboxProvider:
         self._faults = _Faults(faults, seed)
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
         self._stopping = threading.Event()
 
     # -- life cycle ----------------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        if self._server is not None:
+        if self._serving is not None:
             return self
         self._stopping.clear()
         server = _Server((self.host, 0), _Handler)
         server.sandbox = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-smm-provider", daemon=True
-        )
-        self._thread.start()
+        self._serving = ServingThread(server, "sandbox-smm-provider")
         return self
 
     def stop(self) -> None:
         """Stop serving; requests held back (latency, late answers) are released. The port is free afterwards."""
-        server, thread = self._server, self._thread
-        if server is None:
+        serving, self._serving = self._serving, None
+        if serving is None:
             return
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        serving.close()
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the sandbox provider is not running: call start()")
-        return f"http://{self.host}:{self._server.server_address[1]}{API_PATH}"
+        return f"http://{self.host}:{self._serving.port}{API_PATH}"
 
     # -- what tests look at --------------------------------------------------------------------------------------
 

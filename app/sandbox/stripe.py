@@ -28,8 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import structlog
@@ -37,6 +36,7 @@ import structlog
 from app.config import Settings
 from app.sandbox import stripe_billing as billing
 from app.sandbox import stripe_checkout as checkout
+from app.sandbox.serving import ServingThread, Startable
 from app.sandbox.stripe_api import ApiResponse, InjectedFailure, RecordedRequest, StripeApi
 from app.sandbox.stripe_http import FakeStripeServer
 from app.sandbox.stripe_state import Happening, StripeState
@@ -63,7 +63,7 @@ class Delivery:
         return self.status is not None and self.status in SUCCESS
 
 
-class FakeStripe:
+class FakeStripe(Startable):
     """The fake's lifecycle, its inspectable state and the Python API tests and the demo use."""
 
     def __init__(
@@ -93,60 +93,46 @@ class FakeStripe:
         self.lock = threading.RLock()
         self.state = StripeState()
         self._api = StripeApi(self.state, api_key, self.lock)
-        self._server: FakeStripeServer | None = None
+        self._serving: ServingThread | None = None
+        self._delivering: threading.Thread | None = None
         self._http: httpx.Client | None = None
-        self._threads: list[threading.Thread] = []
         self._outbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending = 0
         self._idle = threading.Condition()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> FakeStripe:
-        if self._server is not None:
+    def start(self) -> Self:
+        if self._serving is not None:
             return self
         if self._state_path is not None and self._state_path.exists():
             self.state.load(json.loads(self._state_path.read_text(encoding="utf-8")))
-        self._server = FakeStripeServer((self._host, self._port), self)
         self._http = httpx.Client(timeout=DELIVERY_TIMEOUT)
-        serving = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-stripe-http", daemon=True
-        )
-        delivering = threading.Thread(target=self._deliver_outbox, name="fake-stripe-webhooks", daemon=True)
-        self._threads = [serving, delivering]
-        for thread in self._threads:
-            thread.start()
+        self._serving = ServingThread(FakeStripeServer((self._host, self._port), self), "fake-stripe-http")
+        self._delivering = threading.Thread(target=self._deliver_outbox, name="fake-stripe-webhooks", daemon=True)
+        self._delivering.start()
         log.info("sandbox stripe started", base_url=self.base_url, webhook_url=self.webhook_url)
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
+        serving, self._serving = self._serving, None
+        if serving is None:
             return
-        server.shutdown()
-        server.server_close()
+        serving.close()
         self._outbox.put(None)
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
+        if self._delivering is not None:
+            self._delivering.join(timeout=5)
+            self._delivering = None
         if self._http is not None:
             self._http.close()
             self._http = None
         log.info("sandbox stripe stopped")
 
-    def __enter__(self) -> FakeStripe:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the fake Stripe is not running; call start() first")
-        return int(self._server.server_address[1])
+        return self._serving.port
 
     @property
     def base_url(self) -> str:

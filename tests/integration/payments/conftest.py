@@ -6,7 +6,6 @@ These tests need no database.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +20,7 @@ from app.config import Settings
 from app.payments.gateway import CheckoutItem, CheckoutRequest
 from app.payments.stripe_gateway import StripeGateway
 from app.sandbox import FakeStripe
+from app.sandbox.serving import ServingThread
 
 API_KEY = "sk_test_contract_" + "k" * 16
 BASE = "http://testserver.local"  # the shop's address under the test client
@@ -59,7 +59,7 @@ class WebhookReceiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._serving: ServingThread | None = None
 
     @property
     def url(self) -> str:
@@ -69,12 +69,12 @@ class WebhookReceiver:
         return [item.event["type"] for item in self.received]
 
     def start(self) -> WebhookReceiver:
-        self._thread.start()
+        self._serving = ServingThread(self._server, "webhook-receiver")
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._serving is not None:
+            self._serving.close()
 
 
 @pytest.fixture(scope="module")
