@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
+from app.invoicing.facturx import invoice_pdf
 from app.invoicing.models import Invoice, InvoiceKind
-from app.invoicing.pdf import render_invoice
 
 
 def _locked(*conditions: Any) -> sa.Select[tuple[Invoice]]:
@@ -22,7 +22,7 @@ async def ensure_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     """The PDF of an invoice this transaction has locked, rendered and stored first if it has none yet."""
     if invoice.pdf is None:
         corrects = await session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
-        pdf = render_invoice(invoice, corrects)
+        pdf = invoice_pdf(invoice, corrects)
         invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
         await session.flush()
     return invoice.pdf
