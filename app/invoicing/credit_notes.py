@@ -7,6 +7,7 @@ VAT at the invoice's rate, so both amounts go negative by exactly what was given
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,20 @@ from app.payments.models import Refund
 from app.uow import UnitOfWork
 
 
+@dataclass(frozen=True)
+class Correction:
+    """Why money went back, and how much (gross, positive): a refund of ours, or a dispute the card holder's bank
+    decided against us (the money left through the bank; the sale is corrected all the same, §17 UStG)."""
+
+    amount: Decimal
+    currency: str
+    reason: str | None  # printed where an invoice line shows the ordered link
+    method: str
+    reference: str | None  # Stripe's refund or dispute id
+    refund_id: int | None = None
+    dispute_id: str | None = None
+
+
 async def issue_credit_note(
     uow: UnitOfWork, order: Order, refund: Refund, line: OrderLine | None, actor: Actor
 ) -> Invoice | None:
@@ -36,12 +51,43 @@ async def issue_credit_note(
     existing: Invoice | None = await uow.session.scalar(sa.select(Invoice).where(Invoice.refund_id == refund.id))
     if existing is not None:
         return existing
+    correction = Correction(
+        refund.amount, refund.currency, refund.reason, "refund", refund.stripe_refund_id, refund_id=refund.id
+    )
+    return await _issue(uow, order, correction, line, actor, missing=f"refund {refund.id}")
+
+
+async def issue_dispute_credit_note(
+    uow: UnitOfWork, order: Order, *, dispute_id: str, amount: Decimal, currency: str, reason: str, actor: Actor
+) -> Invoice | None:
+    """The credit note of a lost dispute of an order this unit of work has locked; once per dispute. It credits
+    the disputed amount, at most what the invoice still holds after earlier credit notes."""
+    existing: Invoice | None = await uow.session.scalar(sa.select(Invoice).where(Invoice.dispute_id == dispute_id))
+    if existing is not None:
+        return existing
+    credited = await uow.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross), 0)).where(
+            Invoice.order_id == order.id, Invoice.kind == InvoiceKind.CREDIT_NOTE
+        )
+    )
+    original = await invoice_of_order(uow, order.id)
+    remaining = original.gross + (credited or 0) if original is not None else amount
+    correction = Correction(min(amount, remaining), currency, reason, "dispute", dispute_id, dispute_id=dispute_id)
+    if correction.amount <= 0:
+        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for dispute {dispute_id}: nothing left")
+        return None
+    return await _issue(uow, order, correction, None, actor, missing=f"dispute {dispute_id}")
+
+
+async def _issue(
+    uow: UnitOfWork, order: Order, correction: Correction, line: OrderLine | None, actor: Actor, *, missing: str
+) -> Invoice | None:
     original = await invoice_of_order(uow, order.id)
     if original is None:
-        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for refund {refund.id}: no invoice")
+        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for {missing}: no invoice")
         return None
     company = await uow.session.get(CompanySettings, SINGLETON_ID)
-    credit = await _new_credit_note(uow, original, refund, line, company)
+    credit = await _new_credit_note(uow, original, correction, line, company)
     record_event(
         uow,
         order,
@@ -56,7 +102,12 @@ async def issue_credit_note(
         "issue-credit-note",
         "invoice",
         credit.id,
-        details={"number": credit.number, "corrects": original.number, "refund": refund.id},
+        details={
+            "number": credit.number,
+            "corrects": original.number,
+            "refund": correction.refund_id,
+            "dispute": correction.dispute_id,
+        },
     )
     await uow.defer(
         RENDER_TASK, {"invoice_id": credit.id}, queue=RENDER_QUEUE, queueing_lock=f"invoice-pdf:{credit.id}"
@@ -65,18 +116,19 @@ async def issue_credit_note(
 
 
 async def _new_credit_note(
-    uow: UnitOfWork, original: Invoice, refund: Refund, line: OrderLine | None, company: CompanySettings | None
+    uow: UnitOfWork, original: Invoice, correction: Correction, line: OrderLine | None, company: CompanySettings | None
 ) -> Invoice:
     issued_at = uow.now()
     rate = Decimal(original.tax_rates[0]["rate"])
-    amounts = split_gross(refund.amount, rate)
+    amounts = split_gross(correction.amount, rate)
     net, tax, gross = -amounts.net, -amounts.tax, -amounts.gross
     credit = Invoice(
         number=await next_number(uow, InvoiceKind.CREDIT_NOTE, snapshots.berlin_day(issued_at).year),
         kind=InvoiceKind.CREDIT_NOTE,
         order_id=original.order_id,
         customer_id=original.customer_id,
-        refund_id=refund.id,
+        refund_id=correction.refund_id,
+        dispute_id=correction.dispute_id,
         corrects_invoice_id=original.id,
         issued_at=issued_at,
         service_from=original.service_from,
@@ -84,16 +136,16 @@ async def _new_credit_note(
         locale=original.locale,
         seller=snapshots.seller_snapshot(company) if company is not None else original.seller,
         buyer=original.buyer,
-        lines=[_credit_line(original, refund, line, net, rate)],
+        lines=[_credit_line(original, correction.reason, line, net, rate)],
         tax_rates=snapshots.tax_rate_totals(rate, net, tax, gross),
-        currency=refund.currency,
+        currency=correction.currency,
         net=net,
         tax=tax,
         gross=gross,
         tax_treatment=original.tax_treatment,
         legal_note=original.legal_note,
         legal_note_translation=original.legal_note_translation,
-        payment={"method": "refund", "paid_at": issued_at.isoformat(), "reference": refund.stripe_refund_id},
+        payment={"method": correction.method, "paid_at": issued_at.isoformat(), "reference": correction.reference},
     )
     uow.session.add(credit)
     await uow.flush()
@@ -101,7 +153,7 @@ async def _new_credit_note(
 
 
 def _credit_line(
-    original: Invoice, refund: Refund, line: OrderLine | None, net: Decimal, rate: Decimal
+    original: Invoice, reason: str | None, line: OrderLine | None, net: Decimal, rate: Decimal
 ) -> dict[str, Any]:
     """One line: what is credited (the order line's service, or the invoice as a whole) and, in the small second
     line where an invoice shows the ordered link, why."""
@@ -109,7 +161,7 @@ def _credit_line(
     return {
         "position": 1,
         "description": corrected["description"] if corrected else original.number,
-        "link": refund.reason,
+        "link": reason,
         "quantity": None,
         "unit_price_per_1000": None,
         "net": str(net),

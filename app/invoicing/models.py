@@ -52,6 +52,7 @@ class Invoice(IdentityBase):
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
     refund_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refund.id", ondelete="RESTRICT"), unique=True)
+    dispute_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # Stripe's id of a lost dispute
     corrects_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice.id", ondelete="RESTRICT"))
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     service_from: Mapped[date] = mapped_column(sa.Date)
@@ -82,6 +83,8 @@ class Invoice(IdentityBase):
             "(kind = 'invoice') = (corrects_invoice_id IS NULL)", name="credit_note_corrects_an_invoice"
         ),
         sa.CheckConstraint("kind = 'credit_note' OR refund_id IS NULL", name="refund_only_on_credit_note"),
+        sa.CheckConstraint("kind = 'credit_note' OR dispute_id IS NULL", name="dispute_only_on_credit_note"),
+        sa.CheckConstraint("refund_id IS NULL OR dispute_id IS NULL", name="one_cause_per_credit_note"),
         sa.CheckConstraint("net + tax = gross", name="amounts_add_up"),
         sa.CheckConstraint("service_from <= service_to", name="service_period"),
         sa.CheckConstraint("(pdf IS NULL) = (pdf_sha256 IS NULL)", name="pdf_with_checksum"),

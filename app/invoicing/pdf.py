@@ -280,7 +280,8 @@ def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[F
         parts += [Paragraph(note, st["note"]), Spacer(0, 3 * mm)]
     paid_at = invoice.payment.get("paid_at")
     if invoice.kind is InvoiceKind.CREDIT_NOTE:
-        parts.append(Paragraph(_esc(text.refunded), st["body"]))
+        returned = text.charged_back if invoice.dispute_id else text.refunded
+        parts.append(Paragraph(_esc(returned), st["body"]))
     elif paid_at:
         paid = text.paid(invoice.payment.get("method"), _day(paid_at, invoice.locale))
         parts.append(Paragraph(_esc(paid), st["body"]))

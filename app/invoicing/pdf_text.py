@@ -41,6 +41,7 @@ class Labels:
     no_vat: str
     thanks: str
     refunded: str
+    charged_back: str
     managing_director: str
     vat_id: str
     tax_number: str
@@ -96,6 +97,7 @@ def labels_for(locale: str) -> Labels:
         no_vat=_(N_("No VAT charged")),
         thanks=_(N_("Thank you for your trust. We look forward to working with you again.")),
         refunded=_(N_("The amount is refunded to the payment method you paid with.")),
+        charged_back=_(N_("Your bank has already returned the amount to you (chargeback).")),
         managing_director=_(N_("Managing director")),
         vat_id=_(N_("VAT ID")),
         tax_number=_(N_("Tax number")),

@@ -8,11 +8,13 @@ delivery changes nothing and a close that arrives before its opening is not undo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from app.actors import Actor
+from app.invoicing.credit_notes import issue_dispute_credit_note
 from app.orders.lifecycle import lock_orders, record_event, set_payment_status
 from app.orders.models import EventKind, Order, OrderEvent
 from app.orders.states import PaymentStatus
@@ -34,9 +36,13 @@ async def _stages(uow: UnitOfWork, order: Order, dispute_id: str) -> set[str]:
     return {stage for stage in rows.all() if stage}
 
 
-def _facts(dispute: Mapping[str, Any]) -> tuple[str, str, str]:
+def _amount(dispute: Mapping[str, Any]) -> tuple[Decimal, str]:
     currency = str(dispute.get("currency") or "eur").upper()
-    amount = gateway.from_minor_units(int(dispute.get("amount") or 0), currency)
+    return gateway.from_minor_units(int(dispute.get("amount") or 0), currency), currency
+
+
+def _facts(dispute: Mapping[str, Any]) -> tuple[str, str, str]:
+    amount, currency = _amount(dispute)
     return str(dispute["id"]), f"{amount} {currency}", str(dispute.get("reason") or "unknown")
 
 
@@ -75,12 +81,14 @@ async def open_dispute(uow: UnitOfWork, *, dispute: Mapping[str, Any], actor: Ac
 
 async def close_dispute(uow: UnitOfWork, *, dispute: Mapping[str, Any], actor: Actor) -> Order | None:
     """Won: the payment returns to paid or partially refunded. Lost: it stays disputed (the money went back to
-    the card holder through the bank, not as a refund of ours). None when the charge is not ours."""
+    the card holder through the bank, not as a refund of ours) and a credit note corrects the invoice by the
+    disputed amount. None when the charge is not ours."""
     locked = await _locked(uow, dispute)
     if locked is None:
         return None
     order, payment = locked
     dispute_id, money, _reason = _facts(dispute)
+    amount, currency = _amount(dispute)
     if CLOSED in await _stages(uow, order, dispute_id):
         return order
     status = str(dispute.get("status") or "")
@@ -94,7 +102,17 @@ async def close_dispute(uow: UnitOfWork, *, dispute: Mapping[str, Any], actor: A
         note=note,
         data={"dispute": dispute_id, "dispute_stage": CLOSED, "status": status, "amount": money},
     )
-    if won and order.payment_status == PaymentStatus.DISPUTED:
+    if not won:
+        await issue_dispute_credit_note(
+            uow,
+            order,
+            dispute_id=dispute_id,
+            amount=amount,
+            currency=currency,
+            reason=f"Chargeback {dispute_id}",
+            actor=actor,
+        )
+    elif order.payment_status == PaymentStatus.DISPUTED:
         if payment.refunded_amount >= payment.amount:
             target = PaymentStatus.REFUNDED
         elif payment.refunded_amount > 0:

@@ -14,8 +14,9 @@ from app.db.engine import session_factory
 from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.snapshots import berlin_day
 from app.invoicing.storage import store_pdf
-from app.orders.models import Order
+from app.orders.models import Order, OrderEvent
 from app.payments import gateway
+from app.payments.disputes import close_dispute
 from app.payments.models import Payment, Refund
 from app.payments.refunds import record_refund_result
 from app.uow import UnitOfWork, unit_of_work
@@ -109,3 +110,60 @@ async def test_the_credit_note_pdf_names_the_invoice_it_corrects(engine: AsyncEn
     assert "Der Betrag wird auf das Zahlungsmittel erstattet, mit dem Sie bezahlt haben." in text
     assert "Bezahlt" not in text
     assert "zzgl. 19 % USt. -1,90 €" in text
+
+
+def lost_dispute(order: Order, amount: int, dispute_id: str = "dp_lost_1") -> dict[str, object]:
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "currency": "eur",
+        "payment_intent": f"pi_test_{order.id}",
+        "reason": "fraudulent",
+        "status": "lost",
+    }
+
+
+async def test_a_lost_dispute_issues_one_credit_note_for_the_disputed_amount(engine: AsyncEngine):
+    sessions = session_factory(engine)
+    async with unit_of_work(sessions) as uow:
+        order = await paid_order(uow.session)
+    for _ in range(2):  # Stripe delivers the close twice
+        async with unit_of_work(sessions) as uow:
+            await close_dispute(uow, dispute=lost_dispute(order, 1190), actor=STRIPE)
+
+    async with sessions() as session:
+        invoice, credit = sorted(await invoices_of(session, order.id), key=lambda row: row.id)
+    assert credit.kind == InvoiceKind.CREDIT_NOTE
+    assert (credit.dispute_id, credit.refund_id, credit.corrects_invoice_id) == ("dp_lost_1", None, invoice.id)
+    assert (credit.net, credit.tax, credit.gross) == (Decimal("-10.00"), Decimal("-1.90"), Decimal("-11.90"))
+    await store_pdf(sessions, credit.id)
+    async with sessions() as session:
+        pdf = await session.scalar(sa.select(Invoice.pdf).where(Invoice.id == credit.id))
+    assert pdf is not None
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    assert "Ihre Bank hat Ihnen den Betrag bereits zurückgebucht (Rückbelastung)." in text
+    assert "erstattet" not in text
+
+
+async def test_a_lost_dispute_credits_at_most_what_earlier_refunds_left_on_the_invoice(session: AsyncSession):
+    order = await paid_order(session)
+    await refunded(session, order, "2.98", key="first", line_id=order.lines[0].id)
+
+    await close_dispute(UnitOfWork(session), dispute=lost_dispute(order, 1190), actor=STRIPE)
+    await close_dispute(UnitOfWork(session), dispute=lost_dispute(order, 500, "dp_lost_2"), actor=STRIPE)
+
+    rows = await invoices_of(session, order.id)
+    credits = sorted((row for row in rows if row.kind == InvoiceKind.CREDIT_NOTE), key=lambda row: row.id)
+    assert [row.gross for row in credits] == [Decimal("-2.98"), Decimal("-8.92")]
+    assert sum(row.gross for row in rows) == 0
+    notes = await session.scalars(sa.select(OrderEvent.note).where(OrderEvent.order_id == order.id))
+    assert "no credit note for dispute dp_lost_2: nothing left" in notes.all()
+
+
+async def test_a_won_dispute_issues_no_credit_note(session: AsyncSession):
+    order = await paid_order(session)
+
+    await close_dispute(UnitOfWork(session), dispute=lost_dispute(order, 1190) | {"status": "won"}, actor=STRIPE)
+
+    assert [row.kind for row in await invoices_of(session, order.id)] == [InvoiceKind.INVOICE]
