@@ -19,6 +19,7 @@ from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
 from app.i18n import N_
+from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
 from app.lexoffice.commands import retry_sync
 from app.lexoffice.models import LexofficeSync, SyncStatus
@@ -41,7 +42,8 @@ def customer_of(record: Any, _attribute: Any) -> Markup:
 def pdf_link(record: Any, _attribute: Any) -> Markup | str:
     if record.pdf_sha256 is None:
         return admin_gettext(N_("being rendered"))
-    return link_to(f"/admin/invoice/pdf/{record.id}", admin_gettext(N_("Download PDF")))
+    pdf = link_to(f"/admin/invoice/pdf/{record.id}", admin_gettext(N_("Download PDF")))
+    return Markup("{} · {}").format(pdf, link_to(f"/admin/invoice/xml/{record.id}", "XML"))
 
 
 def lexoffice_status(reason_length: int | None) -> Callable[[Any, Any], Markup | str]:
@@ -196,6 +198,14 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
     @expose("/pdf/{pk}")
     async def download_pdf(self, request: Request) -> Response:
         """The stored PDF, the same bytes every time (its SHA-256 is on the invoice)."""
+        return await self._download(request, "pdf")
+
+    @expose("/xml/{pk}")
+    async def download_xml(self, request: Request) -> Response:
+        """The EN 16931 XML the stored PDF carries, for software that reads e-invoices but not PDFs."""
+        return await self._download(request, "xml")
+
+    async def _download(self, request: Request, kind: str) -> Response:
         staff: Any = getattr(request.state, "staff", None)
         if staff is None or not role_may(staff.role, self.identity, "details"):
             return Response(admin_gettext(N_("You may not open this page.")), status_code=403)
@@ -206,8 +216,11 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
             ).one_or_none()
         if row is None or row.pdf is None:
             return Response(admin_gettext(N_("This invoice has no PDF yet.")), status_code=404)
+        body = row.pdf if kind == "pdf" else attached_xml(row.pdf)
+        if body is None:
+            return Response(admin_gettext(N_("This PDF carries no e-invoice XML.")), status_code=404)
         return Response(
-            row.pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{row.number}.pdf"'},
+            body,
+            media_type="application/pdf" if kind == "pdf" else "application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{row.number}.{kind}"'},
         )

@@ -25,9 +25,11 @@ import struct
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+import drafthorse
 import structlog
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -47,7 +49,6 @@ from app.invoicing.snapshots import berlin_day
 from app.invoicing.tax import TaxTreatment
 
 PROFILE = "urn:cen.eu:en16931:2017"
-SCHEMA = "FACTUR-X_EN16931"  # the XSD the XML is validated against when serialised
 LEVEL = "EN 16931"  # the Factur-X conformance level named in the PDF's XMP metadata
 FILE_NAME = "factur-x.xml"
 PRODUCER = "SMPLaT"
@@ -118,8 +119,15 @@ def cii_xml(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
     totals.grand_total = gross
     totals.prepaid_total = gross
     totals.due_amount = Decimal("0.00")
-    xml: bytes = doc.serialize(schema=SCHEMA)
+    xml: bytes = doc.serialize(schema=None)
+    schema().assertValid(etree.fromstring(xml))
     return xml
+
+
+@lru_cache(maxsize=1)
+def schema() -> etree.XMLSchema:
+    """The Factur-X EN 16931 XSD drafthorse ships, parsed once per process."""
+    return etree.XMLSchema(file=str(Path(drafthorse.__file__).parent / "schema" / "Factur-X_1.0.07_EN16931.xsd"))
 
 
 def _seller(seller: dict[str, Any]) -> dict[str, Any]:
@@ -192,10 +200,16 @@ def invoice_pdf(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
     printed = render_invoice(invoice, corrects)
     try:
         xml = cii_xml(invoice, corrects)
-    except (etree.XMLSyntaxError, ValueError, TypeError, AttributeError):
+    except (etree.XMLSyntaxError, etree.DocumentInvalid, ValueError, TypeError, AttributeError):
         log.exception("factur-x xml not built", invoice=invoice.number)
         return printed
     return embed(printed, xml, invoice)
+
+
+def attached_xml(pdf: bytes) -> bytes | None:
+    """The EN 16931 XML a stored PDF carries (None: a PDF stored before e-invoices, or without one)."""
+    attached = PdfReader(io.BytesIO(pdf)).attachments.get(FILE_NAME)
+    return attached[0] if attached else None
 
 
 def embed(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:

@@ -54,6 +54,10 @@ async def test_each_reading_role_lists_invoices_and_downloads_the_stored_pdf(
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"] == f'attachment; filename="{invoice.number}.pdf"'
     assert hashlib.sha256(download.content).hexdigest() == (await invoices_of(session, invoice.order_id))[0].pdf_sha256
+    xml = await web.get(f"/admin/invoice/xml/{invoice.id}")
+    assert xml.status_code == 200
+    assert xml.headers["content-disposition"] == f'attachment; filename="{invoice.number}.xml"'
+    assert f"<ram:ID>{invoice.number}</ram:ID>".encode() in xml.content
 
 
 async def test_invoices_cannot_be_created_edited_or_deleted_in_the_back_office(
@@ -75,6 +79,7 @@ async def test_an_invoice_still_rendering_has_no_download_yet(session: AsyncSess
     await session.commit()
 
     assert (await web.get(f"/admin/invoice/pdf/{invoice.id}")).status_code == 404
+    assert (await web.get(f"/admin/invoice/xml/{invoice.id}")).status_code == 404
     assert "/admin/invoice/pdf/" not in (await web.get("/admin/invoice/list")).text
 
 
