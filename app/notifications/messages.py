@@ -99,15 +99,14 @@ def write_order_completed(uow: UnitOfWork, order: Order) -> None:
     )
 
 
-async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amount: Decimal) -> None:
-    """A line ended partial or canceled and its undelivered share is being refunded: the client hears how much."""
+async def _send_line_mail(uow: UnitOfWork, template: str, order: Order, line: OrderLine, **extra: Any) -> None:
+    """A mail about one line of an order: its service in the client's language, its quantity, and ``extra``."""
     customer = order.customer
-    remains = line.quantity if line.remains is None else min(line.remains, line.quantity)
     names = await service_names(uow, [line.service_id], customer.locale)
     await notify(
         uow,
         to=customer.email,
-        template=LINE_REFUND,
+        template=template,
         locale=customer.locale,
         order_id=order.id,
         context={
@@ -115,10 +114,22 @@ async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amoun
             "name": customer.display_name,
             "service": names.get(line.service_id, line.service_name),
             "quantity": line.quantity,
-            "delivered": line.quantity - remains,
-            "amount": str(amount),
-            "currency": order.currency,
+            **extra,
         },
+    )
+
+
+async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amount: Decimal) -> None:
+    """A line ended partial or canceled and its undelivered share is being refunded: the client hears how much."""
+    remains = line.quantity if line.remains is None else min(line.remains, line.quantity)
+    await _send_line_mail(
+        uow,
+        LINE_REFUND,
+        order,
+        line,
+        delivered=line.quantity - remains,
+        amount=str(amount),
+        currency=order.currency,
     )
 
 
@@ -195,30 +206,11 @@ async def send_orders_started(uow: UnitOfWork, orders: Iterable[Order], *, paid_
         )
 
 
-async def _send_refill_mail(uow: UnitOfWork, template: str, order: Order, line: OrderLine) -> None:
-    customer = order.customer
-    names = await service_names(uow, [line.service_id], customer.locale)
-    await notify(
-        uow,
-        to=customer.email,
-        template=template,
-        locale=customer.locale,
-        order_id=order.id,
-        context={
-            "number": order.number,
-            "name": customer.display_name,
-            "service": names.get(line.service_id, line.service_name),
-            "quantity": line.quantity,
-            "link": line.link,
-        },
-    )
-
-
 async def send_refill_requested(uow: UnitOfWork, order: Order, line: OrderLine) -> None:
     """A refill was recorded for a delivered line (by the client or by staff): the client hears it is on its way."""
-    await _send_refill_mail(uow, REFILL_REQUESTED, order, line)
+    await _send_line_mail(uow, REFILL_REQUESTED, order, line, link=line.link)
 
 
 async def send_refill_done(uow: UnitOfWork, order: Order, line: OrderLine) -> None:
     """The provider reports the refill completed."""
-    await _send_refill_mail(uow, REFILL_DONE, order, line)
+    await _send_line_mail(uow, REFILL_DONE, order, line, link=line.link)

@@ -147,7 +147,7 @@ async def test_a_refill_is_mailed_when_requested_and_when_done(engine, session, 
 # -- subscriptions ------------------------------------------------------------------------------------------------
 
 
-async def subscription(session: AsyncSession, locale: str, **values: Any) -> tuple[Subscription, Order]:
+async def subscription(session: AsyncSession, locale: str) -> tuple[Subscription, Order]:
     """An active subscription with its paid first order."""
     service = await factories.service(
         session, kind=ServiceKind.SUBSCRIPTION, price="29.0000", name_de="Auto-Likes", name_en="Auto likes"
@@ -162,7 +162,6 @@ async def subscription(session: AsyncSession, locale: str, **values: Any) -> tup
         target_username="anna",
         price=Decimal("34.51"),
         currency="EUR",
-        **values,
     )
     session.add(sub)
     await session.flush()
