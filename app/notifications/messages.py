@@ -182,7 +182,11 @@ def paid_orders(orders: Iterable[Order]) -> set[int]:
 
 async def send_orders_started(uow: UnitOfWork, orders: Iterable[Order], *, paid_before: set[int]) -> None:
     """The orders whose first line just reached the provider (paid before, in fulfillment now): the client hears
-    that work began — once per order, since an order is in fulfillment only once."""
+    that work began — once per order, since an order is in fulfillment only once.
+
+    On the dispatch's hot path: two reads for the whole batch, and the rows alone (``write_email``, flushed with
+    the batch); the sweep gives them their sending jobs within a minute.
+    """
     started = {order.id: order for order in orders if order.id in paid_before}
     started = {key: order for key, order in started.items() if order.status == OrderStatus.IN_FULFILLMENT}
     if not started:
@@ -196,7 +200,7 @@ async def send_orders_started(uow: UnitOfWork, orders: Iterable[Order], *, paid_
     names = await _names_by_language(uow, (line.service_id for order in started.values() for line in order.lines))
     for order in sorted(started.values(), key=lambda order: order.id):
         customer = customers[order.customer_id]
-        await notify(
+        write_email(
             uow,
             to=customer.email,
             template=ORDER_STARTED,

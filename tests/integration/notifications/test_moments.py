@@ -20,6 +20,7 @@ from app.fulfillment.models import RefillRequest, RefillStatus
 from app.fulfillment.refills import record_refill_sent, record_refill_status
 from app.invoicing.tax import TaxDecision
 from app.notifications.delivery import deliver
+from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
 from app.notifications.unsubscribe import unsubscribe_url
 from app.orders.commands import place_order
@@ -34,6 +35,7 @@ from app.payments.webhooks import record_failure
 from app.uow import UnitOfWork
 from tests import factories
 from tests.integration.notifications.conftest import SmtpServer
+from tests.integration.notifications.helpers import send_jobs
 
 WORKER = Actor.worker("test")
 PERIOD_END = int(datetime(2027, 1, 7, 11, 0, tzinfo=UTC).timestamp())
@@ -85,6 +87,8 @@ async def test_the_first_line_at_the_provider_tells_the_client_once_in_their_lan
         await session.commit()
 
     (mail,) = await outbox(session, template="order_started")
+    assert await send_jobs(session, mail.id) == []  # written on the dispatch's hot path: the sweep queues it
+    assert await sweep_outbox(session_factory(engine)) == (1, 0)
     message, text, html = await arrived(engine, smtp_server, mail)
     assert message["Subject"] == STARTED[locale].format(number=order.number)
     assert "List-Unsubscribe" not in message  # an order's own mails cannot be turned off
