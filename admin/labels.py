@@ -157,6 +157,7 @@ FIELD_LABELS = {
     "register_court": N_("Register court"),
     "register_number": N_("Register number"),
     "remains": N_("Remains"),
+    "renewal_notices": N_("Renewal notices"),
     "role": N_("Role"),
     "runs": N_("Runs"),
     "service": N_("Service"),

@@ -32,6 +32,7 @@ from storefront.portal import PortalController
 from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
 from storefront.tracking import TrackingController
+from storefront.unsubscribe import UnsubscribeController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RefillController,
             PortalController,
             PortalProfileController,
+            UnsubscribeController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

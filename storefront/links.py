@@ -58,7 +58,7 @@ def _ip(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
 
 
-def _language(request: Request[Any, Any, Any], known: str) -> str:
+def client_language(request: Request[Any, Any, Any], known: str) -> str:
     """The visitor's explicit choice (``?lang=``, the switch's cookie), else the language we know the client by."""
     locale = i18n.negotiate_locale(request.query_params.get("lang"), request.cookies.get("lang"), known)
     i18n.current_locale.set(locale)
@@ -90,7 +90,7 @@ class CheckoutLinkController(Controller):
                 view = await open_link(session, token, now=utc_now())
             except NotFound as exc:
                 return await _refusal(request, db_engine, exc.message, 404)
-            locale = _language(request, view.customer.locale)
+            locale = client_language(request, view.customer.locale)
             if not view.payable:
                 status = LinkStatus.USED_UP if view.status == LinkStatus.ACTIVE else view.status
                 return await _refusal(request, db_engine, LinkUnavailable(status).message, 410)
@@ -157,7 +157,7 @@ class CheckoutLinkController(Controller):
             return await _refusal(request, db_engine, OFFER_GONE, 410)
         if order.status != OrderStatus.PENDING_PAYMENT:  # the same visit sent again after paying
             return _private(Redirect(path="/checkout/done"))
-        locale = _language(request, known_language)
+        locale = client_language(request, known_language)
         response: Response[Any]
         try:
             url = await open_checkout(request, db_engine, order.id, locale=locale, actor=payer)

@@ -20,6 +20,7 @@ from app.editing import Clean, create_record, update_record
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
 from app.invoicing.vat_ids import normalise_vat_id
+from app.notifications.unsubscribe import customer_of_token
 from app.uow import UnitOfWork
 
 CUSTOMER = "customer"
@@ -126,3 +127,28 @@ async def update_own_profile(uow: UnitOfWork, *, customer_id: int, values: Mappi
         clean=_profile_rules(actor),
         actor=actor,
     )
+
+
+INVALID_UNSUBSCRIBE_LINK = N_("This unsubscribe link is not valid. Please use the link from your email.")
+
+
+class UnsubscribeLinkInvalid(DomainError):
+    code = "unsubscribe_link_invalid"
+    title = N_("Invalid link")
+
+
+async def unsubscribe_renewal_notices(uow: UnitOfWork, *, token: str, actor: Actor) -> Customer:
+    """The customer no longer gets the subscription renewal notice (one click in the mail); idempotent, audited.
+
+    A token that is malformed, forged or names no customer changes nothing.
+    """
+    customer_id = customer_of_token(token)
+    customer = None if customer_id is None else await uow.session.get(Customer, customer_id, with_for_update=True)
+    if customer is None:
+        raise UnsubscribeLinkInvalid(INVALID_UNSUBSCRIBE_LINK)
+    if customer.renewal_notices:
+        uow.track(customer)
+        customer.renewal_notices = False
+        uow.audit_changes(actor, "unsubscribe-renewal-notices")
+        await uow.flush()
+    return customer

@@ -28,6 +28,8 @@ class Customer(IdentityAuditBase):
     erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     # Part of every portal session cookie: raising it (logout, erasure) ends all of the customer's portal sessions.
     portal_session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The subscription renewal notice (the only mail with a List-Unsubscribe link); off after a one-click unsubscribe.
+    renewal_notices: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

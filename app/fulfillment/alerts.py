@@ -1,4 +1,5 @@
-"""Staff alerts: something needs a person (a provider low on funds, a line stuck, a provider dropping a service).
+"""Staff alerts: something needs a person (a provider low on funds, a line stuck, a provider dropping a service,
+a Stripe event that failed processing, a dispute opened, a Lexware Office sync that failed).
 
 An alert is an audit row (``alert:<topic>``, the back office's audit log lists every one) and a mail to the staff
 address with a link to the record's back-office page, at most one per topic and record per hour
@@ -30,6 +31,8 @@ class AlertTopic(StrEnum):
     LINE_STUCK = "line-stuck"
     DISPATCH_UNKNOWN = "dispatch-unknown"
     LEXOFFICE_SYNC_FAILED = "lexoffice-sync-failed"
+    WEBHOOK_FAILED = "webhook-failed"
+    DISPUTE_OPENED = "dispute-opened"
 
 
 def alert_action(topic: AlertTopic) -> str:

@@ -28,6 +28,7 @@ from app.fulfillment.queueing import FULFILLMENT_QUEUE, POLL_LOCK, POLL_TASK, di
 from app.fulfillment.refill_window import window_end
 from app.fulfillment.refunds import refund_undelivered_share
 from app.i18n import N_
+from app.notifications.messages import paid_orders, send_orders_started, send_refill_requested
 from app.orders import lifecycle
 from app.orders.lifecycle import line_subject, lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
@@ -158,6 +159,7 @@ async def resolve_unknown_dispatch(
         if len(set(line_ids)) > 1:
             raise ValidationFailed({"upstream_order_id": N_("a provider's order id belongs to one line only")})
     locked = await lock_lines(uow, line_ids)
+    paid_before = paid_orders(order for order, _line in locked)
     for order, line in locked:
         _refuse_unless(
             order,
@@ -187,6 +189,7 @@ async def resolve_unknown_dispatch(
         except IntegrityError as exc:
             raise Conflict(N_("provider order %(id)s already belongs to another line"), id=upstream) from exc
     uow.audit_changes(actor, "resolve-dispatch", details={"finding": finding, "upstream_order_id": upstream})
+    await send_orders_started(uow, (order for order, _line in locked), paid_before=paid_before)
     await uow.flush()
     return locked
 
@@ -235,6 +238,7 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
             data={"refill_request_id": refill.id},
         )
         uow.audit(actor, "request-refill", "refill_request", refill.id, details={"order_line": line.id})
+        await send_refill_requested(uow, order, line)
     await uow.flush()
     return locked
 
@@ -346,6 +350,7 @@ async def record_dispatch(
     ((order, line),) = await lock_lines(uow, [line_id])
     if result == DispatchResult.ACCEPTED and not _usable_upstream_id(provider_order_id):
         raise ValidationFailed({"provider_order_id": N_("use the provider's order id (letters, digits, - or _)")})
+    paid_before = paid_orders([order])
     outcome = DispatchOutcome(line_id, result, provider_order_id, note, raw)
     try:
         async with uow.session.begin_nested():
@@ -364,6 +369,7 @@ async def record_dispatch(
             message=f"{order.number} line {line.position} ({line.service_name}): dispatch unknown: {note or '-'}; "
             "check the provider before sending it again",
         )
+    await send_orders_started(uow, [order], paid_before=paid_before)
     await uow.flush()
     return line
 
@@ -396,6 +402,7 @@ async def record_dispatches(uow: UnitOfWork, *, outcomes: Sequence[DispatchOutco
         if RESULT_STATES[by_line[line.id].result] in LINE_TRANSITIONS.get(line.fulfillment_status, ())
     ]
     taken = await _upstream_ids_in_use(uow, [line for _order, line in locked], by_line)
+    paid_before = paid_orders(order for order, _line in locked)
     for order, line in locked:
         outcome = by_line[line.id]
         if outcome.result == DispatchResult.ACCEPTED:
@@ -412,6 +419,7 @@ async def record_dispatches(uow: UnitOfWork, *, outcomes: Sequence[DispatchOutco
         if outcome_of_line is not None:
             details = {"result": str(outcome_of_line.result), "note": outcome_of_line.note}
             row.diff = {**(row.diff or {}), **{key: value for key, value in details.items() if value}}
+    await send_orders_started(uow, (order for order, _line in locked), paid_before=paid_before)
     await uow.flush()
     return [line for _order, line in locked]
 
@@ -515,6 +523,7 @@ async def record_progress(
         uow.track(order, *order.lines)  # the state before this report, for its audit row
     current = _PROGRESS_RANK.get(line.fulfillment_status)
     reported = _PROGRESS_RANK[progress.status]
+    paid_before = paid_orders([order])
     if current is not None and (reported < current or (reported == current and line.finished_at is not None)):
         return line  # stale or repeated final report: nothing moves back
     if progress.start_count is not None:
@@ -532,6 +541,7 @@ async def record_progress(
         )
         if progress.status in (LineStatus.PARTIAL, LineStatus.CANCELED):
             await refund_undelivered_share(uow, order, line, actor)
+        await send_orders_started(uow, [order], paid_before=paid_before)
     if line.fulfillment_status not in FINAL_LINE_STATES:
         line.next_poll_at = uow.now() + poll_interval(uow.now() - (line.dispatched_at or uow.now()))
     uow.audit_changes(actor, "record-progress")

@@ -21,6 +21,7 @@ from app.errors import DomainError, NotFound
 from app.fulfillment.commands import RAW_ANSWER_LIMIT
 from app.fulfillment.models import OPEN_REFILL_STATES, Provider, RefillRequest, RefillStatus
 from app.i18n import N_
+from app.notifications.messages import send_refill_done
 from app.orders.lifecycle import lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
 from app.providers.clients import client_for
@@ -147,6 +148,8 @@ async def record_refill_status(
         note=f"refill {status.value.replace('_', ' ')} at the provider",
         data={"refill_request_id": refill.id, "provider_refill_id": refill.provider_refill_id, **_raw(raw)},
     )
+    if status == RefillStatus.COMPLETED:
+        await send_refill_done(uow, order, line)
     uow.audit_changes(actor, "refill-status")
     await uow.flush()
     return refill

@@ -111,7 +111,14 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
     email.status = EmailStatus.SENDING
     email.attempts += 1
     email.next_attempt_at = None
-    outgoing = build_message(rendered, sender=sender, to=email.to_address, message_id=email.message_id, date=now)
+    outgoing = build_message(
+        rendered,
+        sender=sender,
+        to=email.to_address,
+        message_id=email.message_id,
+        date=now,
+        unsubscribe_url=email.context.get("unsubscribe_url"),
+    )
     if email.template == ORDER_CONFIRMATION and email.order_id is not None:
         await _attach_invoice(uow, outgoing, email.order_id)
     return Taken.SENDING, Ticket(email.id, outgoing)

@@ -31,6 +31,12 @@ SUBJECTS: dict[str, str] = {
     "line_refund": N_("Order %(number)s: refund of %(service)s"),
     "staff_alert": N_("[Alert] %(summary)s"),
     "portal_link": N_("Your login link for your customer account"),
+    "order_started": N_("Order %(number)s: work has started"),
+    "refill_requested": N_("Order %(number)s: refill of %(service)s requested"),
+    "refill_done": N_("Order %(number)s: refill of %(service)s done"),
+    "subscription_renewed": N_("Your subscription %(service)s has been renewed"),
+    "subscription_payment_failed": N_("Payment for your subscription %(service)s failed"),
+    "subscription_canceled": N_("Your subscription %(service)s has ended"),
 }
 
 

@@ -54,8 +54,20 @@ def new_message_id(domain: str) -> str:
     return make_msgid(domain=domain)
 
 
-def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_id: str, date: datetime) -> Outgoing:
-    """multipart/alternative (text, then HTML) with Message-ID, Date, From, Reply-To and the subject."""
+def build_message(
+    rendered: RenderedEmail,
+    *,
+    sender: Sender,
+    to: str,
+    message_id: str,
+    date: datetime,
+    unsubscribe_url: str | None = None,
+) -> Outgoing:
+    """multipart/alternative (text, then HTML) with Message-ID, Date, From, Reply-To and the subject.
+
+    ``unsubscribe_url``: a mail the client may turn off carries it as ``List-Unsubscribe`` with
+    ``List-Unsubscribe-Post`` (RFC 8058: the mail client POSTs to it, no page to click through).
+    """
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = formataddr((sender.name, sender.address))
@@ -65,6 +77,9 @@ def build_message(rendered: RenderedEmail, *, sender: Sender, to: str, message_i
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to transactional mail
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return Outgoing(message=message, sender=sender.address, recipient=to)

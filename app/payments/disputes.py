@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.actors import Actor
+from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.invoicing.credit_notes import issue_dispute_credit_note
 from app.orders.lifecycle import lock_orders, record_event, set_payment_status
 from app.orders.models import EventKind, Order, OrderEvent
@@ -55,7 +56,7 @@ async def _locked(uow: UnitOfWork, dispute: Mapping[str, Any]) -> tuple[Order, P
 
 
 async def open_dispute(uow: UnitOfWork, *, dispute: Mapping[str, Any], actor: Actor) -> Order | None:
-    """Flag the order as disputed and tell staff in its timeline. None when the charge is not ours."""
+    """Flag the order as disputed, tell staff in its timeline and by an alert. None when the charge is not ours."""
     locked = await _locked(uow, dispute)
     if locked is None:
         return None
@@ -75,6 +76,15 @@ async def open_dispute(uow: UnitOfWork, *, dispute: Mapping[str, Any], actor: Ac
     if CLOSED not in stages and order.payment_status in REFUNDABLE_STATES:
         set_payment_status(uow, order, PaymentStatus.DISPUTED, actor, note=f"dispute {dispute_id}: {reason}")
     uow.audit(actor, "open-dispute", "order", order.id, details={"dispute": dispute_id, "reason": reason})
+    await alert_staff(
+        uow,
+        actor,
+        AlertTopic.DISPUTE_OPENED,
+        "order",
+        order.id,
+        message=f"{order.number}: dispute {dispute_id} opened ({reason}, {money}); answer it in Stripe before its "
+        "deadline",
+    )
     await uow.flush()
     return order
 

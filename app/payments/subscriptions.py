@@ -25,6 +25,11 @@ from app.customers.models import Customer
 from app.errors import NotFound
 from app.i18n import N_
 from app.invoicing.tax import Buyer, TaxDecision
+from app.notifications.subscription_messages import (
+    send_subscription_canceled,
+    send_subscription_payment_failed,
+    send_subscription_renewed,
+)
 from app.orders import commands as order_commands
 from app.orders.commands import place_order
 from app.orders.lifecycle import record_event
@@ -259,6 +264,7 @@ async def renew(uow: UnitOfWork, *, invoice: Mapping[str, Any], actor: Actor) ->
         return order
     await order_commands.mark_paid(uow, order_id=order.id, actor=actor, note=f"renewal invoice {facts.id} paid")
     await after_payment(uow, order, actor)
+    await send_subscription_renewed(uow, subscription, order)
     return order
 
 
@@ -274,14 +280,18 @@ async def _first_order(uow: UnitOfWork, subscription_id: int) -> Order:
 
 
 async def invoice_failed(uow: UnitOfWork, *, invoice: Mapping[str, Any], actor: Actor) -> Subscription | None:
-    """A renewal was declined: the subscription is past due (no order until an invoice is paid)."""
+    """A renewal was declined: the subscription is past due (no order until an invoice is paid), and the client is
+    asked to update the card — on each declined attempt the processor reports (each its own event)."""
     facts = invoice_facts(invoice)
     subscription = await _lock(uow, stripe_id=facts.subscription_id, our_id=facts.our_subscription_id)
     if subscription is None:
         return None
     uow.track(subscription)
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return subscription
     _set_status(subscription, SubscriptionStatus.PAST_DUE, uow.now())
     uow.audit_changes(actor, "subscription-payment-failed", details={"invoice": facts.id})
+    await send_subscription_payment_failed(uow, subscription)
     await uow.flush()
     return subscription
 
@@ -307,6 +317,7 @@ async def update_from_stripe(uow: UnitOfWork, *, subscription: Mapping[str, Any]
     if ours is None:
         return None
     uow.track(ours)
+    was_canceled = ours.status == SubscriptionStatus.CANCELED
     status = STRIPE_STATUSES.get(str(subscription.get("status")))
     if status is not None:
         _set_status(ours, status, uow.now())
@@ -315,6 +326,8 @@ async def update_from_stripe(uow: UnitOfWork, *, subscription: Mapping[str, Any]
             ours.canceled_at = datetime.fromtimestamp(canceled_at, tz=UTC)
     _move_period_end(ours, _period_end(subscription))
     uow.audit_changes(actor, "update-subscription", details={"stripe_status": subscription.get("status")})
+    if not was_canceled and ours.status == SubscriptionStatus.CANCELED:
+        await send_subscription_canceled(uow, ours)
     await uow.flush()
     return ours
 

@@ -14,9 +14,9 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor, ActorKind
+from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.payments import commands, disputes, refunds, subscriptions
 from app.payments.gateway import WebhookEvent
 from app.payments.models import StripeEvent
@@ -128,9 +128,10 @@ async def handle_event(uow: UnitOfWork, event: WebhookEvent) -> Handled:
     return Handled.PROCESSED if handler is not None else Handled.IGNORED
 
 
-async def record_failure(session: AsyncSession, event: WebhookEvent, error: str) -> None:
-    """Keep a failed event (unprocessed, with the reason) for staff; Stripe retries it."""
-    await session.execute(
+async def record_failure(uow: UnitOfWork, event: WebhookEvent, error: str) -> None:
+    """Keep a failed event (unprocessed, with the reason) for staff, and alert them (one mail per event and hour,
+    linking to it); Stripe retries it."""
+    await uow.session.execute(
         insert(StripeEvent)
         .values(id=event.id, type=event.type, payload=dict(event.payload), error=error[:MAX_ERROR_LENGTH])
         .on_conflict_do_update(
@@ -138,4 +139,12 @@ async def record_failure(session: AsyncSession, event: WebhookEvent, error: str)
             set_={"error": error[:MAX_ERROR_LENGTH]},
             where=StripeEvent.processed_at.is_(None),
         )
+    )
+    await alert_staff(
+        uow,
+        stripe_actor(event),
+        AlertTopic.WEBHOOK_FAILED,
+        "stripe-event",
+        event.id,
+        message=f"Stripe event {event.type} ({event.id}) failed: {error}"[:MAX_ERROR_LENGTH],
     )

@@ -45,8 +45,8 @@ async def stripe_webhook(request: Request[Any, Any, Any], db_engine: NamedDepend
             handled = await handle_event(uow, event)
     except Exception as exc:
         log.exception("webhook failed", event_id=event.id, event_type=event.type)
-        async with sessions() as session, session.begin():
-            await record_failure(session, event, f"{type(exc).__name__}: {exc}")
+        async with unit_of_work(sessions) as uow:
+            await record_failure(uow, event, f"{type(exc).__name__}: {exc}")
         return _problem(500, "Webhook failed", "The event was recorded and will be processed on redelivery.")
     # On the request's own access line (app/web/middleware.py): one log write per delivery, not two.
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, handled=handled.value)

@@ -2,7 +2,7 @@
 refund, by a credit note that names the dispute instead of a refund (once per dispute).
 
 Revision ID: 0030
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-01 00:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

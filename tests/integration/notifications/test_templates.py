@@ -21,6 +21,15 @@ SENDER = Sender(
     reply_to="support@demo.example",
     footer="Demo Social GmbH · Beispielstraße 1 · 10115 Berlin · support@demo.example",
 )
+SUBSCRIPTION: dict[str, Any] = {
+    "name": "Anna Beispiel",
+    "service": "Instagram Auto-Likes",
+    "target": "@anna",
+    "price": "29.75",
+    "currency": "EUR",
+    "period_end": "7. Jan. 2027, 12:00:00",
+    "portal_url": "https://shop.example/portal?lang=de",
+}
 CONTEXTS: dict[str, dict[str, Any]] = {
     "order_confirmation": {
         "number": "SMP-2026-000042",
@@ -70,6 +79,37 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "login_url": "https://shop.example/portal/login/TOKEN?lang=de",
         "minutes": 15,
     },
+    "order_started": {
+        "number": "SMP-2026-000042",
+        "name": "Anna Beispiel",
+        "lines": [{"service": "Instagram-Likes", "quantity": 1500, "link": "https://www.instagram.com/p/abc/"}],
+        "net": "12.50",
+        "tax": "2.38",
+        "gross": "14.88",
+        "currency": "EUR",
+    },
+    "refill_requested": {
+        "number": "SMP-2026-000042",
+        "name": "Anna Beispiel",
+        "service": "Instagram-Follower",
+        "quantity": 500,
+        "link": "https://www.instagram.com/anna/",
+    },
+    "refill_done": {
+        "number": "SMP-2026-000042",
+        "name": "Anna Beispiel",
+        "service": "Instagram-Follower",
+        "quantity": 500,
+        "link": "https://www.instagram.com/anna/",
+    },
+    "subscription_renewed": {
+        **SUBSCRIPTION,
+        "number": "SMP-2026-000077",
+        "amount": "29.75",
+        "unsubscribe_url": "https://shop.example/mail/unsubscribe/7.SIGNATURE",
+    },
+    "subscription_payment_failed": SUBSCRIPTION,
+    "subscription_canceled": SUBSCRIPTION,
 }
 
 
