@@ -20,6 +20,7 @@ ORDER_COMPLETED = "order_completed"
 CHECKOUT_LINK = "checkout_link"
 LINE_REFUND = "line_refund"
 PORTAL_LINK = "portal_link"
+GDPR_EXPORT_READY = "gdpr_export_ready"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -137,3 +138,18 @@ async def send_portal_link(uow: UnitOfWork, customer: Customer, token: str, *, m
         context={"name": customer.display_name, "login_url": url, "minutes": minutes},
     )
     return url
+
+
+async def send_export_ready(uow: UnitOfWork, customer: Customer, *, export_id: int, expires_at: datetime) -> None:
+    """The client's data export is built: the portal link to download it (it works only when logged in)."""
+    await notify(
+        uow,
+        to=customer.email,
+        template=GDPR_EXPORT_READY,
+        locale=customer.locale,
+        context={
+            "name": customer.display_name,
+            "download_url": storefront_url(f"/portal/exports/{export_id}", customer.locale),
+            "expires": format_datetime(expires_at, customer.locale, "medium"),
+        },
+    )

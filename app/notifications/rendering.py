@@ -31,6 +31,7 @@ SUBJECTS: dict[str, str] = {
     "line_refund": N_("Order %(number)s: refund of %(service)s"),
     "staff_alert": N_("[Alert] %(summary)s"),
     "portal_link": N_("Your login link for your customer account"),
+    "gdpr_export_ready": N_("Your data export is ready"),
 }
 
 
