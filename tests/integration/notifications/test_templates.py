@@ -70,6 +70,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "login_url": "https://shop.example/portal/login/TOKEN?lang=de",
         "minutes": 15,
     },
+    "gdpr_export_ready": {
+        "name": "Anna Beispiel",
+        "download_url": "https://shop.example/portal/exports/7?lang=de",
+        "expires": "8. Dez. 2026, 10:15:00",
+    },
 }
 
 
