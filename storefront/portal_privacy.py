@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.customers.models import Customer
 from app.db.engine import session_factory
 from app.db.read_only import read_only_session
 from app.errors import NotFound
@@ -30,6 +31,16 @@ from storefront.same_origin import require_same_origin
 
 NO_EXPORT = N_("There is no such download in your account, or it has expired.")
 PRIVACY = "/portal/privacy"
+
+
+async def form_sender(request: Request[Any, Any, Any], engine: AsyncEngine, data: dict[str, str]) -> Customer | None:
+    """The logged-in customer who sent a portal form with this session's CSRF token (None: logged out)."""
+    found = await logged_in(request, engine)
+    if found is None:
+        return None
+    session, customer, _company = found
+    check_csrf(session, data)
+    return customer
 
 
 class PortalPrivacyController(Controller):
@@ -61,11 +72,9 @@ class PortalPrivacyController(Controller):
     async def ask_for_export(
         self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], data: FormData
     ) -> Response[Any]:
-        found = await logged_in(request, db_engine)
-        if found is None:
+        customer = await form_sender(request, db_engine, data)
+        if customer is None:
             return to_login()
-        session, customer, _company = found
-        check_csrf(session, data)
         try:
             async with unit_of_work(session_factory(db_engine), ip=client_ip(request)) as uow:
                 await request_export(uow, customer_id=customer.id, actor=customer_actor(customer))
@@ -107,11 +116,9 @@ class PortalPrivacyController(Controller):
     async def ask_for_erasure(
         self, request: Request[Any, Any, Any], db_engine: NamedDependency[AsyncEngine], data: FormData
     ) -> Response[Any]:
-        found = await logged_in(request, db_engine)
-        if found is None:
+        customer = await form_sender(request, db_engine, data)
+        if customer is None:
             return to_login()
-        session, customer, _company = found
-        check_csrf(session, data)
         async with unit_of_work(session_factory(db_engine), ip=client_ip(request)) as uow:
             await request_erasure(uow, customer_id=customer.id, actor=customer_actor(customer))
         return Redirect(path=f"{PRIVACY}?done=erasure-requested", status_code=303)

@@ -83,7 +83,7 @@ class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
         description=lazy(
             "The customer asked to be erased. Their name, email, addresses, VAT ID and notes are removed, their "
             "portal sessions and tracking links end, and personal data in the order timeline, the audit log and "
-            "the Stripe events is scrubbed. Invoices and credit notes stay as issued (10 years by law). Refused "
+            "the Stripe events is scrubbed. Invoices and credit notes stay as issued (retention by law). Refused "
             "while an order is open or a subscription runs."
         ),
     )

@@ -1,10 +1,11 @@
 """Erasure: the client asks in the portal, an admin confirms or declines, confirming pseudonymises the customer.
 
 Confirming keeps what the law makes us keep and the ids that hold the books together: orders, payments, refunds,
-and invoices and credit notes exactly as issued (§147 AO, §14b UStG: 10 years; the invoice rows are immutable
-anyway). It clears the customer's profile (the email becomes ``erased-<id>@invalid``), ends their portal sessions
-and login links, gives every order a tracking token nobody knows, deletes their data exports, empties the mails
-to them, and scrubs the trail (``app.gdpr.scrub``). The audit row of the erasure records only ids and counts.
+and invoices and credit notes exactly as issued (retention duty of §147 AO and §14b UStG; the invoice rows are
+immutable anyway). It clears the customer's profile (the email becomes ``erased-<id>@invalid``), ends their
+portal sessions and login links, gives every order a tracking token nobody knows, deletes their data exports,
+empties the mails to them, and scrubs the trail (``app.gdpr.scrub``). The audit row of the erasure records only
+ids and counts.
 
 It is refused while the customer has an open order (not yet completed, canceled or expired) or a subscription
 that still runs: those still need the address to be delivered, refunded or billed. Staff finish or cancel them
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.actors import Actor, ActorKind
+from app.customers.commands import PROFILE_FIELDS
 from app.customers.models import Customer
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.gdpr.exports import discard_exports
@@ -34,14 +36,10 @@ from app.states import finals
 from app.uow import UnitOfWork
 
 ERASURE = "erasure_request"
+# The profile, except the country and language that tax statistics and any later mail still need.
+KEPT_FIELDS = ("country", "locale")
 CLEARED_FIELDS = (
-    "name",
-    "company",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "vat_id",
+    *(name for name in PROFILE_FIELDS if name not in KEPT_FIELDS),
     "vat_id_entered_by",
     "vat_id_entered_at",
     "notes",

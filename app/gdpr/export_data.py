@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from app.customers.commands import PROFILE_FIELDS
 from app.customers.models import Customer
 from app.invoicing.models import Invoice
 from app.invoicing.storage import ensure_pdf
@@ -28,20 +29,7 @@ from app.portal.models import PortalLoginToken
 from app.portal.services import customer_subscriptions
 
 CLIENT_EVENTS = (EventKind.CREATED, EventKind.STATUS, EventKind.PAYMENT_STATUS, EventKind.LINE_STATUS)
-PROFILE = (
-    "id",
-    "email",
-    "name",
-    "company",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "vat_id",
-    "locale",
-    "created_at",
-)
+PROFILE = ("id", "email", *PROFILE_FIELDS, "created_at")
 
 
 @dataclass(frozen=True)
