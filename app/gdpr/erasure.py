@@ -29,7 +29,7 @@ from app.i18n import N_
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.models import Order, OrderLine
 from app.orders.states import ORDER_STATES
-from app.payments.models import Subscription, SubscriptionStatus
+from app.payments.models import CheckoutLink, Subscription, SubscriptionStatus
 from app.portal.commands import end_portal_sessions
 from app.portal.models import PortalLoginToken
 from app.states import finals
@@ -160,6 +160,12 @@ async def _clear_orders_and_mails(uow: UnitOfWork, customer: Customer, old_email
         .execution_options(synchronize_session=False)
     )
     await uow.session.execute(sa.delete(PortalLoginToken).where(PortalLoginToken.customer_id == customer.id))
+    await uow.session.execute(
+        sa.update(CheckoutLink)
+        .where(CheckoutLink.customer_id == customer.id, CheckoutLink.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def confirm_erasure(uow: UnitOfWork, *, customer_id: int, actor: Actor) -> Erasure:

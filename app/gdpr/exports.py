@@ -28,6 +28,7 @@ from app.uow import UnitOfWork
 BUILD_TASK = "gdpr.build_export"
 EXPORT_QUEUE = "default"
 KEEP_FOR = timedelta(days=7)
+GIVE_UP_AFTER = timedelta(days=1)  # a pending export whose job failed: the client may ask again after this
 EXPORT = "data_export"
 ALREADY_PREPARING = N_("Your data is already being prepared. You will get an email when it is ready.")
 
@@ -99,14 +100,16 @@ def _expire(exports: list[DataExport]) -> None:
 
 
 async def expire_exports(uow: UnitOfWork, *, actor: Actor, now: datetime | None = None) -> int:
-    """Delete the files of the exports whose week is over (their rows stay, as ``expired``); returns how many."""
+    """Delete the files of the exports whose week is over (their rows stay, as ``expired``), and give up exports
+    whose job has not finished within ``GIVE_UP_AFTER`` (so the client may ask again); returns how many."""
     moment = now or uow.now()
+    over = sa.or_(
+        sa.and_(DataExport.status == ExportStatus.READY, DataExport.expires_at <= moment),
+        sa.and_(DataExport.status == ExportStatus.PENDING, DataExport.created_at <= moment - GIVE_UP_AFTER),
+    )
     exports = list(
         await uow.session.scalars(
-            sa.select(DataExport)
-            .where(DataExport.status == ExportStatus.READY, DataExport.expires_at <= moment)
-            .order_by(DataExport.id)
-            .with_for_update(skip_locked=True)
+            sa.select(DataExport).where(over).order_by(DataExport.id).with_for_update(skip_locked=True)
         )
     )
     _expire(exports)

@@ -132,3 +132,17 @@ async def test_download_my_data_on_the_profile_page_records_one_export_and_defer
     assert jobs == 1
     page = await client.get("/portal/privacy?done=export-pending")
     assert 'data-testid="export-pending"' in page.text
+
+
+async def test_an_export_whose_job_never_finished_is_given_up_after_a_day_and_may_be_asked_for_again(session):
+    anna = await client_with_an_order(session, "Anna")
+    actor = Actor.customer(anna.customer.id)
+    stuck = await request_export(UnitOfWork(session), customer_id=anna.customer.id, actor=actor)
+    await session.flush()
+    asked_at = stuck.created_at
+
+    assert await expire_exports(UnitOfWork(session), actor=WORKER, now=asked_at + timedelta(hours=23)) == 0
+    assert await expire_exports(UnitOfWork(session), actor=WORKER, now=asked_at + timedelta(days=1)) == 1
+
+    again = await request_export(UnitOfWork(session), customer_id=anna.customer.id, actor=actor)
+    assert (stuck.status, again.status) == (ExportStatus.EXPIRED, ExportStatus.PENDING)
