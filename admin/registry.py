@@ -13,6 +13,7 @@ from admin.pages.tax_advisor import TaxAdvisorView
 from admin.views.administration import CompanySettingsAdmin, StaffUserAdmin
 from admin.views.catalog import CategoryAdmin, ServiceAdmin
 from admin.views.customers import CustomerAdmin
+from admin.views.erasure import ErasureRequestAdmin
 from admin.views.invoices import InvoiceAdmin
 from admin.views.lines import OrderLineAdmin
 from admin.views.links import CheckoutLinkAdmin
@@ -34,6 +35,7 @@ ADMIN_VIEWS: list[type[ModelView] | type[BaseView]] = [
     TaxAdvisorView,
     OrderAdmin,
     CustomerAdmin,
+    ErasureRequestAdmin,
     PaymentAdmin,
     RefundAdmin,
     InvoiceAdmin,

@@ -29,6 +29,7 @@ from storefront.controllers import StorefrontController
 from storefront.links import CheckoutLinkController
 from storefront.page_cache import PageCache
 from storefront.portal import PortalController
+from storefront.portal_privacy import PortalPrivacyController
 from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
 from storefront.tracking import TrackingController
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortalController,
             PortalProfileController,
             UnsubscribeController,
+            PortalPrivacyController,
             stripe_webhook,
             admin_mount,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

@@ -38,6 +38,7 @@ JOB_MODULES: tuple[str, ...] = (
     "app.notifications.jobs",
     "app.invoicing.jobs",
     "app.lexoffice.jobs",
+    "app.gdpr.jobs",
 )
 
 # A worker refreshes its heartbeat every 10 s; one silent for this long is dead and its jobs are retried.

@@ -8,6 +8,7 @@ from app.company.models import CompanySettings
 from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
+from app.gdpr.models import DataExport, ErasureRequest
 from app.instagram.models import InstagramSnapshot
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
 from app.lexoffice.models import LexofficeSync
@@ -23,8 +24,10 @@ __all__ = [
     "CheckoutLink",
     "CompanySettings",
     "Customer",
+    "DataExport",
     "EmailOutbox",
     "EmailStatus",
+    "ErasureRequest",
     "EventKind",
     "FunnelEvent",
     "InstagramSnapshot",

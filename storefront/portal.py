@@ -80,7 +80,8 @@ def to_login() -> Redirect:
 
 
 def customer_actor(customer: Customer) -> Actor:
-    return Actor.customer(customer.id, customer.email)
+    """The client as the trail names them: by id, never by address (see docs/operations.md, "Personal data")."""
+    return Actor.customer(customer.id)
 
 
 def reorder_url(line: OrderLine) -> str | None:
@@ -131,7 +132,7 @@ class PortalController(Controller):
         try:
             async with unit_of_work(session_factory(db_engine), ip=client_ip(request)) as uow:
                 outcome = await request_login_link(
-                    uow, email=email, ip=client_ip(request), actor=Actor.customer(label=email.strip() or "portal")
+                    uow, email=email, ip=client_ip(request), actor=Actor.customer(label="portal login form")
                 )
         except ValidationFailed as exc:
             errors = form_errors(exc)

@@ -6,14 +6,17 @@ from typing import Any
 
 from starlette.requests import Request
 
+from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import FormCommands, SmplatModelView, when
 from admin.i18n import lazy
 from app.customers.commands import CUSTOMER_FIELDS, create_customer, update_customer
 from app.customers.models import Customer
 from app.customers.overview import customer_overview
+from app.gdpr.erasure import confirm_erasure, decline_erasure
+from app.i18n import N_
 
 
-class CustomerAdmin(SmplatModelView, model=Customer):
+class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
     name = lazy("Customer")
     name_plural = lazy("Customers")
     icon = "fa-solid fa-users"
@@ -68,3 +71,34 @@ class CustomerAdmin(SmplatModelView, model=Customer):
     async def details_context(self, request: Request) -> dict[str, Any]:
         async with self.session_maker(expire_on_commit=False) as session:
             return {"overview": await customer_overview(session, int(request.path_params["pk"]))}
+
+    def describe_for_action(self, customer: Customer) -> str:
+        return f"#{customer.id} · {customer}"
+
+    @business_action(
+        "confirm-erasure",
+        lazy("Confirm erasure"),
+        danger=True,
+        add_in_list=False,
+        description=lazy(
+            "The customer asked to be erased. Their name, email, addresses, VAT ID and notes are removed, their "
+            "portal sessions and tracking links end, and personal data in the order timeline, the audit log and "
+            "the Stripe events is scrubbed. Invoices and credit notes stay as issued (retention by law). Refused "
+            "while an order is open or a subscription runs."
+        ),
+    )
+    async def confirm_erasure(self, ctx: ActionContext) -> str:
+        done = [await confirm_erasure(ctx.uow, customer_id=pk, actor=ctx.actor) for pk in ctx.pks]
+        return done_message(N_("Erased: %(items)s"), [f"#{erasure.customer_id}" for erasure in done])
+
+    @business_action(
+        "decline-erasure",
+        lazy("Decline erasure"),
+        add_in_list=False,
+        fields=[ActionField("reason", lazy("Reason"), kind="textarea")],
+        description=lazy("The erasure request is declined; the reason is kept with it."),
+    )
+    async def decline_erasure(self, ctx: ActionContext) -> str:
+        reason = ctx.values["reason"]
+        done = [await decline_erasure(ctx.uow, customer_id=pk, reason=reason, actor=ctx.actor) for pk in ctx.pks]
+        return done_message(N_("Erasure declined: %(items)s"), [f"#{request.customer_id}" for request in done])

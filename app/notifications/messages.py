@@ -27,6 +27,8 @@ ORDER_STARTED = "order_started"
 REFILL_REQUESTED = "refill_requested"
 REFILL_DONE = "refill_done"
 
+GDPR_EXPORT_READY = "gdpr_export_ready"
+
 
 def storefront_url(path: str, locale: str) -> str:
     """An absolute storefront link that opens in the client's language (the storefront reads ``?lang=``)."""
@@ -218,3 +220,18 @@ async def send_refill_requested(uow: UnitOfWork, order: Order, line: OrderLine) 
 async def send_refill_done(uow: UnitOfWork, order: Order, line: OrderLine) -> None:
     """The provider reports the refill completed."""
     await _send_line_mail(uow, REFILL_DONE, order, line, link=line.link)
+
+
+async def send_export_ready(uow: UnitOfWork, customer: Customer, *, export_id: int, expires_at: datetime) -> None:
+    """The client's data export is built: the portal link to download it (it works only when logged in)."""
+    await notify(
+        uow,
+        to=customer.email,
+        template=GDPR_EXPORT_READY,
+        locale=customer.locale,
+        context={
+            "name": customer.display_name,
+            "download_url": storefront_url(f"/portal/exports/{export_id}", customer.locale),
+            "expires": format_datetime(expires_at, customer.locale, "medium"),
+        },
+    )

@@ -37,6 +37,7 @@ SUBJECTS: dict[str, str] = {
     "subscription_renewed": N_("Your subscription %(service)s has been renewed"),
     "subscription_payment_failed": N_("Payment for your subscription %(service)s failed"),
     "subscription_canceled": N_("Your subscription %(service)s has ended"),
+    "gdpr_export_ready": N_("Your data export is ready"),
 }
 
 

@@ -19,15 +19,18 @@ from litestar import Litestar
 from sqladmin import ModelView
 
 from app.accounts.models import Role, StaffUser
+from app.actors import Actor
 from app.catalog.models import Category, Service
 from app.config import Settings
 from app.demo.seed import seed_demo_data
+from app.gdpr.erasure import request_erasure
 from app.invoicing.models import Invoice
 from app.invoicing.storage import stored_pdf
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.orders.states import LineStatus
 from app.payments.gateway import to_minor_units
 from app.sandbox import FakeStripe
+from app.uow import UnitOfWork
 from tests import factories
 from tests.integration.admin.helpers import (
     Staff,
@@ -238,6 +241,10 @@ async def test_after_every_admin_action_the_storefront_still_answers(app, web, s
     )
     # One invoice's PDF rendered, so that "retry sync" has a document to book (the worker does not run here).
     await stored_pdf(session, await session.scalar(sa.select(sa.func.min(Invoice.id))))
+    # Two clients without open orders who asked to be erased: one to confirm, one to decline.
+    for _ in range(2):
+        asker = await factories.customer(session)
+        await request_erasure(UnitOfWork(session), customer_id=asker.id, actor=Actor.customer(asker.id))
     await session.commit()
     await create_staff(session, Role.STAFF)  # someone other than the acting admin, for the account actions
     admin = await login_as(session, web, Role.ADMIN)

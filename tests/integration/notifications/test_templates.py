@@ -110,6 +110,11 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "subscription_payment_failed": SUBSCRIPTION,
     "subscription_canceled": SUBSCRIPTION,
+    "gdpr_export_ready": {
+        "name": "Anna Beispiel",
+        "download_url": "https://shop.example/portal/exports/7?lang=de",
+        "expires": "8. Dez. 2026, 10:15:00",
+    },
 }
 
 

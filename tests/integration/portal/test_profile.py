@@ -43,7 +43,7 @@ async def test_a_valid_profile_is_saved_with_the_vat_id_in_compact_form_and_audi
     )
     assert stored is not None
     assert (stored.company, stored.city, stored.vat_id) == ("Studio Kern GmbH", "Berlin", "DE136695976")
-    assert stored.vat_id_entered_by == buyer.email
+    assert stored.vat_id_entered_by == f"customer:{buyer.id}"  # people are named by id in the trail
     audit = await session.scalar(
         sa.select(AuditLog).where(AuditLog.entity_type == "customer", AuditLog.action == "update")
     )

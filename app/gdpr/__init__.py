@@ -1,0 +1,1 @@
+"""GDPR: the client's data export and erasure."""
