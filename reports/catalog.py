@@ -10,12 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
+from reports.cohorts import cohorts
 from reports.customers import customers, top_customers
 from reports.datasets import DIMENSIONS
 from reports.funnel import funnel
+from reports.margin import margin_by
 from reports.operations import operations
 from reports.periods import Grouping
 from reports.revenue import Selection, revenue, revenue_by
+from reports.subscriptions import subscriptions
 
 Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
 
@@ -48,6 +51,13 @@ def _funnel(*, by_service: bool) -> Build:
     return build
 
 
+def _margin(key: str) -> Build:
+    async def build(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
+        return await margin_by(session, selection, translate, key)
+
+    return build
+
+
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
@@ -70,5 +80,9 @@ REPORTS: dict[str, Report] = {
         Report("operations", N_("Fulfilment operations by provider"), None, operations),
         Report("customers", N_("New and returning customers"), Grouping.MONTH, customers),
         Report("top-customers", N_("Top customers by net revenue"), None, top_customers),
+        Report("subscriptions", N_("Subscriptions: MRR, renewals and churn"), Grouping.MONTH, subscriptions),
+        Report("cohort-retention", N_("Cohort retention by month of first order"), None, cohorts),
+        Report("margin-by-service", N_("Margin by service"), None, _margin("service")),
+        Report("margin-by-provider", N_("Margin by provider"), None, _margin("provider")),
     )
 }

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from reports.load import Schema, copy_frame
-from reports.periods import period_label
+from reports.periods import bucket_args, bucket_sql, period_label
 from reports.revenue import Selection, percent
 
 MANUAL = N_("manual")
@@ -38,11 +38,7 @@ def _unpacked(array: str, unit: int) -> str:
 
 
 async def operations(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
-    bucket = (
-        f"date_trunc('{selection.grouping.value}', o.paid_at AT TIME ZONE 'Europe/Berlin')::date"
-        if selection.grouping
-        else "$3::date"
-    )
+    bucket = bucket_sql(selection.grouping, "o.paid_at")
     dispatch = "extract(epoch FROM l.dispatched_at - o.paid_at)"
     completion = "extract(epoch FROM l.finished_at - o.paid_at)"
     counted = (
@@ -63,8 +59,7 @@ async def operations(session: AsyncSession, selection: Selection, translate: Tra
         f"c.refilled, {_unpacked('c.dispatch', 60)}, {_unpacked('c.completion', 3600)} "
         f"FROM ({counted}) c LEFT JOIN provider p ON p.id = c.provider_id"
     )
-    period = selection.period
-    args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
+    args = bucket_args(selection.period, selection.grouping)
     counts = ("lines", "completed", "partial", "canceled", "open_issues", "automated", "refilled")
     durations = [f"{name}_{label}" for name in ("dispatch_minutes", "completion_hours") for label, _q in PERCENTILES]
     schema: Schema = {

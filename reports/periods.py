@@ -107,3 +107,16 @@ def calendar_month(raw: str) -> DateRange:
     first = date(int(text[:4]), int(text[5:]), 1)  # ValueError for month 13
     following = (first + timedelta(days=32)).replace(day=1)
     return DateRange(first, following - timedelta(days=1))
+
+
+def bucket_sql(grouping: Grouping | None, at: str) -> str:
+    """SQL for the first day of the Berlin bucket the instant ``at`` falls in; with no grouping, the parameter
+    ``$3`` (the range's first day, see :func:`bucket_args`)."""
+    if grouping is None:
+        return "$3::date"
+    return f"date_trunc('{grouping.value}', {at} AT TIME ZONE 'Europe/Berlin')::date"
+
+
+def bucket_args(period: DateRange, grouping: Grouping | None) -> tuple[object, ...]:
+    """The parameters of a query cut by :func:`bucket_sql`: ``$1`` start, ``$2`` end (and ``$3`` first day)."""
+    return (period.start, period.end) if grouping else (period.start, period.end, period.first)
