@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
+from reports.bookkeeping import bookkeeping
 from reports.cohorts import cohorts
 from reports.customers import customers, top_customers
 from reports.datasets import DIMENSIONS
 from reports.funnel import funnel
+from reports.kpis import kpis
 from reports.margin import margin_by
 from reports.operations import operations
 from reports.periods import Grouping
@@ -61,6 +63,7 @@ def _margin(key: str) -> Build:
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
+        Report("kpis", N_("Success metrics"), None, kpis),
         Report("revenue", N_("Revenue"), Grouping.MONTH, _revenue),
         Report("revenue-by-service", N_("Revenue by service"), None, _split_by("service")),
         Report("revenue-by-category", N_("Revenue by category"), None, _split_by("category")),
@@ -84,5 +87,6 @@ REPORTS: dict[str, Report] = {
         Report("cohort-retention", N_("Cohort retention by month of first order"), None, cohorts),
         Report("margin-by-service", N_("Margin by service"), None, _margin("service")),
         Report("margin-by-provider", N_("Margin by provider"), None, _margin("provider")),
+        Report("bookkeeping", N_("Bookkeeping: sync to Lexware Office"), Grouping.MONTH, bookkeeping),
     )
 }

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import Translate
 from reports.datasets import MONEY
 from reports.load import Schema, copy_frame
-from reports.periods import bucket_args, bucket_sql, period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 TOP = 100
@@ -26,10 +26,12 @@ BERLIN_DAY = "({} AT TIME ZONE 'Europe/Berlin')::date"
 
 
 async def customers(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
-    paid, first = bucket_sql(selection.grouping, "o.paid_at"), bucket_sql(selection.grouping, "f.first_paid")
+    paid = bucket_sql(selection.grouping, "o.paid_at")
+    # New in the bucket: first paid in it (the whole range as one bucket: first paid within the range).
+    new = f"{bucket_sql(selection.grouping, 'f.first_paid')} = {paid}" if selection.grouping else "f.first_paid >= $1"
     query = (
         f"SELECT {paid} AS period_start, count(DISTINCT o.customer_id), "  # noqa: S608
-        f"count(DISTINCT o.customer_id) FILTER (WHERE {first} = {paid}), count(*), "
+        f"count(DISTINCT o.customer_id) FILTER (WHERE {new}), count(*), "
         "coalesce(sum(o.net) FILTER (WHERE o.currency = 'EUR'), 0) "
         "FROM orders o JOIN (SELECT customer_id, min(paid_at) AS first_paid FROM orders WHERE paid_at IS NOT NULL "
         "GROUP BY customer_id) f ON f.customer_id = o.customer_id "
@@ -46,10 +48,8 @@ async def customers(session: AsyncSession, selection: Selection, _translate: Tra
     frame = (await copy_frame(session, query, args, schema)).sort("period_start")
     frame = frame.with_columns(returning_customers=pl.col("active_customers") - pl.col("new_customers"))
     frame = frame.with_columns(returning_percent=percent("returning_customers", "active_customers"))
-    grouping = selection.grouping
-    period_column = [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []
     return frame.select(
-        *period_column,
+        *period_column(selection.grouping),
         "active_customers",
         "new_customers",
         "returning_customers",

@@ -125,6 +125,18 @@ COLUMN_TITLES = {
     "provider_charge": N_("Provider charge"),
     "margin": N_("Margin"),
     "margin_percent": N_("Margin %"),
+    "documents": N_("Invoices and credit notes"),
+    "synced_within_24h": N_("Synced within 24 h"),
+    "synced_within_24h_percent": N_("Synced within 24 h %"),
+    "unsynced": N_("Not synced yet"),
+    "sync_failures": N_("Sync failures"),
+    "success_metric": N_("Success metric"),
+    "metric": N_("Metric"),
+    "value": N_("Value"),
+    "previous_value": N_("Previous period"),
+    "change": N_("Change"),
+    "unit": N_("Unit"),
+    "definition": N_("Definition"),
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.analytics.models import FunnelKind
 from reports.datasets import DIMENSIONS, named
 from reports.load import copy_frame
-from reports.periods import bucket_args, bucket_sql, period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 STEPS = {
@@ -55,7 +55,5 @@ async def funnel(session: AsyncSession, selection: Selection, *, by_service: boo
         payment_percent=percent("paid_visitors", "checkout_visitors"),
         conversion_percent=percent("paid_visitors", first_step),
     )
-    period_column = (
-        [period_label(pl.col("period_start"), selection.grouping).alias("period")] if selection.grouping else []
-    )
-    return frame.select(*period_column, *keys[1:], *steps, "checkout_percent", "payment_percent", "conversion_percent")
+    rates = ("checkout_percent", "payment_percent", "conversion_percent")
+    return frame.select(*period_column(selection.grouping), *keys[1:], *steps, *rates)

@@ -19,7 +19,7 @@ from app.i18n import Translate
 from reports.datasets import DIMENSIONS, MONEY, named
 from reports.load import Schema, copy_frame
 from reports.operations import MANUAL
-from reports.periods import bucket_args, bucket_sql, period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 KEYS = {"service": "l.service_id::text", "provider": "p.name"}
@@ -56,10 +56,8 @@ async def margin_by(session: AsyncSession, selection: Selection, translate: Tran
     frame = frame.with_columns(kept=pl.col("net") - pl.col("refunds_net"))
     frame = frame.with_columns(margin=pl.col("kept") - pl.col("provider_charge"))
     frame = frame.with_columns(margin_percent=percent("margin", "kept"))
-    grouping = selection.grouping
-    period_column = [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []
     return frame.sort(["period_start", "margin", key], descending=[False, True, False]).select(
-        *period_column,
+        *period_column(selection.grouping),
         key,
         "lines",
         "uncharged_lines",
