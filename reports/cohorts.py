@@ -1,9 +1,10 @@
 """Cohort retention: customers grouped by the Berlin month of their first paid order, and how many come back.
 
-Columns: ``cohort`` (the month of the first paid order, within the range), ``customers`` (in the cohort) and
-``month_0_percent`` … ``month_11_percent``: the share of the cohort with at least one paid order in the month
-that many months after the first (month 0 is the first month itself, so 100 %). A month after the range's last
-month is not known yet: null. Orders count in any currency.
+Columns: ``cohort`` (the month of the first paid order; every month the range touches), ``customers`` (in the
+cohort) and ``month_0_percent`` … ``month_11_percent``: the share of the cohort with at least one paid order in
+the month that many months after the first (month 0 is the first month itself, so 100 %). A month after the
+range's last month is not known yet: null. Orders count in any currency; one pass over the orders paid before
+the range ends (the months each customer paid in, the first of them the cohort).
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ MONTH = "date_trunc('month', {} AT TIME ZONE 'Europe/Berlin')"
 
 
 async def cohorts(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
-    since = "(extract(year FROM age(m.month, f.cohort)) * 12 + extract(month FROM age(m.month, f.cohort)))::int"
+    since = "(extract(year FROM age(month, cohort)) * 12 + extract(month FROM age(month, cohort)))::int"
     query = (
-        f"SELECT f.cohort::date, {since}, count(*) FROM "  # noqa: S608 - constants only
-        f"(SELECT customer_id, {MONTH.format('min(paid_at)')} AS cohort FROM orders WHERE paid_at IS NOT NULL "
-        "GROUP BY customer_id HAVING min(paid_at) >= $1 AND min(paid_at) < $2) f "
-        f"JOIN (SELECT DISTINCT customer_id, {MONTH.format('paid_at')} AS month FROM orders "
-        "WHERE paid_at >= $1 AND paid_at < $2) m ON m.customer_id = f.customer_id "
-        f"WHERE m.month < f.cohort + interval '{MONTHS} months' GROUP BY 1, 2"
+        f"SELECT cohort::date, {since}, count(*) FROM (SELECT customer_id, month, "  # noqa: S608 - constants only
+        "min(month) OVER (PARTITION BY customer_id) AS cohort FROM "
+        f"(SELECT customer_id, {MONTH.format('paid_at')} AS month FROM orders "
+        "WHERE paid_at IS NOT NULL AND paid_at < $2 GROUP BY 1, 2) m) w "
+        f"WHERE cohort >= {MONTH.format('$1::timestamptz')} AND month < cohort + interval '{MONTHS} months' "
+        "GROUP BY 1, 2"
     )
     schema: Schema = {"cohort": pl.Date, "since": pl.Int64, "retained": pl.Int64}
     period = selection.period
