@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -19,10 +18,8 @@ from reports.kpis import kpis
 from reports.margin import margin_by
 from reports.operations import operations
 from reports.periods import Grouping
-from reports.revenue import Selection, revenue, revenue_by
+from reports.revenue import Build, Selection, revenue, revenue_by
 from reports.subscriptions import subscriptions
-
-Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ The ``kpis`` report: ``success_metric``, ``metric``, ``value``, ``previous_value
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
@@ -31,11 +31,11 @@ from reports.customers import customers
 from reports.funnel import funnel
 from reports.operations import operations
 from reports.periods import DateRange, previous_range
-from reports.revenue import Selection
+from reports.revenue import Build, Selection
 from reports.subscriptions import subscriptions
 
 VALUE = pl.Decimal(24, 1)
-Measure = Callable[[AsyncSession, Selection, Translate], Awaitable[Decimal | None]]
+Measure = Callable[["_Period"], Awaitable[Decimal | None]]
 
 CONVERSION = N_("Conversion")
 LOYALTY = N_("Repeat purchase and renewal")
@@ -55,40 +55,44 @@ class Metric:
     lower_is_better: bool = False
 
 
-def _single(frame: pl.DataFrame, column: str) -> Decimal | None:
-    """The one value of a report over the whole period (None when the period had nothing to count)."""
-    if frame.is_empty():
-        return None
-    value = frame[column][0]
-    return None if value is None else Decimal(value)
+@dataclass
+class _Period:
+    """The reports the figures of one period are read off, each built once however many figures it gives."""
+
+    session: AsyncSession
+    selection: Selection
+    translate: Translate
+    frames: dict[Build, pl.DataFrame] = field(default_factory=dict)
+
+    async def read(self, build: Build) -> pl.DataFrame:
+        if build not in self.frames:
+            self.frames[build] = await build(self.session, self.selection, self.translate)
+        return self.frames[build]
 
 
-async def _conversion(session: AsyncSession, selection: Selection, _translate: Translate) -> Decimal | None:
-    return _single(await funnel(session, selection), "conversion_percent")
+def _figure(build: Build, column: str) -> Measure:
+    """The one value of ``column`` of a report over the whole period (None when it had nothing to count)."""
+
+    async def measure(period: _Period) -> Decimal | None:
+        frame = await period.read(build)
+        value = None if frame.is_empty() else frame[column][0]
+        return None if value is None else Decimal(value)
+
+    return measure
 
 
-async def _repeat_purchase(session: AsyncSession, selection: Selection, translate: Translate) -> Decimal | None:
-    return _single(await customers(session, selection, translate), "returning_percent")
+async def _funnel(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
+    return await funnel(session, selection)
 
 
-async def _renewal(session: AsyncSession, selection: Selection, translate: Translate) -> Decimal | None:
-    months = await subscriptions(session, selection, translate)
+async def _all_lines(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
+    return await operations(session, selection, translate, by_provider=False)
+
+
+async def _renewal(period: _Period) -> Decimal | None:
+    months = await period.read(subscriptions)
     due, paid = int(months["renewals_due"].sum()), int(months["renewals_paid"].sum())
     return (Decimal(paid * 100) / due).quantize(Decimal("0.1"), ROUND_HALF_UP) if due else None
-
-
-def _operations(column: str) -> Measure:
-    async def measure(session: AsyncSession, selection: Selection, translate: Translate) -> Decimal | None:
-        return _single(await operations(session, selection, translate, by_provider=False), column)
-
-    return measure
-
-
-def _bookkeeping(column: str) -> Measure:
-    async def measure(session: AsyncSession, selection: Selection, translate: Translate) -> Decimal | None:
-        return _single(await bookkeeping(session, selection, translate), column)
-
-    return measure
 
 
 METRICS: tuple[Metric, ...] = (
@@ -98,7 +102,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Landing page → purchase"),
         N_("Visitors who paid, as a share of the visitors who saw the landing page."),
         "%",
-        _conversion,
+        _figure(_funnel, "conversion_percent"),
     ),
     Metric(
         "repeat_purchase",
@@ -106,7 +110,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Repeat purchase rate"),
         N_("Customers who paid in the period and had paid before it, of all who paid in it."),
         "%",
-        _repeat_purchase,
+        _figure(customers, "returning_percent"),
     ),
     Metric(
         "renewal",
@@ -122,7 +126,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Processing time, median"),
         N_("Hours from payment until a line is completed, median over completed lines."),
         "h",
-        _operations("completion_hours_p50"),
+        _figure(_all_lines, "completion_hours_p50"),
         lower_is_better=True,
     ),
     Metric(
@@ -131,7 +135,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Automation coverage"),
         N_("Lines fulfilled without any action by staff, of all lines paid."),
         "%",
-        _operations("automated_percent"),
+        _figure(_all_lines, "automated_percent"),
     ),
     Metric(
         "synced_within_24h",
@@ -139,7 +143,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Synced to Lexware Office within 24 h"),
         N_("Invoices and credit notes in Lexware Office within 24 hours of issue, of all issued."),
         "%",
-        _bookkeeping("synced_within_24h_percent"),
+        _figure(bookkeeping, "synced_within_24h_percent"),
     ),
     Metric(
         "sync_failures",
@@ -147,7 +151,7 @@ METRICS: tuple[Metric, ...] = (
         N_("Open sync failures"),
         N_("Invoices and credit notes of the period whose sync to Lexware Office stands failed."),
         "",
-        _bookkeeping("sync_failures"),
+        _figure(bookkeeping, "sync_failures"),
         lower_is_better=True,
     ),
     Metric("nps", SATISFACTION, N_("Net Promoter Score"), N_("No survey collects it yet."), "", None),
@@ -173,10 +177,8 @@ METRICS: tuple[Metric, ...] = (
 
 
 async def _values(session: AsyncSession, period: DateRange, locale: str, translate: Translate) -> list[Decimal | None]:
-    selection = Selection(period, None, locale)
-    return [
-        None if metric.measure is None else await metric.measure(session, selection, translate) for metric in METRICS
-    ]
+    reading = _Period(session, Selection(period, None, locale), translate)
+    return [None if metric.measure is None else await metric.measure(reading) for metric in METRICS]
 
 
 async def kpis(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:

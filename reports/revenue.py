@@ -16,7 +16,7 @@ Every money column is an exact ``Decimal(…, 2)``; averages and shares are roun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,6 +39,10 @@ class Selection:
     period: DateRange
     grouping: Grouping | None = Grouping.MONTH
     locale: str = "en"
+
+
+# A report: its rows for a selection, labels in the translation given.
+Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
 
 
 def _rounded(expression: pl.Expr, places: int = 2) -> pl.Expr:
