@@ -39,7 +39,7 @@ async def _paid(
 
 
 async def _subscription(
-    session: AsyncSession, item: Service, *paid: datetime, canceled: datetime | None = None
+    session: AsyncSession, item: Service, *paid: datetime, canceled: datetime | None = None, currency: str = "EUR"
 ) -> None:
     buyer = await factories.customer(session)
     row = Subscription(
@@ -53,13 +53,14 @@ async def _subscription(
     session.add(row)
     await session.flush()
     for at in paid:
-        order = await _paid(session, item, at, buyer=buyer)
+        order = await _paid(session, item, at, buyer=buyer, currency=currency)
         await session.execute(sa.update(Order).where(Order.id == order.id).values(subscription_id=row.id))
 
 
 async def test_mrr_renewals_and_churn_per_berlin_month(session: AsyncSession) -> None:
     """S1 pays every month; S2 starts at 00:30 Berlin on 1 November (still October in UTC); S3 misses October
-    and comes back in November; S4 pays September and October and is canceled on 20 October.
+    and comes back in November; S4 pays September and October and is canceled on 20 October; S5 pays October and
+    November in US dollars (kept apart: new in October, renewed in November).
 
     October: active S1, S4 → 20.00; churned S3 (10.00 of September); due S1, S3, S4, paid S1, S4 → 66.7 %;
     churn 1 of 3 → 33.3 %. November: active S1, S2, S3 → 30.00; new S2 10.00; reactivated S3 10.00; churned
@@ -72,12 +73,15 @@ async def test_mrr_renewals_and_churn_per_berlin_month(session: AsyncSession) ->
     await _subscription(
         session, item, berlin(2026, 9, 20, 12), berlin(2026, 10, 20, 9), canceled=berlin(2026, 10, 20, 10)
     )
+    await _subscription(session, item, berlin(2026, 10, 12, 12), berlin(2026, 11, 12, 12), currency="USD")
     await session.commit()
     frame = await REPORTS["subscriptions"].build(session, Selection(AUTUMN, Grouping.MONTH), str)
     ten, twenty, zero = Decimal("10.00"), Decimal("20.00"), Decimal("0.00")
     assert frame.rows() == [
         ("2026-10", "EUR", 2, twenty, zero, zero, ten, 3, 2, Decimal("66.7"), 1, Decimal("33.3")),
         ("2026-11", "EUR", 3, Decimal("30.00"), ten, ten, ten, 1, 1, Decimal("100.0"), 1, Decimal("50.0")),
+        ("2026-10", "USD", 1, ten, ten, zero, zero, 0, 0, None, 0, None),
+        ("2026-11", "USD", 1, ten, zero, zero, zero, 1, 1, Decimal("100.0"), 0, Decimal("0.0")),
     ]
 
 
