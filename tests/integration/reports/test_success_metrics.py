@@ -25,7 +25,7 @@ from reports.catalog import REPORTS
 from reports.periods import DateRange, Grouping
 from reports.revenue import Selection
 from tests import factories
-from tests.integration.admin.helpers import http_client, login_as
+from tests.integration.admin.helpers import create_staff, http_client, login, login_as
 from tests.integration.lexoffice.helpers import paid_invoice
 from tests.integration.reports.conftest import History
 
@@ -139,6 +139,18 @@ async def test_reports_page_opens_on_the_success_metrics(app: Litestar, history:
     repeat = metrics.split('data-kpi="repeat_purchase"')[1].split('data-kpi="renewal"')[0]
     assert "0.0 %" in repeat
     assert 'data-testid="report-table"' not in page.text
+
+
+async def test_success_metrics_speak_german_to_a_german_finance_user(app: Litestar, history: History) -> None:
+    user = await create_staff(history.session, Role.FINANCE, locale="de")
+    async with http_client(app) as client:
+        await login(client, user.email)
+        page = await client.get("/admin/reports?preset=custom&from=2026-11-01&to=2026-11-30")
+    metrics = page.text.split('data-testid="kpis"')[1]
+    assert "Erfolgskennzahlen" in page.text
+    assert "Startseite → Kauf" in metrics
+    assert "noch nicht gemessen" in metrics.split('data-kpi="nps"')[1]
+    assert "0,0 %" in metrics.split('data-kpi="repeat_purchase"')[1].split('data-kpi="renewal"')[0]
 
 
 async def test_cohort_heat_map_shows_shares_as_percent(app: Litestar, history: History) -> None:
