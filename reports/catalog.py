@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -10,14 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from app.invoicing.tax import TaxTreatment
+from reports.bookkeeping import bookkeeping
+from reports.cohorts import cohorts
 from reports.customers import customers, top_customers
 from reports.datasets import DIMENSIONS
 from reports.funnel import funnel
+from reports.kpis import kpis
+from reports.margin import margin_by
 from reports.operations import operations
 from reports.periods import Grouping
-from reports.revenue import Selection, revenue, revenue_by
-
-Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
+from reports.revenue import Build, Selection, revenue, revenue_by
+from reports.subscriptions import subscriptions
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,17 @@ def _funnel(*, by_service: bool) -> Build:
     return build
 
 
+def _margin(key: str) -> Build:
+    async def build(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
+        return await margin_by(session, selection, translate, key)
+
+    return build
+
+
 REPORTS: dict[str, Report] = {
     report.name: report
     for report in (
+        Report("kpis", N_("Success metrics"), None, kpis),
         Report("revenue", N_("Revenue"), Grouping.MONTH, _revenue),
         Report("revenue-by-service", N_("Revenue by service"), None, _split_by("service")),
         Report("revenue-by-category", N_("Revenue by category"), None, _split_by("category")),
@@ -70,5 +80,10 @@ REPORTS: dict[str, Report] = {
         Report("operations", N_("Fulfilment operations by provider"), None, operations),
         Report("customers", N_("New and returning customers"), Grouping.MONTH, customers),
         Report("top-customers", N_("Top customers by net revenue"), None, top_customers),
+        Report("subscriptions", N_("Subscriptions: MRR, renewals and churn"), Grouping.MONTH, subscriptions),
+        Report("cohort-retention", N_("Cohort retention by month of first order"), None, cohorts),
+        Report("margin-by-service", N_("Margin by service"), None, _margin("service")),
+        Report("margin-by-provider", N_("Margin by provider"), None, _margin("provider")),
+        Report("bookkeeping", N_("Bookkeeping: sync to Lexware Office"), Grouping.MONTH, bookkeeping),
     )
 }

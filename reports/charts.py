@@ -76,3 +76,70 @@ def bar_chart(points: Sequence[tuple[str, Decimal]], *, width: int = 720, height
     count = int(span / step)
     ticks = tuple(Tick(bottom_value + i * step, round(y_of(bottom_value + i * step), 2)) for i in range(count + 1))
     return BarChart(width, height, left, bottom, tuple(bars), ticks, round(y_of(Decimal(0)), 2))
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    x: float
+    y: float
+    share: Decimal | None  # percent; None: not known yet (drawn empty)
+    fill: str
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    label: str
+    y: float
+    cells: tuple[HeatCell, ...]
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    width: int
+    height: int
+    left: int  # room for the row labels
+    top: int  # room for the column labels
+    cell_width: int
+    cell_height: int
+    columns: tuple[tuple[str, float], ...]  # label and x of its centre
+    rows: tuple[HeatRow, ...]
+
+
+def heat_fill(share: Decimal | None) -> str:
+    """Blue, darker the higher the share (0 to 100 %); light grey where the share is not known."""
+    if share is None:
+        return "#f4f6fa"
+    strength = min(max(share, Decimal(0)), Decimal(100)) / 100
+    light, dark = (239, 244, 251), (32, 107, 196)
+    red, green, blue = (round(a + (b - a) * strength) for a, b in zip(light, dark, strict=True))
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def heat_map(
+    rows: Sequence[tuple[str, Sequence[Decimal | None]]], columns: Sequence[str], *, cell: tuple[int, int] = (52, 26)
+) -> HeatMap:
+    """A grid of ``rows`` (label, one share per column) under ``columns`` labels, shaded by share."""
+    left, top = 72, 24
+    cell_width, cell_height = cell
+    column_marks = tuple((label, left + i * cell_width + cell_width / 2) for i, label in enumerate(columns))
+    heat_rows = tuple(
+        HeatRow(
+            label,
+            top + r * cell_height,
+            tuple(
+                HeatCell(left + c * cell_width, top + r * cell_height, share, heat_fill(share))
+                for c, share in enumerate(shares)
+            ),
+        )
+        for r, (label, shares) in enumerate(rows)
+    )
+    return HeatMap(
+        left + len(columns) * cell_width,
+        top + len(rows) * cell_height + 4,
+        left,
+        top,
+        cell_width,
+        cell_height,
+        column_marks,
+        heat_rows,
+    )

@@ -18,30 +18,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import Translate
 from reports.datasets import MONEY
 from reports.load import Schema, copy_frame
-from reports.periods import period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 TOP = 100
 BERLIN_DAY = "({} AT TIME ZONE 'Europe/Berlin')::date"
 
 
-def _bucket(selection: Selection, at: str) -> str:
-    if selection.grouping is None:
-        return "$3::date"
-    return f"date_trunc('{selection.grouping.value}', {at} AT TIME ZONE 'Europe/Berlin')::date"
-
-
 async def customers(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
+    paid = bucket_sql(selection.grouping, "o.paid_at")
+    # New in the bucket: first paid in it (the whole range as one bucket: first paid within the range).
+    new = f"{bucket_sql(selection.grouping, 'f.first_paid')} = {paid}" if selection.grouping else "f.first_paid >= $1"
     query = (
-        f"SELECT {_bucket(selection, 'o.paid_at')} AS period_start, count(DISTINCT o.customer_id), "  # noqa: S608
-        f"count(DISTINCT o.customer_id) FILTER (WHERE {_bucket(selection, 'f.first_paid')} = "
-        f"{_bucket(selection, 'o.paid_at')}), count(*), coalesce(sum(o.net) FILTER (WHERE o.currency = 'EUR'), 0) "
+        f"SELECT {paid} AS period_start, count(DISTINCT o.customer_id), "  # noqa: S608
+        f"count(DISTINCT o.customer_id) FILTER (WHERE {new}), count(*), "
+        "coalesce(sum(o.net) FILTER (WHERE o.currency = 'EUR'), 0) "
         "FROM orders o JOIN (SELECT customer_id, min(paid_at) AS first_paid FROM orders WHERE paid_at IS NOT NULL "
         "GROUP BY customer_id) f ON f.customer_id = o.customer_id "
         "WHERE o.paid_at >= $1 AND o.paid_at < $2 GROUP BY 1"
     )
-    period = selection.period
-    args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
+    args = bucket_args(selection.period, selection.grouping)
     schema: Schema = {
         "period_start": pl.Date,
         "active_customers": pl.Int64,
@@ -52,10 +48,8 @@ async def customers(session: AsyncSession, selection: Selection, _translate: Tra
     frame = (await copy_frame(session, query, args, schema)).sort("period_start")
     frame = frame.with_columns(returning_customers=pl.col("active_customers") - pl.col("new_customers"))
     frame = frame.with_columns(returning_percent=percent("returning_customers", "active_customers"))
-    grouping = selection.grouping
-    period_column = [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []
     return frame.select(
-        *period_column,
+        *period_column(selection.grouping),
         "active_customers",
         "new_customers",
         "returning_customers",

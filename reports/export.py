@@ -29,7 +29,19 @@ CONTENT_TYPES = {
 }
 
 # Columns whose sum means nothing (averages, comparisons, shares): left empty in a totals row.
-NOT_ADDITIVE = frozenset({"average_order_value", "previous_net_after_refunds", "change_percent", "share_percent"})
+NOT_ADDITIVE = frozenset(
+    {
+        "average_order_value",
+        "previous_net_after_refunds",
+        "change_percent",
+        "share_percent",
+        "subscriptions",
+        "mrr",
+        "renewal_percent",
+        "churn_percent",
+        "margin_percent",
+    }
+)
 
 COLUMN_TITLES = {
     "period": N_("Period"),
@@ -85,6 +97,46 @@ COLUMN_TITLES = {
     "name": N_("Name"),
     "first_paid": N_("First paid"),
     "last_paid": N_("Last paid"),
+    "subscriptions": N_("Active subscriptions"),
+    "mrr": N_("MRR"),
+    "new_mrr": N_("New MRR"),
+    "reactivated_mrr": N_("Reactivated MRR"),
+    "churned_mrr": N_("Churned MRR"),
+    "renewals_due": N_("Renewals due"),
+    "renewals_paid": N_("Renewals paid"),
+    "renewal_percent": N_("Renewal %"),
+    "churned": N_("Churned subscriptions"),
+    "churn_percent": N_("Churn %"),
+    "cohort": N_("Cohort (first order)"),
+    "customers": N_("Customers"),
+    "month_0_percent": N_("Month 0 %"),
+    "month_1_percent": N_("Month 1 %"),
+    "month_2_percent": N_("Month 2 %"),
+    "month_3_percent": N_("Month 3 %"),
+    "month_4_percent": N_("Month 4 %"),
+    "month_5_percent": N_("Month 5 %"),
+    "month_6_percent": N_("Month 6 %"),
+    "month_7_percent": N_("Month 7 %"),
+    "month_8_percent": N_("Month 8 %"),
+    "month_9_percent": N_("Month 9 %"),
+    "month_10_percent": N_("Month 10 %"),
+    "month_11_percent": N_("Month 11 %"),
+    "uncharged_lines": N_("Lines without provider charge"),
+    "provider_charge": N_("Provider charge"),
+    "margin": N_("Margin"),
+    "margin_percent": N_("Margin %"),
+    "documents": N_("Invoices and credit notes"),
+    "synced_within_24h": N_("Synced within 24 h"),
+    "synced_within_24h_percent": N_("Synced within 24 h %"),
+    "unsynced": N_("Not synced yet"),
+    "sync_failures": N_("Sync failures"),
+    "success_metric": N_("Success metric"),
+    "metric": N_("Metric"),
+    "value": N_("Value"),
+    "previous_value": N_("Previous period"),
+    "change": N_("Change"),
+    "unit": N_("Unit"),
+    "definition": N_("Definition"),
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.analytics.models import FunnelKind
 from reports.datasets import DIMENSIONS, named
 from reports.load import copy_frame
-from reports.periods import period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 STEPS = {
@@ -30,18 +30,13 @@ STEPS = {
 
 
 async def funnel(session: AsyncSession, selection: Selection, *, by_service: bool = False) -> pl.DataFrame:
-    bucket = (
-        f"date_trunc('{selection.grouping.value}', at AT TIME ZONE 'Europe/Berlin')::date"
-        if selection.grouping
-        else "$3::date"
-    )
+    bucket = bucket_sql(selection.grouping, "at")
     service = "service_id::text" if by_service else "NULL::text"
     query = (
         f"SELECT {bucket}, kind, {service}, count(DISTINCT visitor_id) FROM funnel_event "  # noqa: S608 - constants
         "WHERE at >= $1 AND at < $2 GROUP BY 1, 2, 3"
     )
-    period = selection.period
-    args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
+    args = bucket_args(selection.period, selection.grouping)
     schema = {"period_start": pl.Date, "kind": pl.String, "service": pl.String, "visitors": pl.Int64}
     events = await named(session, await copy_frame(session, query, args, schema), [DIMENSIONS["service"]], "en")
     if by_service:
@@ -60,7 +55,5 @@ async def funnel(session: AsyncSession, selection: Selection, *, by_service: boo
         payment_percent=percent("paid_visitors", "checkout_visitors"),
         conversion_percent=percent("paid_visitors", first_step),
     )
-    period_column = (
-        [period_label(pl.col("period_start"), selection.grouping).alias("period")] if selection.grouping else []
-    )
-    return frame.select(*period_column, *keys[1:], *steps, "checkout_percent", "payment_percent", "conversion_percent")
+    rates = ("checkout_percent", "payment_percent", "conversion_percent")
+    return frame.select(*period_column(selection.grouping), *keys[1:], *steps, *rates)

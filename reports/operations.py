@@ -8,7 +8,8 @@ line finished. A line is *automated* when no staff member acted on it (no staff 
 Columns: ``period`` (unless one bucket), ``provider`` ("manual" for lines staff fulfil by hand), ``lines``,
 ``completed``, ``partial``, ``canceled``, ``open_issues`` (failed, on hold, unknown dispatch, needs review),
 ``dispatch_minutes_p50``/``_p90``/``_p99``, ``completion_hours_p50``/``_p90``/``_p99``, ``automated_percent``,
-``partial_percent``, ``refill_percent`` (lines with a refill request).
+``partial_percent``, ``refill_percent`` (lines with a refill request). Without the ``provider`` column (all lines
+together) for the success metrics (``reports/kpis.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import N_, Translate
 from reports.load import Schema, copy_frame
-from reports.periods import period_label
+from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 MANUAL = N_("manual")
@@ -37,16 +38,16 @@ def _unpacked(array: str, unit: int) -> str:
     return ", ".join(f"round(({array}[{i}] / {unit})::numeric, 1)" for i in range(1, len(PERCENTILES) + 1))
 
 
-async def operations(session: AsyncSession, selection: Selection, translate: Translate) -> pl.DataFrame:
-    bucket = (
-        f"date_trunc('{selection.grouping.value}', o.paid_at AT TIME ZONE 'Europe/Berlin')::date"
-        if selection.grouping
-        else "$3::date"
-    )
+async def operations(
+    session: AsyncSession, selection: Selection, translate: Translate, *, by_provider: bool = True
+) -> pl.DataFrame:
+    """Per provider, or (``by_provider=False``) over all lines, without the ``provider`` column."""
+    provider = "l.provider_id" if by_provider else "NULL::bigint"
+    bucket = bucket_sql(selection.grouping, "o.paid_at")
     dispatch = "extract(epoch FROM l.dispatched_at - o.paid_at)"
     completion = "extract(epoch FROM l.finished_at - o.paid_at)"
     counted = (
-        f"SELECT {bucket} AS period_start, l.provider_id, count(*) AS lines, "  # noqa: S608 - constants only
+        f"SELECT {bucket} AS period_start, {provider} AS provider_id, count(*) AS lines, "  # noqa: S608 - constants only
         "count(*) FILTER (WHERE l.fulfillment_status = 'completed') AS completed, "
         "count(*) FILTER (WHERE l.fulfillment_status = 'partial') AS partial, "
         "count(*) FILTER (WHERE l.fulfillment_status = 'canceled') AS canceled, "
@@ -63,8 +64,7 @@ async def operations(session: AsyncSession, selection: Selection, translate: Tra
         f"c.refilled, {_unpacked('c.dispatch', 60)}, {_unpacked('c.completion', 3600)} "
         f"FROM ({counted}) c LEFT JOIN provider p ON p.id = c.provider_id"
     )
-    period = selection.period
-    args = (period.start, period.end) if selection.grouping else (period.start, period.end, period.first)
+    args = bucket_args(selection.period, selection.grouping)
     counts = ("lines", "completed", "partial", "canceled", "open_issues", "automated", "refilled")
     durations = [f"{name}_{label}" for name in ("dispatch_minutes", "completion_hours") for label, _q in PERCENTILES]
     schema: Schema = {
@@ -79,11 +79,9 @@ async def operations(session: AsyncSession, selection: Selection, translate: Tra
         partial_percent=percent("partial", "lines"),
         refill_percent=percent("refilled", "lines"),
     )
-    grouping = selection.grouping
-    period_column = [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []
     return frame.sort("period_start", "provider").select(
-        *period_column,
-        "provider",
+        *period_column(selection.grouping),
+        *(["provider"] if by_provider else []),
         *counts[:5],
         *durations,
         "automated_percent",

@@ -107,3 +107,33 @@ def calendar_month(raw: str) -> DateRange:
     first = date(int(text[:4]), int(text[5:]), 1)  # ValueError for month 13
     following = (first + timedelta(days=32)).replace(day=1)
     return DateRange(first, following - timedelta(days=1))
+
+
+def bucket_sql(grouping: Grouping | None, at: str) -> str:
+    """SQL for the first day of the Berlin bucket the instant ``at`` falls in; with no grouping, the parameter
+    ``$3`` (the range's first day, see :func:`bucket_args`)."""
+    if grouping is None:
+        return "$3::date"
+    return f"date_trunc('{grouping.value}', {at} AT TIME ZONE 'Europe/Berlin')::date"
+
+
+def bucket_args(period: DateRange, grouping: Grouping | None) -> tuple[object, ...]:
+    """The parameters of a query cut by :func:`bucket_sql`: ``$1`` start, ``$2`` end (and ``$3`` first day)."""
+    return (period.start, period.end) if grouping else (period.start, period.end, period.first)
+
+
+def previous_range(period: DateRange) -> DateRange:
+    """The range a period's trend compares with: as many whole calendar months before when it is whole months
+    (last month → the month before, a quarter → the quarter before), else as many days right before it."""
+    following = period.last + timedelta(days=1)
+    if period.first.day == 1 and following.day == 1:
+        months = (following.year - period.first.year) * 12 + following.month - period.first.month
+        first = pl.select(pl.lit(period.first).dt.offset_by(f"-{months}mo")).item()
+        return DateRange(first, period.first - timedelta(days=1))
+    length = (period.last - period.first).days + 1
+    return DateRange(period.first - timedelta(days=length), period.first - timedelta(days=1))
+
+
+def period_column(grouping: Grouping | None) -> list[pl.Expr]:
+    """The ``period`` label column of a report cut in buckets from ``period_start`` (none for one bucket)."""
+    return [period_label(pl.col("period_start"), grouping).alias("period")] if grouping else []

@@ -16,7 +16,7 @@ Every money column is an exact ``Decimal(…, 2)``; averages and shares are roun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import N_, Translate, untranslated
 from app.invoicing.tax import TaxTreatment
 from reports.datasets import MONEY, Dimension, Level, daily_refunds, daily_sales, level_of
-from reports.periods import DateRange, Grouping, period_label, period_start
+from reports.periods import DateRange, Grouping, period_column, period_label, period_start
 
 WHOLE_ORDER = N_("whole order")
 PRECISE = pl.Decimal(24, 6)
@@ -39,6 +39,10 @@ class Selection:
     period: DateRange
     grouping: Grouping | None = Grouping.MONTH
     locale: str = "en"
+
+
+# A report: its rows for a selection, labels in the translation given.
+Build = Callable[[AsyncSession, Selection, Translate], Awaitable[pl.DataFrame]]
 
 
 def _rounded(expression: pl.Expr, places: int = 2) -> pl.Expr:
@@ -167,9 +171,8 @@ async def revenue_by(
     )
     by_line = level_of(dimensions) is Level.LINE
     counted, order_measures = ("lines", []) if by_line else ("orders", ["vat", "gross"])
-    period = [period_label(pl.col("period_start"), selection.grouping).alias("period")] if selection.grouping else []
     return frame.select(
-        *period,
+        *period_column(selection.grouping),
         *names,
         "currency",
         counted,

@@ -22,8 +22,10 @@ from app.db.read_only import READ_ONLY
 from app.i18n import N_
 from app.uow import utc_now
 from reports.catalog import REPORTS, Report
-from reports.charts import bar_chart
+from reports.charts import bar_chart, heat_map
+from reports.cohorts import RETAINED
 from reports.export import COLUMN_TITLES, CONTENT_TYPES, FileFormat, report_file
+from reports.kpis import METRICS
 from reports.periods import DateRange, Grouping, Preset, berlin_today, preset_range
 from reports.revenue import Selection
 
@@ -52,6 +54,7 @@ DOWNLOADS = (
     ("parquet", N_("Parquet")),
 )
 CHART_MEASURE = "net_after_refunds"
+FIRST_REPORT = "kpis"  # the page opens on the success metrics
 LONGEST_DAILY_RANGE = 400  # days: a day-by-day table longer than this is not for reading
 
 
@@ -65,7 +68,7 @@ class Query:
 def read_query(params: Mapping[str, str], today: date, locale: str) -> tuple[Query | None, dict[str, str]]:
     """The report the form asks for, or the fields it got wrong (with the reason)."""
     errors: dict[str, str] = {}
-    report = REPORTS.get(params.get("report") or "revenue")
+    report = REPORTS.get(params.get("report") or FIRST_REPORT)
     if report is None:
         errors["report"] = N_("Choose a report from the list.")
     preset = params.get("preset") or Preset.LAST_MONTH
@@ -128,6 +131,8 @@ class ReportsView(BaseView):
                 columns=[(name, admin_gettext(COLUMN_TITLES.get(name, name))) for name in frame.columns],
                 rows=frame.rows(),
                 chart=_chart(frame, query),
+                heat_map=_heat_map(frame, query),
+                kpis=list(zip(METRICS, frame.rows(named=True), strict=True)) if query.report.name == "kpis" else None,
                 download_query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "download"]),
             )
         return await self.templates.TemplateResponse(
@@ -176,3 +181,11 @@ def _chart(frame: pl.DataFrame, query: Query) -> Any:
     totals = euro.group_by("period", maintain_order=True).agg(pl.col(CHART_MEASURE).sum())
     points = [(str(period), Decimal(value)) for period, value in totals.rows()]
     return bar_chart(points) if query.selection.grouping else None
+
+
+def _heat_map(frame: pl.DataFrame, query: Query) -> Any:
+    """Cohort retention as a heat map: a row per cohort, a column per month since the first order."""
+    if query.report.name != "cohort-retention" or frame.is_empty():
+        return None
+    rows = [(str(row[0]), [Decimal(share) if share is not None else None for share in row[2:]]) for row in frame.rows()]
+    return heat_map(rows, [str(since) for since in range(len(RETAINED))])
