@@ -518,8 +518,8 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
         conn.execute("SET LOCAL timezone = 'UTC'")  # times in the invoices' JSON as the product writes them
         # Foreign keys hold by construction; the replica role skips their per-row triggers (needs a superuser).
         conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("SELECT setseed(%s)", (SEED,))
         number_base = _scalar(conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM order_number_seq")
+        order_id_base = _scalar(conn, "SELECT coalesce(max(id), 0) FROM orders")
         params: dict[str, object] = {
             "now": now,
             "first_order": now - HISTORY,
@@ -527,13 +527,15 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
             "orders": orders,
             "customers": max(orders // ORDERS_PER_CUSTOMER, FEWEST_CUSTOMERS),
             "customers_before": _scalar(conn, "SELECT coalesce(max(id), 0) FROM customer"),
-            "order_id_base": _scalar(conn, "SELECT coalesce(max(id), 0) FROM orders"),
+            "order_id_base": order_id_base,
             "subscriptions_before": _scalar(conn, "SELECT coalesce(max(id), 0) FROM subscription"),
             "refunds_before": _scalar(conn, "SELECT coalesce(max(id), 0) FROM refund"),
             "invoices_before": _scalar(conn, "SELECT coalesce(max(id), 0) FROM invoice"),
             "number_base": number_base,
             "seller": _seller(conn),
         }
+        # The same history on the same database; a second history next to it draws other numbers.
+        conn.execute("SELECT setseed(%s)", ((SEED + order_id_base / 1_000_003) % 1,))
         indexes = conn.execute(SECONDARY_INDEXES_SQL).fetchall()
         for name, _definition in indexes:
             conn.execute(f"DROP INDEX {name}")
