@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
 
 from app.i18n import translations
 from reports.catalog import REPORTS
@@ -19,6 +18,7 @@ from reports.periods import DateRange, Grouping
 from reports.revenue import Selection
 from tests.integration.reports.conftest import History
 from tests.integration.system.test_cli import smplat
+from tests.unit.test_invoice_pdf import text_of
 
 Q4 = DateRange(date(2026, 10, 1), date(2026, 12, 31))
 
@@ -58,19 +58,12 @@ async def test_xlsx_has_translated_titles_and_a_total_per_currency(history: Hist
     assert "<v>40</v>" in sheet.split('<row r="8"')[1].split("</row>")[0]
 
 
-def pdf_text(content: bytes) -> str:
-    """Every page's text, lines joined by spaces."""
-    assert content.startswith(b"%PDF-")
-    pages = PdfReader(io.BytesIO(content)).pages
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
-
-
 async def test_pdf_has_period_summary_chart_and_table_in_german(history: History) -> None:
     german = translations("de").gettext
     frame = await _monthly(history)
     selection = Selection(Q4, Grouping.MONTH, "de")
     content = report_file(frame, FileFormat.PDF, title=german("Revenue"), translate=german, selection=selection)
-    text = pdf_text(content)
+    text = text_of(content)
     assert "Umsatz" in text
     assert "Zeitraum: 01.10.2026 – 31.12.2026" in text
     # The summary: six rows (three months, two currencies); EUR net 10 + 30 + 0, refunds 5 + 1, USD net 10.
@@ -85,7 +78,7 @@ async def test_pdf_has_period_summary_chart_and_table_in_german(history: History
 async def test_pdf_of_a_split_has_no_chart_and_english_numbers(history: History) -> None:
     frame = await REPORTS["revenue-by-category"].build(history.session, Selection(Q4, None), str)
     content = report_file(frame, FileFormat.PDF, title="Revenue by category", selection=Selection(Q4, None))
-    text = pdf_text(content)
+    text = text_of(content)
     assert "Period: 1 Oct 2026 – 31 Dec 2026" in text
     assert "per period" not in text
     assert "Net after refunds (EUR) €34.00" in text
@@ -95,7 +88,7 @@ async def test_pdf_of_an_empty_report_says_so(history: History) -> None:
     empty = Selection(DateRange(date(2020, 1, 1), date(2020, 1, 31)), None)
     frame = await REPORTS["revenue-by-category"].build(history.session, empty, str)
     assert frame.is_empty()
-    text = pdf_text(report_file(frame, FileFormat.PDF, title="Revenue by category", selection=empty))
+    text = text_of(report_file(frame, FileFormat.PDF, title="Revenue by category", selection=empty))
     assert "Rows 0" in text
     assert "Nothing was sold or refunded in this period." in text
 
@@ -138,7 +131,7 @@ def test_command_line_writes_a_pdf(history: History, tmp_path: Path) -> None:
     args = ("--from", "2026-10-01", "--to", "2026-12-31", "--format", "pdf", "--lang", "de", "--out", str(out))
     result = smplat("report", "revenue", *args, database_url=history.database_url)
     assert result.returncode == 0, result.stderr
-    assert "Netto nach Erstattungen (EUR) 34,00 €" in pdf_text(out.read_bytes())
+    assert "Netto nach Erstattungen (EUR) 34,00 €" in text_of(out.read_bytes())
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from reports.catalog import REPORTS
 from reports.revenue import Selection
 from tests.integration.admin.helpers import http_client, login_as
 from tests.integration.reports.conftest import History
-from tests.integration.reports.test_report_files import pdf_text
 from tests.integration.reports.test_revenue_reports import Q4
+from tests.unit.test_invoice_pdf import text_of
 
 Q4_BY_MONTH = "/admin/reports?report=revenue&preset=custom&from=2026-10-01&to=2026-12-31&by=month"
 CELLS = re.compile(r"<td[^>]*>([^<]*)</td>")
@@ -64,7 +64,7 @@ async def test_downloads_carry_the_same_figures(finance: AsyncTestClient[Any], h
     pdf = await finance.get(f"/admin/reports?{query}&download=pdf")
     assert pdf.headers["content-type"] == "application/pdf"
     assert 'filename="revenue_2026-10-01_2026-12-31.pdf"' in pdf.headers["content-disposition"]
-    assert "34.00" in pdf_text(pdf.content)  # net after refunds in euros over the quarter
+    assert "34.00" in text_of(pdf.content)  # net after refunds in euros over the quarter
 
 
 @pytest.mark.parametrize(
