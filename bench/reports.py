@@ -1,9 +1,9 @@
 """Reports on a million orders (about 1.45 million lines, two years): each report end to end against tuned SQL.
 
 Run ``uv run python bench/reports.py [--samples 5]``. Uses ``SMPLAT_BENCH_REPORTS_DATABASE_URL`` (default: the
-local PostgreSQL, database ``smplat_bench_reports``), seeded once by ``bench/_orders_seed.py`` (the orders of the
-back-office benchmark) plus a payment and a refund for every refunded or partly refunded order (their changes
-to the daily totals folded, as the periodic job does).
+local PostgreSQL, database ``smplat_bench_reports``), seeded once by ``bench/_orders_seed.py`` with the product's
+synthetic history (``app.demo.synthetic``: the orders of the back-office benchmark with their payments, refunds,
+invoices and credit notes, the daily totals counted afresh).
 
 Each report runs as the admin page and the CLI run it (``reports.catalog``: load per-day aggregates by ``COPY``,
 compute in Polars) over the whole two years; the baseline is the tuned bare SQL ``GROUP BY`` that computes the
@@ -37,7 +37,6 @@ import sqlalchemy as sa
 from _common import log
 from _orders_seed import prepare_database
 
-from app.analytics.sales_days import FOLD_SQL
 from app.db.read_only import read_only_session
 from app.db.session import engine_for
 from app.db.urls import conninfo
@@ -54,30 +53,6 @@ FROM orders WHERE paid_at >= $1 AND paid_at < $2
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 
-REFUNDS_SQL = """
-WITH refunded AS (
-    SELECT o.id, o.gross, o.payment_status, o.paid_at,
-           coalesce(o.closed_at, o.paid_at + interval '2 days') AS refunded_at,
-           (SELECT l.id FROM order_line l WHERE l.order_id = o.id ORDER BY l.position LIMIT 1) AS line_id,
-           (SELECT round(l.net * o.gross / nullif(o.net, 0) / 2, 2) FROM order_line l
-            WHERE l.order_id = o.id ORDER BY l.position LIMIT 1) AS half_line
-    FROM orders o WHERE o.payment_status IN ('refunded', 'partially_refunded') AND o.paid_at IS NOT NULL
-), paid AS (
-    INSERT INTO payment (order_id, method, status, amount, refunded_amount, currency, paid_at, created_at, updated_at)
-    SELECT id, 'stripe', 'succeeded', gross,
-           CASE WHEN payment_status = 'refunded' THEN gross ELSE least(half_line, gross) END, 'EUR', paid_at,
-           paid_at, refunded_at
-    FROM refunded
-    RETURNING id, order_id, amount, refunded_amount
-)
-INSERT INTO refund (payment_id, order_line_id, amount, currency, reason, status, idempotency_key, requested_by,
-                    created_at, updated_at)
-SELECT p.id, CASE WHEN p.refunded_amount < p.amount THEN r.line_id END, p.refunded_amount, 'EUR',
-       'bench refund', 'succeeded', 'bench-refund-' || p.id, 'bench', r.refunded_at, r.refunded_at
-FROM paid p JOIN refunded r ON r.id = p.order_id
-WHERE p.refunded_amount > 0
-"""
-
 
 def tune_baseline(url: str) -> None:
     """Statistics on the baseline's month expression, so PostgreSQL plans a parallel hash aggregate for it."""
@@ -87,17 +62,6 @@ def tune_baseline(url: str) -> None:
             "ON (date_trunc('month', paid_at AT TIME ZONE 'Europe/Berlin')) FROM orders"
         )
         conn.execute("ANALYZE orders")
-
-
-def add_refunds(url: str) -> None:
-    with psycopg.connect(conninfo(url)) as conn:
-        row = conn.execute("SELECT count(*) FROM refund").fetchone()
-        if row and row[0]:
-            return
-        cursor = conn.execute(REFUNDS_SQL)
-        log(f"seed refunds: {cursor.rowcount} rows")
-        conn.execute(FOLD_SQL)  # as the periodic job does within five minutes
-        conn.execute("ANALYZE payment, refund, sales_day, sales_day_change")
 
 
 async def timed(call: Callable[[], Awaitable[object]]) -> tuple[float, object]:
@@ -167,7 +131,6 @@ def main() -> None:
     seeded = prepare_database(url)
     if seeded is not None:
         log(f"seeded in {seeded:.0f} s")
-    add_refunds(url)
     tune_baseline(url)
     for line in asyncio.run(run(url, args.samples)):
         print(line)

@@ -18,8 +18,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from babel.numbers import format_decimal
+
 from app import states
-from app.i18n import BERLIN, Message, Translate, untranslated
+from app.i18n import BERLIN, Message, Translate, babel_locale, untranslated
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,3 +86,17 @@ def cell_text(value: Cell) -> str:
 
 def csv_cell(value: object, translate: Translate = untranslated) -> str:
     return cell_text(cell(value, translate))
+
+
+def display_text(value: object, locale: str) -> str:
+    """A report cell for people (admin page, PDF) in ``locale``: decimals with exactly the places they carry
+    (money 2), grouped thousands, a dash for nothing."""
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        places = max(0, -int(value.as_tuple().exponent))
+        pattern = "#,##0." + "0" * places if places else "#,##0"
+        return format_decimal(value, format=pattern, locale=babel_locale(locale))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=babel_locale(locale))
+    return str(value)

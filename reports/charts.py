@@ -1,7 +1,7 @@
-"""A bar chart as geometry for a server-rendered SVG: bars, the zero line and round-numbered grid lines.
+"""A bar chart as geometry: bars, the zero line and round-numbered grid lines, and the points it charts.
 
-Pure arithmetic, no drawing: the template turns this into ``<rect>`` and ``<line>`` elements, so the chart
-needs no script and scales with the page.
+Pure arithmetic, no drawing: the admin template turns this into SVG ``<rect>`` and ``<line>`` elements (no
+script, scales with the page), the PDF export into a ReportLab vector drawing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+import polars as pl
+
+CHART_MEASURE = "net_after_refunds"
+CHART_CURRENCY = "EUR"
 NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
@@ -143,3 +147,12 @@ def heat_map(
         column_marks,
         heat_rows,
     )
+
+
+def chart_points(frame: pl.DataFrame) -> list[tuple[str, Decimal]]:
+    """Net after refunds in euros per period, in the report's order; none for a report without periods or money."""
+    if "period" not in frame.columns or CHART_MEASURE not in frame.columns or frame.is_empty():
+        return []
+    euro = frame.filter(pl.col("currency") == CHART_CURRENCY)
+    totals = euro.group_by("period", maintain_order=True).agg(pl.col(CHART_MEASURE).sum())
+    return [(str(period), Decimal(value)) for period, value in totals.rows()]

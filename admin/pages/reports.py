@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import polars as pl
-from babel.numbers import format_decimal
 from sqladmin import BaseView, expose
 from sqladmin.i18n import get_locale
 from starlette.requests import Request
@@ -22,9 +21,11 @@ from app.db.read_only import READ_ONLY
 from app.i18n import N_
 from app.uow import utc_now
 from reports.catalog import REPORTS, Report
-from reports.charts import bar_chart, heat_map
+from reports.cells import display_text
+from reports.charts import BarChart, bar_chart, chart_points, heat_map
 from reports.cohorts import RETAINED
-from reports.export import COLUMN_TITLES, CONTENT_TYPES, FileFormat, report_file
+from reports.columns import COLUMN_TITLES
+from reports.export import CONTENT_TYPES, FileFormat, report_file
 from reports.kpis import METRICS
 from reports.periods import DateRange, Grouping, Preset, berlin_today, preset_range
 from reports.revenue import Selection
@@ -52,8 +53,8 @@ DOWNLOADS = (
     ("csv-de", N_("CSV (German Excel)")),
     ("xlsx", N_("Excel")),
     ("parquet", N_("Parquet")),
+    ("pdf", N_("PDF")),
 )
-CHART_MEASURE = "net_after_refunds"
 FIRST_REPORT = "kpis"  # the page opens on the success metrics
 LONGEST_DAILY_RANGE = 400  # days: a day-by-day table longer than this is not for reading
 
@@ -145,7 +146,14 @@ class ReportsView(BaseView):
         file_format = FileFormat.CSV if wanted == "csv-de" else FileFormat(wanted)
         frame = await self._frame(query)
         title = admin_gettext(query.report.title)
-        content = report_file(frame, file_format, title=title, translate=admin_gettext, german_excel=wanted == "csv-de")
+        content = report_file(
+            frame,
+            file_format,
+            title=title,
+            translate=admin_gettext,
+            german_excel=wanted == "csv-de",
+            selection=query.selection,
+        )
         period = query.selection.period
         filename = f"{query.report.name}_{period.first}_{period.last}.{file_format.value}"
         return Response(
@@ -162,25 +170,13 @@ class ReportsView(BaseView):
 
 
 def _cell(value: object) -> str:
-    """A table cell in the staff member's language: decimals with exactly the places they carry (money 2)."""
-    if value is None:
-        return "–"
-    if isinstance(value, Decimal):
-        places = max(0, -int(value.as_tuple().exponent))
-        return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0", locale=get_locale())
-    if isinstance(value, int):
-        return format_decimal(value, locale=get_locale())
-    return str(value)
+    return display_text(value, get_locale())
 
 
-def _chart(frame: pl.DataFrame, query: Query) -> Any:
+def _chart(frame: pl.DataFrame, query: Query) -> BarChart | None:
     """Net after refunds per period (euros) for reports over time; none for a single-period split."""
-    if "period" not in frame.columns or CHART_MEASURE not in frame.columns or frame.is_empty():
-        return None
-    euro = frame.filter(pl.col("currency") == "EUR")
-    totals = euro.group_by("period", maintain_order=True).agg(pl.col(CHART_MEASURE).sum())
-    points = [(str(period), Decimal(value)) for period, value in totals.rows()]
-    return bar_chart(points) if query.selection.grouping else None
+    points = chart_points(frame)
+    return bar_chart(points) if points and query.selection.grouping else None
 
 
 def _heat_map(frame: pl.DataFrame, query: Query) -> Any:

@@ -182,19 +182,38 @@ def keys_rotate() -> None:
 
 
 @main.command()
+@click.option("--synthetic", is_flag=True, help="Add a two-year synthetic sales history for reports and benchmarks.")
+@click.option(
+    "--orders",
+    type=click.IntRange(1, 10_000_000),
+    help="Orders in the synthetic history (with --synthetic; default 100000).",
+)
+@click.option("--force", is_flag=True, help="Add the synthetic history even next to real orders.")
 @reported
-def seed() -> None:
-    """Load the demo catalog, customers and orders (safe to repeat)."""
+def seed(synthetic: bool, orders: int | None, force: bool) -> None:
+    """Load the demo catalog, customers and orders (safe to repeat); with --synthetic a sales history on top."""
     from app.demo.seed import seed_demo_data  # noqa: PLC0415 - only this command needs the demo data
 
     url = database_url()
+    if not synthetic:
+        if orders is not None or force:
+            raise fail("--orders and --force go with --synthetic")
 
-    async def run() -> str:
-        await require_current_schema(url)
-        async with engine_for(url) as engine, transaction(engine) as session:
-            return (await seed_demo_data(session)).summary()
+        async def run() -> str:
+            await require_current_schema(url)
+            async with engine_for(url) as engine, transaction(engine) as session:
+                return (await seed_demo_data(session)).summary()
 
-    click.echo(asyncio.run(run()))
+        click.echo(asyncio.run(run()))
+        return
+    from app.demo.synthetic import RealOrdersError, seed_synthetic  # noqa: PLC0415 - only this command needs it
+
+    asyncio.run(require_current_schema(url))
+    try:
+        history = seed_synthetic(url, orders or 100_000, force=force, log=lambda line: click.echo(line, err=True))
+    except RealOrdersError as exc:
+        raise fail(str(exc)) from exc
+    click.echo(history.summary())
 
 
 # -- providers -------------------------------------------------------------------------------------------------

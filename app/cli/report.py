@@ -68,6 +68,7 @@ def report(
             title=translate(chosen.title),
             translate=translate,
             german_excel=german_excel,
+            selection=selection,
         )
 
     content = asyncio.run(run())

@@ -18,6 +18,7 @@ from reports.periods import DateRange, Grouping
 from reports.revenue import Selection
 from tests.integration.reports.conftest import History
 from tests.integration.system.test_cli import smplat
+from tests.unit.test_invoice_pdf import text_of
 
 Q4 = DateRange(date(2026, 10, 1), date(2026, 12, 31))
 
@@ -57,6 +58,41 @@ async def test_xlsx_has_translated_titles_and_a_total_per_currency(history: Hist
     assert "<v>40</v>" in sheet.split('<row r="8"')[1].split("</row>")[0]
 
 
+async def test_pdf_has_period_summary_chart_and_table_in_german(history: History) -> None:
+    german = translations("de").gettext
+    frame = await _monthly(history)
+    selection = Selection(Q4, Grouping.MONTH, "de")
+    content = report_file(frame, FileFormat.PDF, title=german("Revenue"), translate=german, selection=selection)
+    text = text_of(content)
+    assert "Umsatz" in text
+    assert "Zeitraum: 01.10.2026 – 31.12.2026" in text
+    # The summary: six rows (three months, two currencies); EUR net 10 + 30 + 0, refunds 5 + 1, USD net 10.
+    assert "Zeilen 6" in text
+    assert "Netto (EUR) 40,00 €" in text
+    assert "Netto nach Erstattungen (EUR) 34,00 €" in text
+    assert "Netto (USD) 10,00 $" in text
+    assert "Netto nach Erstattungen (EUR) pro Zeitraum" in text  # the chart's caption
+    assert "2026-11 EUR 2 30,00 5,70 35,70" in text  # a table row, numbers as German writes them
+
+
+async def test_pdf_of_a_split_has_no_chart_and_english_numbers(history: History) -> None:
+    frame = await REPORTS["revenue-by-category"].build(history.session, Selection(Q4, None), str)
+    content = report_file(frame, FileFormat.PDF, title="Revenue by category", selection=Selection(Q4, None))
+    text = text_of(content)
+    assert "Period: 1 Oct 2026 – 31 Dec 2026" in text
+    assert "per period" not in text
+    assert "Net after refunds (EUR) €34.00" in text
+
+
+async def test_pdf_of_an_empty_report_says_so(history: History) -> None:
+    empty = Selection(DateRange(date(2020, 1, 1), date(2020, 1, 31)), None)
+    frame = await REPORTS["revenue-by-category"].build(history.session, empty, str)
+    assert frame.is_empty()
+    text = text_of(report_file(frame, FileFormat.PDF, title="Revenue by category", selection=empty))
+    assert "Rows 0" in text
+    assert "Nothing was sold or refunded in this period." in text
+
+
 async def test_tax_report_splits_by_treatment_and_rate(history: History) -> None:
     frame = await REPORTS["tax"].build(history.session, Selection(Q4, None), str)
     euro = frame.filter(pl.col("currency") == "EUR")
@@ -88,6 +124,14 @@ def test_command_line_writes_the_report(history: History, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     frame = pl.read_csv(out)
     assert frame.filter(pl.col("currency") == "EUR")["period"].to_list() == ["2026-10", "2026-11", "2026-12"]
+
+
+def test_command_line_writes_a_pdf(history: History, tmp_path: Path) -> None:
+    out = tmp_path / "revenue.pdf"
+    args = ("--from", "2026-10-01", "--to", "2026-12-31", "--format", "pdf", "--lang", "de", "--out", str(out))
+    result = smplat("report", "revenue", *args, database_url=history.database_url)
+    assert result.returncode == 0, result.stderr
+    assert "Netto nach Erstattungen (EUR) 34,00 €" in text_of(out.read_bytes())
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from reports.revenue import Selection
 from tests.integration.admin.helpers import http_client, login_as
 from tests.integration.reports.conftest import History
 from tests.integration.reports.test_revenue_reports import Q4
+from tests.unit.test_invoice_pdf import text_of
 
 Q4_BY_MONTH = "/admin/reports?report=revenue&preset=custom&from=2026-10-01&to=2026-12-31&by=month"
 CELLS = re.compile(r"<td[^>]*>([^<]*)</td>")
@@ -60,6 +61,10 @@ async def test_downloads_carry_the_same_figures(finance: AsyncTestClient[Any], h
     assert "2026-11;EUR;2;30,00;5,70;35,70" in german.text
     xlsx = await finance.get(f"/admin/reports?{query}&download=xlsx")
     assert xlsx.content[:2] == b"PK"
+    pdf = await finance.get(f"/admin/reports?{query}&download=pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert 'filename="revenue_2026-10-01_2026-12-31.pdf"' in pdf.headers["content-disposition"]
+    assert "34.00" in text_of(pdf.content)  # net after refunds in euros over the quarter
 
 
 @pytest.mark.parametrize(
@@ -83,7 +88,7 @@ async def test_bad_input_is_a_field_error_not_a_crash(finance: AsyncTestClient[A
 
 
 async def test_unknown_download_format_is_refused(finance: AsyncTestClient[Any]) -> None:
-    response = await finance.get(f"{Q4_BY_MONTH}&download=pdf")
+    response = await finance.get(f"{Q4_BY_MONTH}&download=docx")
     assert response.status_code == 400
 
 
