@@ -2,7 +2,8 @@
 
 In the polling transaction that ends the line, a refund of the undelivered share of the line (its share of the
 order's gross; all of it when canceled) is written ``pending`` through the payments' command, a job that sends
-it to the processor is deferred with it (``app/payments/jobs.py``), and the client is told by email how much.
+it to the processor is deferred with it (``app/payments/jobs.py``), and the client is told by email how much (the mail goes out with the refund's credit note once the processor
+has answered).
 A payment that cannot be refunded automatically (not by card, disputed) gets a note in the order's timeline
 with the amount owed, for staff.
 """
@@ -50,5 +51,5 @@ async def refund_undelivered_share(uow: UnitOfWork, order: Order, line: OrderLin
     await uow.defer(
         SEND_REFUND_TASK, {"refund_id": request.refund_id}, queueing_lock=send_refund_lock(request.refund_id)
     )
-    await send_line_refund(uow, order, line, request.amount)
+    await send_line_refund(uow, order, line, request.amount, request.refund_id)
     return request.amount

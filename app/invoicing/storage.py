@@ -46,7 +46,16 @@ async def store_pdf(sessions: async_sessionmaker[AsyncSession], invoice_id: int)
 
 async def order_invoice_pdf(session: AsyncSession, order_id: int) -> tuple[str, bytes] | None:
     """(number, PDF) of the order's invoice, rendered now if its job has not run yet; None without an invoice."""
-    invoice = await session.scalar(_locked(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE))
+    return await _number_and_pdf(session, Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE)
+
+
+async def refund_credit_note_pdf(session: AsyncSession, refund_id: int) -> tuple[str, bytes] | None:
+    """(number, PDF) of a refund's credit note, rendered now if need be; None when the refund has none."""
+    return await _number_and_pdf(session, Invoice.refund_id == refund_id)
+
+
+async def _number_and_pdf(session: AsyncSession, *conditions: Any) -> tuple[str, bytes] | None:
+    invoice = await session.scalar(_locked(*conditions))
     if invoice is None:
         return None
     return invoice.number, await ensure_pdf(session, invoice)

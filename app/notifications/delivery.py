@@ -34,8 +34,8 @@ from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import get_settings
-from app.invoicing.storage import order_invoice_pdf
-from app.notifications.messages import ORDER_CONFIRMATION
+from app.invoicing.storage import order_invoice_pdf, refund_credit_note_pdf
+from app.notifications.messages import LINE_REFUND, ORDER_CONFIRMATION
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.notifications.outbox import company_sender, queue_sending
 from app.notifications.rendering import render_email
@@ -100,8 +100,10 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
     if email.status != EmailStatus.QUEUED or (email.next_attempt_at is not None and email.next_attempt_at > now):
         return Taken.NOT_DUE, None
     sender = await company_sender(uow.session)
+    attachment = await _attachment(uow, email)
+    context = {**email.context, "attached": attachment[0] if attachment is not None else None}
     try:
-        rendered = render_email(email.template, email.locale, email.context, sender)
+        rendered = render_email(email.template, email.locale, context, sender)
     except (KeyError, ValueError, TypeError, TemplateError) as exc:
         email.status, email.error = EmailStatus.FAILED, f"cannot be rendered: {exc!r}"
         log.error("email not rendered", email_id=email.id, template=email.template, error=repr(exc))
@@ -119,17 +121,21 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
         date=now,
         unsubscribe_url=email.context.get("unsubscribe_url"),
     )
-    if email.template == ORDER_CONFIRMATION and email.order_id is not None:
-        await _attach_invoice(uow, outgoing, email.order_id)
+    if attachment is not None:
+        number, pdf = attachment
+        outgoing.message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}.pdf")
     return Taken.SENDING, Ticket(email.id, outgoing)
 
 
-async def _attach_invoice(uow: UnitOfWork, outgoing: Outgoing, order_id: int) -> None:
-    """The payment's confirmation carries the invoice PDF (loaded now, so a resend carries the same bytes)."""
-    invoice = await order_invoice_pdf(uow.session, order_id)
-    if invoice is not None:
-        number, pdf = invoice
-        outgoing.message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{number}.pdf")
+async def _attachment(uow: UnitOfWork, email: EmailOutbox) -> tuple[str, bytes] | None:
+    """The document a mail carries, loaded when it is sent (so a resend carries the same bytes): the invoice on
+    the payment's confirmation, the credit note on the mail about a refund. Its number is in the mail's text."""
+    if email.template == ORDER_CONFIRMATION and email.order_id is not None:
+        return await order_invoice_pdf(uow.session, email.order_id)
+    refund_id = email.context.get("refund_id")
+    if email.template == LINE_REFUND and isinstance(refund_id, int):
+        return await refund_credit_note_pdf(uow.session, refund_id)
+    return None
 
 
 async def record_outcome(uow: UnitOfWork, email_id: int, *, caught: bool, problem: Exception | None) -> EmailStatus:

@@ -101,7 +101,9 @@ def write_order_completed(uow: UnitOfWork, order: Order) -> None:
     )
 
 
-async def _send_line_mail(uow: UnitOfWork, template: str, order: Order, line: OrderLine, **extra: Any) -> None:
+async def _send_line_mail(
+    uow: UnitOfWork, template: str, order: Order, line: OrderLine, *, held: bool = False, **extra: Any
+) -> None:
     """A mail about one line of an order: its service in the client's language, its quantity, and ``extra``."""
     customer = order.customer
     names = await service_names(uow, [line.service_id], customer.locale)
@@ -111,6 +113,7 @@ async def _send_line_mail(uow: UnitOfWork, template: str, order: Order, line: Or
         template=template,
         locale=customer.locale,
         order_id=order.id,
+        held=held,
         context={
             "number": order.number,
             "name": customer.display_name,
@@ -121,18 +124,27 @@ async def _send_line_mail(uow: UnitOfWork, template: str, order: Order, line: Or
     )
 
 
-async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amount: Decimal) -> None:
-    """A line ended partial or canceled and its undelivered share is being refunded: the client hears how much."""
+async def send_line_refund(uow: UnitOfWork, order: Order, line: OrderLine, amount: Decimal, refund_id: int) -> None:
+    """A line ended partial or canceled and its undelivered share is being refunded: the client hears how much.
+    The mail is held until the processor has answered (:func:`release_line_refund`), so that it carries the
+    refund's credit note."""
     remains = line.quantity if line.remains is None else min(line.remains, line.quantity)
     await _send_line_mail(
         uow,
         LINE_REFUND,
         order,
         line,
+        held=True,
         delivered=line.quantity - remains,
         amount=str(amount),
         currency=order.currency,
+        refund_id=refund_id,
     )
+
+
+async def release_line_refund(uow: UnitOfWork, order_id: int, refund_id: int) -> None:
+    """The refund succeeded (its credit note is issued) or failed: its held mail goes out."""
+    await release_held(uow, order_id=order_id, template=LINE_REFUND, refund_id=refund_id)
 
 
 async def send_order_confirmation(uow: UnitOfWork, order: Order) -> None:

@@ -110,7 +110,8 @@ _OUTBOX = EmailOutbox.__table__
 # (as in ``app.jobs.defer_unless_waiting``) when one is waiting already. Textual, so that it is compiled once.
 _RELEASE_HELD = sa.text(
     "WITH released AS (UPDATE email_outbox SET status = :queued, next_attempt_at = :now, updated_at = :now"
-    " WHERE order_id = :order_id AND template = :template AND status = :held RETURNING id),"
+    " WHERE order_id = :order_id AND template = :template AND status = :held"
+    " AND (CAST(:refund_id AS text) IS NULL OR context->>'refund_id' = CAST(:refund_id AS text)) RETURNING id),"
     " deferred AS (INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)"
     " SELECT CAST(:queue AS text), CAST(:task AS text), 0, NULL, CAST(:lock_prefix AS text) || id::text,"
     " jsonb_build_object('email_id', id)"
@@ -120,16 +121,17 @@ _RELEASE_HELD = sa.text(
     sa.bindparam("queued", value=EmailStatus.QUEUED, type_=_OUTBOX.c.status.type),
     sa.bindparam("held", value=EmailStatus.HELD, type_=_OUTBOX.c.status.type),
     sa.bindparam("now", type_=_OUTBOX.c.updated_at.type),
+    sa.bindparam("refund_id", type_=sa.Integer()),
     sa.bindparam("queue", value=EMAIL_QUEUE),
     sa.bindparam("task", value=SEND_TASK),
     sa.bindparam("lock_prefix", value=send_lock(0).removesuffix("0")),
 )
 
 
-async def release_held(uow: UnitOfWork, *, order_id: int, template: str) -> list[int]:
-    """Queue the held mails of an order (e.g. its confirmation, once paid), each with its sending job; returns
-    their ids."""
-    params = {"now": uow.now(), "order_id": order_id, "template": template}
+async def release_held(uow: UnitOfWork, *, order_id: int, template: str, refund_id: int | None = None) -> list[int]:
+    """Queue the held mails of an order (e.g. its confirmation, once paid; with ``refund_id``, only the one about
+    that refund), each with its sending job; returns their ids."""
+    params = {"now": uow.now(), "order_id": order_id, "template": template, "refund_id": refund_id}
     return list(await uow.session.scalars(_RELEASE_HELD, params))
 
 

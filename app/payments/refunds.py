@@ -25,6 +25,7 @@ from app.actors import Actor
 from app.errors import Conflict, DomainError, NotFound
 from app.i18n import N_
 from app.invoicing.credit_notes import issue_credit_note
+from app.notifications.messages import release_line_refund
 from app.orders.lifecycle import lock_lines, lock_orders, record_event, set_payment_status
 from app.orders.models import EventKind, Order, OrderLine
 from app.orders.states import PaymentStatus
@@ -335,10 +336,13 @@ async def record_refund_result(
 
 
 async def _record_result(uow: UnitOfWork, order: Order, line: OrderLine | None, refund: Refund, actor: Actor) -> None:
-    """The timeline hears how the refund ended; a succeeded one is documented by its credit note."""
+    """The timeline hears how the refund ended; a succeeded one is documented by its credit note. Once it has
+    ended, the client's mail about it (held since the refund was asked for) goes out."""
     _note_result(uow, order, line, refund, actor)
     if refund.status == RefundStatus.SUCCEEDED:
         await issue_credit_note(uow, order, refund, line, actor)
+    if refund.status != RefundStatus.PENDING:
+        await release_line_refund(uow, order.id, refund.id)
 
 
 def _note_result(uow: UnitOfWork, order: Order, line: OrderLine | None, refund: Refund, actor: Actor) -> None:

@@ -13,6 +13,7 @@ from app.actors import Actor
 from app.db.engine import session_factory
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
+from app.invoicing.commands import issue_invoice
 from app.invoicing.models import Invoice
 from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
@@ -21,9 +22,11 @@ from app.notifications.outbox import EMAIL_QUEUE, SEND_TASK, queue_sending, send
 from app.orders import commands as order_commands
 from app.orders.placing import LineInput, tracking_token_hash
 from app.orders.states import LineStatus
+from app.payments import gateway
 from app.payments.follow_ups import after_payment
 from app.payments.links import create_checkout_link, link_token_hash
 from app.payments.models import Refund
+from app.payments.refunds import record_refund_result
 from app.uow import UnitOfWork, utc_now
 from tests import factories
 from tests.integration.notifications.helpers import send_jobs
@@ -207,10 +210,16 @@ async def test_checkout_link_staff_email_arrives_with_a_working_pay_link(engine,
     assert (link_token_hash(url.group(1)), url.group(2)) == (created.link.token_hash, locale)
 
 
-async def test_partial_delivery_tells_the_client_the_refund_amount(engine, session, smtp_server):
+@pytest.mark.parametrize("invoiced", [True, False])
+async def test_partial_delivery_tells_the_client_the_refund_amount_once_the_refund_went_through(
+    engine, session, smtp_server, invoiced
+):
+    if invoiced:
+        await factories.company_settings(session)
     buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale="en")
     order, payment = await factories.card_paid_order(session, lambda _order: "pi_partial_1", quantities=(1000,))
     order.customer_id = buyer.id
+    await issue_invoice(UnitOfWork(session), order, factories.TEST_ACTOR)
     (line,) = order.lines
     await factories.move_line(session, line.id, LineStatus.DISPATCHING, LineStatus.DISPATCHED, provider_order_id="91")
     await session.commit()
@@ -225,6 +234,12 @@ async def test_partial_delivery_tells_the_client_the_refund_amount(engine, sessi
     (mail,) = await outbox(session, template="line_refund")
     refund = await session.scalar(sa.select(Refund).where(Refund.payment_id == payment.id))
     assert refund is not None
+    assert mail.status == EmailStatus.HELD  # until the processor has answered
+    result = gateway.Refund(
+        id="re_partial_1", amount=refund.amount, currency="EUR", status="succeeded", payment_intent_id="pi_partial_1"
+    )
+    await record_refund_result(UnitOfWork(session), refund_id=refund.id, actor=factories.TEST_ACTOR, result=result)
+    await session.commit()
 
     assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
 
@@ -234,3 +249,13 @@ async def test_partial_delivery_tells_the_client_the_refund_amount(engine, sessi
     assert received.message["Subject"] == f"Order {order.number}: refund of {line.service_name}"
     assert "delivered 600 of 1,000" in text
     assert f"We are refunding €{refund.amount}" in text
+    attachments = list(received.message.iter_attachments())
+    credit = await session.scalar(sa.select(Invoice).where(Invoice.refund_id == refund.id))
+    if invoiced:
+        assert credit is not None
+        assert [item.get_filename() for item in attachments] == [f"{credit.number}.pdf"]
+        assert hashlib.sha256(attachments[0].get_content()).hexdigest() == credit.pdf_sha256
+        assert f"Our credit note {credit.number} for this refund is attached." in text
+    else:
+        assert (credit, attachments) == (None, [])
+        assert "credit note" not in text

@@ -58,6 +58,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "delivered": 900,
         "amount": "5.95",
         "currency": "EUR",
+        "refund_id": 12,
+        "attached": "GS-2026-000003",
     },
     "order_completed": {
         "number": "SMP-2026-000042",
@@ -138,6 +140,8 @@ def test_a_canceled_line_says_nothing_was_delivered():
     text = render_email("line_refund", "en", context, SENDER).text
     assert "could not be delivered and has been canceled" in text
     assert "We are refunding €5.95" in text
+    assert "Our credit note GS-2026-000003 for this refund is attached." in text
+    assert "credit note" not in render_email("line_refund", "en", context | {"attached": None}, SENDER).text
 
 
 def test_client_data_is_escaped_in_the_html_part():
