@@ -2,8 +2,8 @@
 
 In the polling transaction that ends the line, a refund of the undelivered share of the line (its share of the
 order's gross; all of it when canceled) is written ``pending`` through the payments' command, a job that sends
-it to the processor is deferred with it (``app/payments/jobs.py``), and the client is told by email how much (the mail goes out with the refund's credit note once the processor
-has answered).
+it to the processor is deferred with it (``app/payments/jobs.py``), and the client is told by email how much
+(the mail goes out with the refund's credit note once the processor has answered).
 A payment that cannot be refunded automatically (not by card, disputed) gets a note in the order's timeline
 with the amount owed, for staff.
 """
