@@ -52,7 +52,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": READ,
             "refund": READ,
-            "invoice": READ,  # and its PDF
+            "invoice": [*READ, "action:resend-by-email"],  # and its PDF; sent to the client again
             "checkout-link": [*READ, "create", *CHECKOUT_LINK_ACTIONS],  # payment links for customers
             "subscription": [*READ, "action:cancel-at-period-end"],
             "email-outbox": [*READ, *EMAIL_ACTIONS],  # mails to clients and alerts: read them, resend them
@@ -74,7 +74,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": [*READ, *EXPORT],
             "refund": READ,
-            "invoice": [*READ, "action:retry-lexoffice-sync"],  # and its PDF; its booking in Lexware Office
+            "invoice": [*READ, "action:retry-lexoffice-sync", "action:resend-by-email"],  # its PDF, Lexware booking
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

@@ -21,6 +21,7 @@ from admin.roles import role_may
 from app.i18n import N_
 from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.resending import resend_invoices
 from app.lexoffice.commands import retry_sync
 from app.lexoffice.models import LexofficeSync, SyncStatus
 from app.validation import parse_id
@@ -194,6 +195,18 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
     async def retry_lexoffice_sync(self, ctx: ActionContext) -> str:
         numbers = await retry_sync(ctx.uow, ctx.pks, ctx.actor)
         return done_message(N_("Queued for Lexware Office: %(items)s"), numbers)
+
+    @business_action(
+        "resend-by-email",
+        lazy("Send by email again"),
+        description=lazy(
+            "Each selected invoice or credit note goes to the client's current email address once more, with its "
+            "stored PDF attached."
+        ),
+    )
+    async def resend_by_email(self, ctx: ActionContext) -> str:
+        numbers = await resend_invoices(ctx.uow, ctx.pks, ctx.actor)
+        return done_message(N_("Sent again by email: %(items)s"), numbers)
 
     @expose("/pdf/{pk}")
     async def download_pdf(self, request: Request) -> Response:

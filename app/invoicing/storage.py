@@ -54,6 +54,11 @@ async def refund_credit_note_pdf(session: AsyncSession, refund_id: int) -> tuple
     return await _number_and_pdf(session, Invoice.refund_id == refund_id)
 
 
+async def invoice_pdf_by_id(session: AsyncSession, invoice_id: int) -> tuple[str, bytes] | None:
+    """(number, PDF) of an invoice or credit note, rendered now if need be; None when there is no such row."""
+    return await _number_and_pdf(session, Invoice.id == invoice_id)
+
+
 async def _number_and_pdf(session: AsyncSession, *conditions: Any) -> tuple[str, bytes] | None:
     invoice = await session.scalar(_locked(*conditions))
     if invoice is None:

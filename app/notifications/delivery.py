@@ -34,8 +34,8 @@ from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import get_settings
-from app.invoicing.storage import order_invoice_pdf, refund_credit_note_pdf
-from app.notifications.messages import LINE_REFUND, ORDER_CONFIRMATION
+from app.invoicing.storage import invoice_pdf_by_id, order_invoice_pdf, refund_credit_note_pdf
+from app.notifications.messages import INVOICE_COPY, LINE_REFUND, ORDER_CONFIRMATION
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.notifications.outbox import company_sender, queue_sending
 from app.notifications.rendering import render_email
@@ -129,12 +129,16 @@ async def take_email(uow: UnitOfWork, email_id: int) -> tuple[Taken, Ticket | No
 
 async def _attachment(uow: UnitOfWork, email: EmailOutbox) -> tuple[str, bytes] | None:
     """The document a mail carries, loaded when it is sent (so a resend carries the same bytes): the invoice on
-    the payment's confirmation, the credit note on the mail about a refund. Its number is in the mail's text."""
+    the payment's confirmation, the credit note on the mail about a refund, the document staff send again. Its
+    number is in the mail's text."""
     if email.template == ORDER_CONFIRMATION and email.order_id is not None:
         return await order_invoice_pdf(uow.session, email.order_id)
     refund_id = email.context.get("refund_id")
     if email.template == LINE_REFUND and isinstance(refund_id, int):
         return await refund_credit_note_pdf(uow.session, refund_id)
+    invoice_id = email.context.get("invoice_id")
+    if email.template == INVOICE_COPY and isinstance(invoice_id, int):
+        return await invoice_pdf_by_id(uow.session, invoice_id)
     return None
 
 

@@ -13,6 +13,7 @@ from app.catalog.models import Service
 from app.config import get_settings
 from app.customers.models import Customer
 from app.i18n import format_datetime
+from app.invoicing.models import Invoice, InvoiceKind
 from app.notifications.outbox import notify, release_held, write_email
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
@@ -28,6 +29,7 @@ REFILL_REQUESTED = "refill_requested"
 REFILL_DONE = "refill_done"
 
 GDPR_EXPORT_READY = "gdpr_export_ready"
+INVOICE_COPY = "invoice_copy"
 
 
 def storefront_url(path: str, locale: str) -> str:
@@ -172,6 +174,23 @@ async def send_checkout_link(
             "items": [{"service": service.name(locale), "quantity": quantity} for service, quantity in lines],
             "pay_url": storefront_url(f"/pay/{token}", locale),
             "expires": format_datetime(expires_at, locale, "medium"),
+        },
+    )
+
+
+async def send_invoice_copy(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> None:
+    """An issued invoice or credit note once more, to the client's address; the PDF is attached when sent."""
+    await notify(
+        uow,
+        to=customer.email,
+        template=INVOICE_COPY,
+        locale=invoice.locale,
+        order_id=invoice.order_id,
+        context={
+            "name": customer.display_name,
+            "number": invoice.number,
+            "credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+            "invoice_id": invoice.id,
         },
     )
 

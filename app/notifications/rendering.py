@@ -31,6 +31,7 @@ SUBJECTS: dict[str, str] = {
     "line_refund": N_("Order %(number)s: refund of %(service)s"),
     "staff_alert": N_("[Alert] %(summary)s"),
     "portal_link": N_("Your login link for your customer account"),
+    "invoice_copy": N_("%(number)s: your copy"),
     "order_started": N_("Order %(number)s: work has started"),
     "refill_requested": N_("Order %(number)s: refill of %(service)s requested"),
     "refill_done": N_("Order %(number)s: refill of %(service)s done"),

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from app.accounts.models import Role
 from app.db.engine import session_factory
 from app.invoicing.models import Invoice
 from app.invoicing.storage import store_pdf
+from app.notifications.models import EmailOutbox
 from app.uow import UnitOfWork
 from tests import factories
 from tests.integration.admin.helpers import login_as
@@ -90,3 +92,30 @@ async def test_a_signed_out_visitor_gets_no_pdf(session: AsyncSession, web: Asyn
 
     assert response.status_code in {302, 303, 401, 403}
     assert not response.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.FINANCE])
+async def test_support_and_finance_send_an_invoice_to_the_client_again(
+    session: AsyncSession, web: AsyncTestClient[Any], role: Role
+):
+    invoice = await issued_invoice(session, rendered=True)
+    staff = await login_as(session, web, role)
+    await session.commit()
+
+    answer = await web.post(
+        f"/admin/invoice/action/resend-by-email?pks={invoice.id}",
+        data={"csrf_token": staff.csrf},
+        follow_redirects=False,
+    )
+
+    assert answer.status_code in {302, 303}
+    mails = (
+        await session.scalars(
+            sa.select(EmailOutbox)
+            .where(EmailOutbox.template == "invoice_copy")
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    assert [(mail.to_address, mail.context["invoice_id"], mail.order_id) for mail in mails] == [
+        (invoice.buyer["email"], invoice.id, invoice.order_id)
+    ]

@@ -15,6 +15,7 @@ from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
 from app.invoicing.commands import issue_invoice
 from app.invoicing.models import Invoice
+from app.invoicing.resending import resend_invoices
 from app.notifications.delivery import deliver
 from app.notifications.jobs import sweep_outbox
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
@@ -259,3 +260,27 @@ async def test_partial_delivery_tells_the_client_the_refund_amount_once_the_refu
     else:
         assert (credit, attachments) == (None, [])
         assert "credit note" not in text
+
+
+async def test_an_invoice_sent_again_carries_its_stored_pdf(engine, session, smtp_server):
+    await factories.company_settings(session)
+    buyer = await factories.customer(session, email="anna@example.com", name="Anna Beispiel", locale="de")
+    placed = await factories.place_order(session, buyer=buyer)
+    await pay(session, placed.order)
+    invoice = await session.scalar(sa.select(Invoice).where(Invoice.order_id == placed.order.id))
+    assert invoice is not None
+
+    assert await resend_invoices(UnitOfWork(session), [invoice.id], factories.TEST_ACTOR) == [invoice.number]
+    await session.commit()
+    (mail,) = await outbox(session, template="invoice_copy")
+    assert await deliver(session_factory(engine), mail.id, smtp_server.mailer()) == EmailStatus.SENT
+
+    (received,) = smtp_server.received
+    assert received.recipients == ["anna@example.com"]
+    assert received.message["Subject"] == f"{invoice.number}: Ihre Kopie"
+    (attachment,) = received.message.iter_attachments()
+    stored = await session.scalar(
+        sa.select(Invoice.pdf_sha256).where(Invoice.id == invoice.id).execution_options(populate_existing=True)
+    )
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == stored
+    assert f"unsere Rechnung {invoice.number} noch einmal" in received.message.get_body(("plain",)).get_content()

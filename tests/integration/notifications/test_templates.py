@@ -50,6 +50,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "pay_url": "https://shop.example/pay/TOKEN?lang=de",
         "expires": "7. Dez. 2026, 23:59:59",
     },
+    "invoice_copy": {"name": "Anna Beispiel", "number": "RE-2026-000123", "credit_note": False, "invoice_id": 5},
     "line_refund": {
         "number": "SMP-2026-000042",
         "name": "Anna Beispiel",
