@@ -48,6 +48,7 @@ def order_figures_expression() -> sa.ScalarSelect[Any]:
         )
         .where(Order.customer_id == Customer.id)
         .group_by(Order.currency)
+        .correlate(Customer)
         .subquery()
     )
     spend = sa.func.jsonb_object_agg(per_currency.c.currency, sa.cast(per_currency.c.spend, sa.Text))
