@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import ReadOnlyView, badge, money, when
+from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
 from admin.totals import ListTotalsMixin
@@ -47,6 +47,10 @@ def services_summary(order: Order, _attribute: Any) -> Markup:
 def services_text(order: Order) -> str:
     """The order's lines for an export, each as its service name and quantity (a plain number)."""
     return ", ".join(f"{line.service_name} × {line.quantity}" for line in order.lines)
+
+
+def number_link(order: Order, _attribute: Any) -> Markup:
+    return link_to(f"/admin/order/details/{order.id}", order.number)
 
 
 def customer_link(order: Order, _attribute: Any) -> Markup:
@@ -111,6 +115,7 @@ class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, mod
         Order.created_at: when("created_at"),
         "services": services_summary,
         Order.customer: customer_link,
+        Order.number: number_link,
     }
     column_details_list = [
         Order.number,
