@@ -114,6 +114,17 @@
     });
   }
 
+  // The top bar's order search: Enter opens the orders list searched for the term.
+  function bindGlobalSearch() {
+    var input = document.getElementById("global-search");
+    if (!input || !input.dataset.searchUrl) return;
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !input.value.trim()) return;
+      event.preventDefault();
+      window.location.href = input.dataset.searchUrl + "?search=" + encodeURIComponent(input.value.trim());
+    });
+  }
+
   // The sidebar keeps the group of the page shown open.
   function openCurrentGroup() {
     document.querySelectorAll("#navbar-menu .nav-item.dropdown > .dropdown-toggle.active").forEach(function (toggle) {
@@ -140,6 +151,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     addCsrfTokens();
     bindSearchShortcut();
+    bindGlobalSearch();
     openCurrentGroup();
     bindFilterToggle();
     bindCopyButtons();
