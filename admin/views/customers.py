@@ -50,7 +50,6 @@ class CustomerAdmin(SmplatModelView, model=Customer):
         "orders",
         "spend",
         "last_order",
-        Customer.created_at,
     ]
     column_searchable_list = [Customer.email, Customer.name, Customer.company, Customer.vat_id]
     column_sortable_list = [Customer.id, Customer.email, Customer.created_at]

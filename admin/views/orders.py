@@ -40,7 +40,7 @@ def services_summary(order: Order, _attribute: Any) -> Markup:
     items = [f"{line.service_name} × {line.quantity:,}".replace(",", ".") for line in order.lines]
     shown = ", ".join(items[:2]) + (f" +{len(items) - 2}" if len(items) > 2 else "")
     return Markup(
-        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 15rem" title="{}">{}</span>'
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 10rem" title="{}">{}</span>'
     ).format(", ".join(items), shown)
 
 
@@ -55,9 +55,9 @@ def number_link(order: Order, _attribute: Any) -> Markup:
 
 def customer_link(order: Order, _attribute: Any) -> Markup:
     """The customer's name; SQLAdmin wraps relation columns in the link to the customer already."""
-    return Markup('<span class="d-inline-block text-truncate align-bottom" style="max-width: 11rem">{}</span>').format(
-        order.customer.display_name
-    )
+    return Markup(
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 9rem" title="{}">{}</span>'
+    ).format(order.customer.display_name, order.customer.display_name)
 
 
 class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, model=Order):
