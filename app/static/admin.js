@@ -135,7 +135,7 @@
     });
   }
 
-  // Lists: the filter panel folds away (below 1440 px it starts folded unless a filter is set).
+  // Lists: the filter panel folds away (below 1366 px it starts folded unless a filter is set).
   function bindFilterToggle() {
     var column = document.querySelector(".filter-sidebar-col");
     var button = document.getElementById("filters-toggle");
