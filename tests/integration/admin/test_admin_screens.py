@@ -213,3 +213,21 @@ async def test_the_top_bar_shows_who_is_signed_in_and_their_role(backoffice):
     html = await page(backoffice, "/admin/order/list", role=Role.FINANCE)
     assert backoffice.users[Role.FINANCE].email in html
     assert re.search(r'data-testid="signed-in-role">finance<', html)
+
+
+async def test_the_order_pages_actions_come_back_to_it_and_cancel_is_red(backoffice):
+    async with backoffice.sessions() as session:
+        order_id = await session.scalar(
+            sa.select(Order.id).where(Order.payment_status == PaymentStatus.UNPAID).order_by(Order.id).limit(1)
+        )
+    html = await page(backoffice, f"/admin/order/details/{order_id}", role=Role.STAFF)
+
+    actions = {
+        slug: (href, css)
+        for href, css, slug in re.findall(
+            r'<a href="([^"]+)"\s+class="btn ([^"]+)" data-testid="record-action-([^"]+)"', html
+        )
+    }
+    assert set(actions) >= {"add-note", "cancel-order"}
+    assert unescape(actions["add-note"][0]).endswith(f"?pks={order_id}&next=/admin/order/details/{order_id}")
+    assert actions["cancel-order"][1] == "btn-danger" and actions["add-note"][1] == "btn-secondary"
