@@ -135,16 +135,16 @@
     });
   }
 
-  // Lists: the filter panel folds away (below 1366 px it starts folded unless a filter is set).
+  // Lists: the filter panel is folded until the "Filters" button opens it, or while a filter is set.
   function bindFilterToggle() {
     var column = document.querySelector(".filter-sidebar-col");
     var button = document.getElementById("filters-toggle");
     if (!column || !button) return;
     if (button.dataset.filtered === "true") column.classList.add("filters-open");
+    button.setAttribute("aria-expanded", String(column.classList.contains("filters-open")));
     button.addEventListener("click", function () {
-      var shown = window.getComputedStyle(column).display !== "none";
-      column.classList.toggle("filters-open", !shown);
-      column.classList.toggle("filters-closed", shown);
+      var open = column.classList.toggle("filters-open");
+      button.setAttribute("aria-expanded", String(open));
     });
   }
 

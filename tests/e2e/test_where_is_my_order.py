@@ -55,7 +55,12 @@ async def test_a_client_asking_where_their_order_is_gets_its_status_in_a_few_ste
         await expect(rows).to_have_count(len(numbers))
         shown = set(await rows.get_by_role("link", name=re.compile(r"^SMP-")).all_inner_texts())
         assert shown == numbers
+        filters = page.locator("#filter-sidebar")
+        await expect(filters).to_be_hidden()  # folded: the list has the width
+        await page.locator("#filters-toggle").click()
+        await expect(filters).to_be_visible()
         await shot(page, "the-clients-orders")
+        await page.locator("#filters-toggle").click()
 
         row = rows.filter(has=page.locator(f"input[value='{order_id}']"))
         await row.get_by_role("link", name=re.compile(r"^SMP-")).click()
