@@ -201,6 +201,7 @@ def business_action(
         endpoint.__name__ = handler.__name__
         endpoint.__qualname__ = handler.__qualname__
         endpoint.__doc__ = handler.__doc__
+        endpoint.danger = danger  # type: ignore[attr-defined]
         return action(name=slug, label=label, add_in_list=add_in_list, add_in_detail=add_in_detail)(endpoint)
 
     return decorate
@@ -208,6 +209,12 @@ def business_action(
 
 class ActionsMixin:
     """For ModelViews with business actions: how the selected records are shown on the confirmation page."""
+
+    @classmethod
+    def danger_actions(cls) -> frozenset[str]:
+        """The slugs of the view's actions that cannot be undone (shown as red buttons)."""
+        methods: list[Any] = [getattr(cls, name, None) for name in dir(cls)]
+        return frozenset(method._slug for method in methods if getattr(method, "danger", False) is True)
 
     def action_query(self) -> Select[Any]:
         """The selected records, with what ``describe_for_action`` reads loaded."""

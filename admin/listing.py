@@ -60,13 +60,18 @@ class FastListMixin:
         stmt = view.list_query(request)
         for relation in compat.list_relations(view):
             stmt = stmt.options(selectinload(relation))
+        narrowed = False
         for list_filter in view.get_filters():
             value = request.query_params.get(list_filter.parameter_name)
             if value:
                 stmt = await list_filter.get_filtered_query(stmt, value, view.model)
+                narrowed = True
         search = (request.query_params.get("search") or "").strip()
         if search:
             stmt = await self.search_statement(stmt, search)
+            narrowed = True
+        if narrowed:  # the rows of every page of a filtered list: its totals row sums them (admin/totals.py)
+            request.state.list_statement = stmt
         count = await self.fast_count(stmt)
         stmt = view.sort_query(stmt, request)
         page = min(max(page, 1), Pagination.max_page(count, page_size))

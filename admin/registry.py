@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqladmin import Admin, BaseView, ModelView
 
 from admin import sqladmin_compat as compat
+from admin.menu import hide_empty_groups
 from admin.pages.account import AccountView
 from admin.pages.dashboard import DashboardView
 from admin.pages.fulfillment import FulfillmentBoardView
@@ -61,3 +62,4 @@ def configure_admin(admin: Admin) -> None:
     """Action endpoints and the logout answer POST too: GET shows a confirmation form, POST (with the CSRF
     token) acts."""
     compat.allow_post(admin, lambda name: name.startswith("action-") or name == "logout")
+    hide_empty_groups(admin)

@@ -20,7 +20,7 @@ READ = ("list", "details")
 EDIT = ("create", "edit")
 EXPORT = ("export",)  # a file of every row a list shows: personal data in bulk only for admin and finance
 
-ORDER_ACTIONS = ("action:cancel-order", "action:add-note")
+ORDER_ACTIONS = ("action:cancel-order", "action:add-note", "action:renew-tracking-link")
 LINE_ACTIONS = tuple(f"action:{action.value}" for action in LineAction)
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.

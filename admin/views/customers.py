@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import FormCommands, SmplatModelView, when
 from admin.i18n import lazy
+from app import i18n
 from app.customers.commands import CUSTOMER_FIELDS, create_customer, update_customer
 from app.customers.models import Customer
-from app.customers.overview import customer_overview
+from app.customers.overview import customer_overview, order_figures, order_figures_expression
 from app.gdpr.erasure import confirm_erasure, decline_erasure
 from app.i18n import N_
+
+
+def orders_of(customer: Customer, _attribute: Any) -> str:
+    return i18n.format_number(order_figures(customer.order_figures).orders, get_locale())
+
+
+def spend_of(customer: Customer, _attribute: Any) -> str:
+    spend = order_figures(customer.order_figures).spend
+    return " · ".join(i18n.format_money(amount, currency, get_locale()) for currency, amount in spend.items()) or "–"
+
+
+def last_order_of(customer: Customer, _attribute: Any) -> Markup | str:
+    last = order_figures(customer.order_figures).last_order_at
+    if last is None:
+        return "–"
+    return Markup('<span title="{} UTC">{}</span>').format(
+        last.strftime("%Y-%m-%d %H:%M:%S"), i18n.format_datetime(last, get_locale(), "short")
+    )
 
 
 class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
@@ -24,21 +46,33 @@ class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
     can_delete = False
     details_template = "smplat/customer_details.html"
     column_list = [
-        Customer.id,
         Customer.email,
         Customer.name,
         Customer.company,
         Customer.country,
-        Customer.vat_id,
-        Customer.created_at,
+        "orders",
+        "spend",
+        "last_order",
     ]
     column_searchable_list = [Customer.email, Customer.name, Customer.company, Customer.vat_id]
     column_sortable_list = [Customer.id, Customer.email, Customer.created_at]
     column_default_sort = [(Customer.id, True)]
-    column_formatters = {Customer.created_at: when("created_at")}
-    column_labels = {Customer.vat_id: lazy("VAT ID"), Customer.created_at: lazy("Created")}
+    column_formatters = {
+        Customer.created_at: when("created_at"),
+        "orders": orders_of,
+        "spend": spend_of,
+        "last_order": last_order_of,
+    }
+    column_labels = {
+        Customer.vat_id: lazy("VAT ID"),
+        Customer.created_at: lazy("Created"),
+        "orders": lazy("Orders"),
+        "spend": lazy("Spend (net, paid)"),
+        "last_order": lazy("Last order"),
+    }
     form_columns = list(CUSTOMER_FIELDS)
-    column_details_exclude_list = [Customer.portal_session_version]  # a counter for the portal's cookies only
+    # A counter for the portal's cookies only; the list's order figures.
+    column_details_exclude_list = [Customer.portal_session_version, Customer.order_figures]
     # The export is the invoicing address book (admin and finance only: see admin/roles.py).
     column_export_list = [
         Customer.id,
@@ -67,6 +101,9 @@ class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
     }
 
     form_commands = FormCommands(create_customer, update_customer, "customer_id")
+
+    def list_query(self, request: Request) -> Any:
+        return sa.select(Customer).options(sa.orm.with_expression(Customer.order_figures, order_figures_expression()))
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         async with self.session_maker(expire_on_commit=False) as session:

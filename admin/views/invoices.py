@@ -18,6 +18,7 @@ from admin.base import ReadOnlyView, badge_html, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
+from admin.views.records import order_link
 from app.i18n import N_
 from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
@@ -27,10 +28,6 @@ from app.lexoffice.models import LexofficeSync, SyncStatus
 from app.validation import parse_id
 
 LIST_REASON_LENGTH = 60
-
-
-def order_link(record: Any, _attribute: Any) -> Markup:
-    return link_to(f"/admin/order/details/{record.order_id}", f"#{record.order_id}")
 
 
 def customer_of(record: Any, _attribute: Any) -> Markup:

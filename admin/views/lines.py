@@ -32,10 +32,13 @@ from app.orders import commands
 from app.orders.models import Order, OrderLine
 from app.orders.search import line_search_condition
 from app.orders.states import LineStatus
+from app.orders.tracking import shorten_link
 from app.payments import refunds
 from app.payments.refund_flow import refund_line
 from app.payments.refunds import RefundAmount
 from app.validation import parse_id
+
+LIST_LINK_SHOWN = 32  # characters of a line's link in the list (the full link on hover)
 
 
 def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
@@ -44,6 +47,13 @@ def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
 
 def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
     return link_to(f"/admin/order/details/{line.order_id}", line.order.number)
+
+
+def short_link(line: OrderLine, _attribute: Any) -> Markup:
+    """The link without its scheme, shortened; the full link on hover and behind the click."""
+    return Markup('<a href="{}" target="_blank" rel="noopener noreferrer" title="{}">{}</a>').format(
+        line.link, line.link, shorten_link(line.link, LIST_LINK_SHOWN)
+    )
 
 
 def progress(line: OrderLine, _attribute: Any) -> Markup | str:
@@ -123,12 +133,11 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     icon = "fa-solid fa-list-check"
     category = lazy("Fulfillment")
     column_list = [
-        OrderLine.id,
+        OrderLine.fulfillment_status,
         OrderLine.order,
         OrderLine.service_name,
         OrderLine.link,
         OrderLine.quantity,
-        OrderLine.fulfillment_status,
         OrderLine.provider,
         OrderLine.provider_order_id,
         "progress",
@@ -149,6 +158,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     column_formatters = {
         OrderLine.order: line_order_link,
         OrderLine.fulfillment_status: badge("fulfillment_status"),
+        OrderLine.link: short_link,
         OrderLine.updated_at: when("updated_at"),
         "progress": progress,
     }

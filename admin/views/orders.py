@@ -7,26 +7,31 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import ReadOnlyView, badge, money, when
-from admin.i18n import lazy
+from admin.base import ReadOnlyView, badge, link_to, money, when
+from admin.i18n import admin_gettext, lazy
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
+from admin.totals import ListTotalsMixin
 from admin.views.lines import offered_actions
 from app.catalog.models import Service
 from app.config import get_settings
 from app.fulfillment.attention import stuck_among
 from app.fulfillment.models import Provider
 from app.fulfillment.reasons import line_reasons
-from app.i18n import N_
+from app.i18n import N_, translations
 from app.invoicing.services import invoices_of_order
+from app.notifications.messages import storefront_url
 from app.orders import commands
 from app.orders.models import Order, OrderLine
 from app.orders.search import order_search_condition, resolved_order_search_condition
 from app.orders.services import OrderService
 from app.orders.states import FINAL_ORDER_STATES, OrderStatus, PaymentStatus
+from app.orders.status_summary import client_status_text, fulfilment_summary
+from app.orders.tracking import tracking_facts, tracking_view
 from app.payments import refunds
 from app.uow import utc_now
 
@@ -35,7 +40,7 @@ def services_summary(order: Order, _attribute: Any) -> Markup:
     items = [f"{line.service_name} × {line.quantity:,}".replace(",", ".") for line in order.lines]
     shown = ", ".join(items[:2]) + (f" +{len(items) - 2}" if len(items) > 2 else "")
     return Markup(
-        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 15rem" title="{}">{}</span>'
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 10rem" title="{}">{}</span>'
     ).format(", ".join(items), shown)
 
 
@@ -44,26 +49,32 @@ def services_text(order: Order) -> str:
     return ", ".join(f"{line.service_name} × {line.quantity}" for line in order.lines)
 
 
+def number_link(order: Order, _attribute: Any) -> Markup:
+    return link_to(f"/admin/order/details/{order.id}", order.number)
+
+
 def customer_link(order: Order, _attribute: Any) -> Markup:
     """The customer's name; SQLAdmin wraps relation columns in the link to the customer already."""
-    return Markup('<span class="d-inline-block text-truncate align-bottom" style="max-width: 11rem">{}</span>').format(
-        order.customer.display_name
-    )
+    return Markup(
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 9rem" title="{}">{}</span>'
+    ).format(order.customer.display_name, order.customer.display_name)
 
 
-class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
+class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, model=Order):
     name = lazy("Order")
     name_plural = lazy("Orders")
     icon = "fa-solid fa-receipt"
     category = lazy("Sales")
+    totals_count_label = lazy("Orders")
+    totals_columns = {"net": lazy("Net"), "tax": lazy("VAT"), "gross": lazy("Gross")}
     details_template = "smplat/order_details.html"
     column_list = [
+        Order.status,
+        Order.payment_status,
         Order.number,
         Order.customer,
         "services",
         Order.gross,
-        Order.status,
-        Order.payment_status,
         Order.created_at,
     ]
     column_labels = {
@@ -104,6 +115,7 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
         Order.created_at: when("created_at"),
         "services": services_summary,
         Order.customer: customer_link,
+        Order.number: number_link,
     }
     column_details_list = [
         Order.number,
@@ -184,20 +196,23 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         order_id = int(request.path_params["pk"])
+        now = utc_now()
         async with self.session_maker(expire_on_commit=False) as session:
+            order = (await session.scalars(sa.select(Order).where(Order.id == order_id))).unique().one()
             timeline = await OrderService(session=session).timeline(order_id)
-            status, payment_status = (
-                await session.execute(sa.select(Order.status, Order.payment_status).where(Order.id == order_id))
-            ).one()
             invoices = await invoices_of_order(session, order_id)
-            line_ids = list(await session.scalars(sa.select(OrderLine.id).where(OrderLine.order_id == order_id)))
+            facts = await tracking_facts(session, order_id)
+            line_ids = [line.id for line in order.lines]
             offers = await offered_actions(session, line_ids)
             reasons = await line_reasons(session, line_ids)
             stuck = await stuck_among(
-                session, line_ids, now=utc_now(), stuck_after=timedelta(hours=get_settings().stuck_after_hours)
+                session, line_ids, now=now, stuck_after=timedelta(hours=get_settings().stuck_after_hours)
             )
-        request.state.order_final = status in FINAL_ORDER_STATES
-        refundable = payment_status in refunds.REFUNDABLE_STATES
+        request.state.order_final = order.status in FINAL_ORDER_STATES
+        refundable = order.payment_status in refunds.REFUNDABLE_STATES
+        client_locale = order.customer.locale
+        for_client = tracking_view(order, facts, client_locale, now)
+        for_staff = tracking_view(order, facts, get_locale(), now)
         return {
             "timeline": timeline,
             "line_offers": offers,
@@ -205,6 +220,14 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
             "stuck_lines": stuck,
             "refund_actions": REFUND_ACTION_LABELS if refundable else [],
             "invoices": invoices,
+            "fulfilment": fulfilment_summary(order.lines),
+            "line_progress": {line.position: line for line in for_staff.lines},
+            "line_etas": {
+                line.position: [text.render(admin_gettext) for text in line.eta_texts] for line in for_staff.lines
+            },
+            "client_status": client_status_text(
+                order.number, for_client.lines, translations(client_locale).gettext, client_locale
+            ),
         }
 
     def _visible_custom_actions(self, request: Request, in_detail: bool = False) -> dict[str, str]:
@@ -254,6 +277,24 @@ class OrderAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=Order):
     async def add_note(self, ctx: ActionContext) -> str:
         orders = await commands.add_note(ctx.uow, order_ids=ctx.pks, actor=ctx.actor, note=ctx.values["note"])
         return done_message(N_("Note added to %(items)s"), [order.number for order in orders])
+
+    @business_action(
+        "renew-tracking-link",
+        lazy("New tracking link"),
+        add_in_list=False,
+        show_result=True,
+        description=lazy(
+            "Creates a new tracking link to send to the client; the previous link stops working. "
+            "The link is shown once."
+        ),
+    )
+    async def renew_tracking_link(self, ctx: ActionContext) -> str:
+        links = []
+        for order_id in sorted(ctx.pks):
+            token = await commands.renew_tracking_link(ctx.uow, order_id=order_id, actor=ctx.actor)
+            order = await ctx.session.get_one(Order, order_id)
+            links.append(f"{order.number}: {storefront_url(f'/track/{token}', order.customer.locale)}")
+        return ", ".join(links)
 
 
 REFUND_ACTION_LABELS = [("refund-line", lazy("Refund line")), ("refund-remains", lazy("Refund remaining share"))]

@@ -12,30 +12,44 @@ from admin.actions import ActionContext, ActionsMixin, business_action
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.labels import event_label, state_label
-from admin.listing import FastListMixin
+from admin.listing import DateRangeFilter, EnumFilter, FastListMixin
+from admin.totals import ListTotalsMixin
 from app import i18n
 from app.audit.models import AuditLog
+from app.db.search import contains_pattern
 from app.errors import DomainError
 from app.i18n import N_
 from app.orders.models import Order, OrderEvent
-from app.payments.models import Payment, Refund, StripeEvent, Subscription
+from app.orders.search import order_number_condition
+from app.payments.models import Payment, PaymentRecordStatus, Refund, StripeEvent, Subscription
 from app.payments.subscription_flow import cancel_at_period_end
 
 
 def order_link(record: Any, _attribute: Any) -> Markup:
-    return link_to(f"/admin/order/details/{record.order_id}", f"#{record.order_id}")
+    """The order's number where the record has it loaded (``order_number``), else its id."""
+    shown = getattr(record, "order_number", None) or f"#{record.order_id}"
+    return link_to(f"/admin/order/details/{record.order_id}", shown)
 
 
-class PaymentAdmin(FastListMixin, ReadOnlyView, model=Payment):
+def stripe_reference(payment: Payment, _attribute: Any) -> Markup | str:
+    """The checkout session id, shortened (the full id on hover)."""
+    reference = payment.stripe_checkout_session_id
+    if not reference:
+        return "–"
+    return Markup(
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 9rem" title="{}">{}</span>'
+    ).format(reference, reference)
+
+
+class PaymentAdmin(FastListMixin, ListTotalsMixin, ReadOnlyView, model=Payment):
     name = lazy("Payment")
     name_plural = lazy("Payments")
     icon = "fa-solid fa-credit-card"
     category = lazy("Sales")
     column_list = [
-        Payment.id,
+        Payment.status,
         "order",
         Payment.method,
-        Payment.status,
         Payment.amount,
         Payment.refunded_amount,
         Payment.paid_at,
@@ -44,14 +58,40 @@ class PaymentAdmin(FastListMixin, ReadOnlyView, model=Payment):
     column_labels = {"order": lazy("Order"), Payment.refunded_amount: lazy("Refunded")}
     column_searchable_list = [Payment.stripe_checkout_session_id, Payment.stripe_payment_intent_id]
     column_default_sort = [(Payment.id, True)]
+    column_filters = [
+        EnumFilter(Payment.status, PaymentRecordStatus, "Status"),
+        DateRangeFilter(Payment.paid_at, "Paid"),
+        DateRangeFilter(Payment.created_at, "Created"),
+    ]
     column_formatters = {
         "order": order_link,
         Payment.status: badge("status"),
         Payment.amount: money("amount"),
         Payment.refunded_amount: money("refunded_amount"),
         Payment.paid_at: when("paid_at"),
+        Payment.stripe_checkout_session_id: stripe_reference,
     }
+    totals_count_label = lazy("Payments")
+    totals_columns = {"amount": lazy("Amount"), "refunded_amount": lazy("Refunded")}
+
+    def list_query(self, request: Request) -> Any:
+        number = sa.select(Order.number).where(Order.id == Payment.order_id).scalar_subquery()
+        return sa.select(Payment).options(sa.orm.with_expression(Payment.order_number, number))
+
+    def search_query(self, stmt: Any, term: str) -> Any:
+        """A Stripe id (or part of one), or the order's number (or part of it)."""
+        pattern = contains_pattern(term.strip())
+        matches = [Payment.stripe_checkout_session_id.ilike(pattern), Payment.stripe_payment_intent_id.ilike(pattern)]
+        number = order_number_condition(term)
+        if number is not None:
+            matches.append(Payment.order_id.in_(sa.select(Order.id).where(number)))
+        return stmt.where(sa.or_(*matches))
+
+    def search_placeholder(self) -> str:
+        return str(lazy("Order number, Stripe id"))
+
     column_formatters_detail = {Payment.amount: money("amount"), Payment.refunded_amount: money("refunded_amount")}
+    column_details_exclude_list = [Payment.order_number]  # loaded for the list only
     column_export_list = [
         Payment.id,
         Payment.order_id,

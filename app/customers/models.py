@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db.base import DateTimeUTC, IdentityAuditBase
 
@@ -30,6 +31,8 @@ class Customer(IdentityAuditBase):
     portal_session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The subscription renewal notice (the only mail with a List-Unsubscribe link); off after a one-click unsubscribe.
     renewal_notices: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Orders, spend and last order, loaded where the customer list shows them (app/customers/overview.py).
+    order_figures: Mapped[dict[str, Any] | None] = query_expression()
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.customers.models import Customer
 from app.orders.models import Order
 from app.payments.models import Payment, PaymentRecordStatus, Subscription
 
@@ -22,6 +25,58 @@ class CustomerOverview:
     orders: Sequence[Order]
     payments: Sequence[Payment]
     subscriptions: Sequence[Subscription]
+
+
+@dataclass(frozen=True)
+class OrderFigures:
+    """A customer's orders at a glance (the customer list)."""
+
+    orders: int
+    spend: dict[str, Decimal]  # currency -> net of the paid orders
+    last_order_at: datetime | None
+
+
+def order_figures_expression() -> sa.ScalarSelect[Any]:
+    """For each customer row of a list (``with_expression(Customer.order_figures, …)``): one aggregate over the
+    customer's orders, per currency and then as one JSON value; sums travel as text, never as JSON numbers."""
+    per_currency = (
+        sa.select(
+            Order.currency,
+            sa.func.count().label("orders"),
+            sa.func.max(Order.created_at).label("last_at"),
+            sa.func.sum(Order.net).filter(Order.paid_at.is_not(None)).label("spend"),
+        )
+        .where(Order.customer_id == Customer.id)
+        .group_by(Order.currency)
+        .correlate(Customer)
+        .subquery()
+    )
+    spend = sa.func.jsonb_object_agg(per_currency.c.currency, sa.cast(per_currency.c.spend, sa.Text))
+    return (
+        sa.select(
+            sa.func.jsonb_build_object(
+                "orders",
+                sa.func.sum(per_currency.c.orders),
+                "last_at",
+                sa.func.max(per_currency.c.last_at),
+                "spend",
+                spend.filter(per_currency.c.spend.is_not(None)),
+            )
+        )
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
+def order_figures(loaded: Mapping[str, Any] | None) -> OrderFigures:
+    """The figures ``order_figures_expression`` loaded (a customer without orders has none)."""
+    data = loaded or {}
+    last = data.get("last_at")
+    return OrderFigures(
+        orders=int(data.get("orders") or 0),
+        spend={currency: Decimal(amount) for currency, amount in sorted((data.get("spend") or {}).items())},
+        last_order_at=datetime.fromisoformat(last) if last else None,
+    )
 
 
 async def customer_overview(session: AsyncSession, customer_id: int) -> CustomerOverview:

@@ -110,6 +110,14 @@ def _plain_condition(term: str) -> sa.ColumnElement[bool] | FuzzyTerm | None:
     return FuzzyTerm(term)
 
 
+def order_number_condition(term: str) -> sa.ColumnElement[bool] | None:
+    """Orders whose number is ``term`` or contains it (other records found by their order's number: payments)."""
+    plain = _plain_condition(term)
+    if isinstance(plain, FuzzyTerm):
+        return plain.number_matches()
+    return plain
+
+
 def order_search_condition(term: str) -> sa.ColumnElement[bool] | None:
     """Exact order number, else fragments of number, customer email/name/company, line link or provider id.
 

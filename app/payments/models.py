@@ -56,6 +56,8 @@ class Payment(IdentityAuditBase):
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
     currency: Mapped[str] = mapped_column(Currency)
     paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # The order's number, loaded where a list shows it (with_expression); no join on every load of a payment.
+    order_number: Mapped[str | None] = query_expression()
 
     __table_args__ = (
         sa.CheckConstraint("amount >= 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="amounts"),

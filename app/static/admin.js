@@ -99,8 +99,61 @@
     });
   }
 
+  // "/" anywhere (outside a field) focuses the search: the list's own, else the order search in the top bar.
+  function bindSearchShortcut() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      var target = event.target;
+      var tag = target && target.tagName ? target.tagName.toLowerCase() : "";
+      if (tag === "input" || tag === "textarea" || tag === "select" || (target && target.isContentEditable)) return;
+      var search = document.getElementById("search-input") || document.getElementById("global-search");
+      if (!search) return;
+      event.preventDefault();
+      search.focus();
+      search.select();
+    });
+  }
+
+  // The top bar's order search: Enter opens the orders list searched for the term.
+  function bindGlobalSearch() {
+    var input = document.getElementById("global-search");
+    if (!input || !input.dataset.searchUrl) return;
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !input.value.trim()) return;
+      event.preventDefault();
+      window.location.href = input.dataset.searchUrl + "?search=" + encodeURIComponent(input.value.trim());
+    });
+  }
+
+  // The sidebar keeps the group of the page shown open.
+  function openCurrentGroup() {
+    document.querySelectorAll("#navbar-menu .nav-item.dropdown > .dropdown-toggle.active").forEach(function (toggle) {
+      toggle.classList.add("show");
+      toggle.setAttribute("aria-expanded", "true");
+      var menu = toggle.parentElement.querySelector(".dropdown-menu");
+      if (menu) menu.classList.add("show");
+    });
+  }
+
+  // Lists: the filter panel is folded until the "Filters" button opens it, or while a filter is set.
+  function bindFilterToggle() {
+    var column = document.querySelector(".filter-sidebar-col");
+    var button = document.getElementById("filters-toggle");
+    if (!column || !button) return;
+    if (button.dataset.filtered === "true") column.classList.add("filters-open");
+    button.setAttribute("aria-expanded", String(column.classList.contains("filters-open")));
+    button.addEventListener("click", function () {
+      var open = column.classList.toggle("filters-open");
+      button.setAttribute("aria-expanded", String(open));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     addCsrfTokens();
+    bindSearchShortcut();
+    bindGlobalSearch();
+    openCurrentGroup();
+    bindFilterToggle();
     bindCopyButtons();
     showToasts();
     bindDateRanges();

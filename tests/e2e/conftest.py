@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,3 +282,16 @@ async def login(page: Any, server: LiveServer, role: Role | str, *, path: str = 
     await page.wait_for_url(re.compile(r"/admin/?(\?.*)?$"))
     if path != "/admin/":
         await page.goto(server.url(path))
+
+
+@asynccontextmanager
+async def german_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 720) -> AsyncIterator[Any]:
+    """A page in a fresh German browser context of the given size, closed afterwards."""
+    context = await browser.new_context(
+        base_url=server.base_url, viewport={"width": width, "height": height}, locale="de-DE"
+    )
+    context.set_default_timeout(10_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()

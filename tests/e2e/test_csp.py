@@ -88,6 +88,7 @@ async def test_order_list_search_filters_details_and_an_action(watched: Any, liv
 
     # Status filter (a link) and the date-range filter (admin.js): both narrow the list.
     await page.goto(live_server.url("/admin/order/list"))
+    await page.locator("#filters-toggle").click()  # the panel is folded until asked for
     await page.locator("a[href*='status=']").first.click()
     await page.wait_for_url(re.compile(r"[?&]status="))
     form = page.locator("form[data-date-range=created_at]")
