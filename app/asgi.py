@@ -32,6 +32,7 @@ from storefront.portal import PortalController
 from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
 from storefront.tracking import TrackingController
+from storefront.tracking_pages import tracking_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STOREFRONT_TEMPLATES = Path(__file__).resolve().parents[1] / "storefront" / "templates"
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.payment_gateway = payment_gateway
     app.state.alchemy_config = db_config
     app.state.page_cache = PageCache()
+    app.state.tracking_pages = tracking_pages()
     app.state.funnel = FunnelBuffer()
 
     def language_cookies(path: str) -> tuple[str, ...]:
