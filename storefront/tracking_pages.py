@@ -64,18 +64,19 @@ async def tracking_page_html(
     known = store.peek(key)
     handles: tuple[str, ...] = known.version.handles if known is not None else ()
     now = utc_now()
-    async with read_only_session(engine) as session:
-        found = await tracking_stamp(session, tracking_token_hash(lookup_token), handles)
-        if found is None:
-            return None
-        version = PageVersion(found.stamp, int(now.timestamp()) // 60, handles)
-        page = store.get(key, version)
-        if page is None:  # the stamp was read first: what is rendered now is at least as new as it
+    async with engine.connect() as connection:
+        found = await tracking_stamp(connection, tracking_token_hash(lookup_token), handles)
+    if found is None:
+        return None
+    version = PageVersion(found.stamp, int(now.timestamp()) // 60, handles)
+    page = store.get(key, version)
+    if page is None:  # the stamp was read first: what is rendered now is at least as new as it
+        async with read_only_session(engine) as session:
             rendered = await _render(request, session, lookup_token, token, locale, notice_text, now)
-            if rendered is None:
-                return None
-            html, charted = rendered
-            page = store.put(key, replace(version, handles=charted), html.encode())
+        if rendered is None:
+            return None
+        html, charted = rendered
+        page = store.put(key, replace(version, handles=charted), html.encode())
     return page.body
 
 

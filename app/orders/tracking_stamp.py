@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.catalog.models import CatalogVersion
 from app.fulfillment.models import RefillRequest
@@ -48,8 +49,9 @@ def _listed(column: Any, *, key: Any) -> Any:
     return sa.func.string_agg(_pair(key, column), aggregate_order_by(sa.literal_column("','"), key))
 
 
-async def tracking_stamp(session: AsyncSession, token_hash: str, handles: Sequence[str]) -> TrackingStamp | None:
-    """The order behind a tracking token's hash and the stamp of its page; None for an unknown token."""
+@cache
+def _stamp_statement() -> sa.Select[Any]:
+    """The stamp's statement, built once (its compiled form is then cached by SQLAlchemy)."""
     order = Order.__table__.alias("o")
     lines = (
         sa.select(_listed(OrderLine.updated_at, key=OrderLine.id))
@@ -79,15 +81,27 @@ async def tracking_stamp(session: AsyncSession, token_hash: str, handles: Sequen
     catalog = sa.select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery()
     snapshots = (
         sa.select(_pair(sa.func.min(InstagramSnapshot.id), sa.func.max(InstagramSnapshot.id)))
-        .where(InstagramSnapshot.handle.in_(list(handles)))
+        .where(InstagramSnapshot.handle == sa.func.any(sa.bindparam("handles", type_=ARRAY(sa.String))))
         .scalar_subquery()
     )
-    stmt = sa.select(
-        order.c.id, order.c.version, order.c.updated_at, lines, refunds, invoices, refills, subscription, catalog
-    ).where(order.c.tracking_token_hash == token_hash)
-    if handles:
-        stmt = stmt.add_columns(snapshots)
-    row = (await session.execute(stmt)).one_or_none()
+    return sa.select(
+        order.c.id,
+        order.c.version,
+        order.c.updated_at,
+        lines,
+        refunds,
+        invoices,
+        refills,
+        subscription,
+        catalog,
+        snapshots,
+    ).where(order.c.tracking_token_hash == sa.bindparam("token_hash", type_=sa.String))
+
+
+async def tracking_stamp(connection: AsyncConnection, token_hash: str, handles: Sequence[str]) -> TrackingStamp | None:
+    """The order behind a tracking token's hash and the stamp of its page; None for an unknown token."""
+    found = await connection.execute(_stamp_statement(), {"token_hash": token_hash, "handles": list(handles)})
+    row = found.one_or_none()
     if row is None:
         return None
     return TrackingStamp(order_id=row[0], stamp=tuple(row[1:]))
