@@ -11,6 +11,9 @@ stored with the version read *before* its data, in the same read-only session: t
 the version, so a page is never kept under a version newer than what it shows. An edit is therefore visible
 everywhere within ``max_age`` (plus one render). Keys are bounded (known pages, known platforms, active
 services, two languages): a query string or slug of the visitor's choosing never adds an entry.
+
+The store itself (:class:`PageStore`) also keeps the tracking pages (``storefront/tracking_pages.py``), bounded,
+each under its order's stamp.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ own cache (``private, no-cache``: always revalidated, never in a shared cache); 
 changes without an event keeps its last answer until the next change: an estimate's wording as time passes, a
 document's link once its PDF is rendered (the page itself always shows both as they are).
 
+The page itself is rendered once per change and kept in this process (``storefront/tracking_pages.py``): each
+request reads one statement, the order's stamp, and answers the stored HTML while nothing the page shows has
+changed and the minute is the same.
+
 The order's invoices and credit notes are downloaded at ``/track/{token}/documents/{number}.pdf``: a document of
 another order answers the same 404 as an unknown token, so numbers cannot be probed with a valid link.
 """

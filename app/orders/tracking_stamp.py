@@ -49,6 +49,11 @@ def _listed(column: Any, *, key: Any) -> Any:
     return sa.func.string_agg(_pair(key, column), aggregate_order_by(sa.literal_column("','"), key))
 
 
+def _joined_rows(model: Any, parent: Any, link: Any, of_order: Any) -> Any:
+    """The ids and ``updated_at`` of ``model``'s rows whose ``parent`` (joined on ``link``) is the order's."""
+    return sa.select(_listed(model.updated_at, key=model.id)).join(parent, link).where(of_order).scalar_subquery()
+
+
 @cache
 def _stamp_statement() -> sa.Select[Any]:
     """The stamp's statement, built once (its compiled form is then cached by SQLAlchemy)."""
@@ -58,22 +63,14 @@ def _stamp_statement() -> sa.Select[Any]:
         .where(OrderLine.order_id == order.c.id)
         .scalar_subquery()
     )
-    refunds = (
-        sa.select(_listed(Refund.updated_at, key=Refund.id))
-        .join(Payment, Payment.id == Refund.payment_id)
-        .where(Payment.order_id == order.c.id)
-        .scalar_subquery()
-    )
+    refunds = _joined_rows(Refund, Payment, Payment.id == Refund.payment_id, Payment.order_id == order.c.id)
     invoices = (
         sa.select(_pair(sa.func.count(), sa.func.count(Invoice.pdf_sha256)))
         .where(Invoice.order_id == order.c.id)
         .scalar_subquery()
     )
-    refills = (
-        sa.select(_listed(RefillRequest.updated_at, key=RefillRequest.id))
-        .join(OrderLine, OrderLine.id == RefillRequest.order_line_id)
-        .where(OrderLine.order_id == order.c.id)
-        .scalar_subquery()
+    refills = _joined_rows(
+        RefillRequest, OrderLine, OrderLine.id == RefillRequest.order_line_id, OrderLine.order_id == order.c.id
     )
     subscription = (
         sa.select(Subscription.updated_at).where(Subscription.id == order.c.subscription_id).scalar_subquery()
