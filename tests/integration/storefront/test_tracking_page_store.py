@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.engine import session_factory
 from app.fulfillment import commands as fulfillment
+from app.fulfillment.models import RefillRequest, RefillStatus
 from app.instagram.profiles import SandboxProfileStats
 from app.instagram.snapshots import record_snapshots
 from app.invoicing.storage import store_pdf
@@ -145,18 +146,24 @@ async def test_an_invoice_pdf_once_rendered_is_downloadable_from_the_next_page(
     assert f"/track/{token}/documents/{invoice.number}.pdf" in after
 
 
-async def test_a_refill_requested_by_staff_is_on_the_next_page(
+async def test_a_refill_requested_and_its_progress_are_each_on_the_next_page(
     client: AsyncTestClient[Litestar], session: AsyncSession
 ):
     token, _order, line_id = await tracked(session, S.DISPATCHING, S.DISPATCHED, S.COMPLETED, remains=0)
     before = await warm(client, token)
     await fulfillment.request_refill(UnitOfWork(session), line_ids=[line_id], actor=factories.TEST_ACTOR)
     await session.commit()
+    requested = await warm(client, token)
+    refill = await session.scalar(sa.select(RefillRequest))
+    assert refill is not None
+    refill.status = RefillStatus.COMPLETED  # the refill's own row only: no event, no change of the line
+    await session.commit()
 
-    after = await page_of(client, token)
+    done = await page_of(client, token)
 
     assert "Request refill" in before and "Refill requested" not in before
-    assert "Refill requested" in after and "Request refill" not in after
+    assert "Refill requested" in requested and "Request refill" not in requested
+    assert "Refill done" in done and "Request refill" in done
 
 
 async def test_a_new_follower_snapshot_is_on_the_next_page(
