@@ -134,7 +134,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return (LANGUAGE_COOKIE,) if in_admin else (STOREFRONT_LANGUAGE_COOKIE,)
 
     # Cached catalog pages are answered before routing (storefront/cached_pages.py), inside the edge.
-    pages = CachedPages(app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel)
+    pages = CachedPages(
+        app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel, app.state.tracking_pages
+    )
     # Around Litestar's own handler (routing and error pages inside), so it sees every request, routed or not.
     edge: Any = EdgeMiddleware(pages, settings, language_cookies=language_cookies)
     app.asgi_handler = edge

@@ -28,7 +28,7 @@ from app.orders.tracking_stamp import Stamp, tracking_stamp
 from app.payments import subscriptions
 from app.uow import utc_now
 from app.web.templating import render_html
-from storefront.page_cache import PageStore
+from storefront.page_cache import CachedPage, PageStore
 
 MAX_PAGES = 512
 POLL_SECONDS = 15
@@ -47,6 +47,21 @@ def tracking_pages() -> PageStore[TrackingPageKey]:
     return PageStore(max_pages=MAX_PAGES)
 
 
+async def stored_page(
+    store: PageStore[TrackingPageKey], engine: AsyncEngine, key: TrackingPageKey, lookup_token: str
+) -> tuple[PageVersion | None, CachedPage | None]:
+    """The version the page of ``key`` has now (None: an unknown token) and the stored page if it is that one."""
+    now = utc_now()
+    known = store.peek(key)
+    handles: tuple[str, ...] = known.version.handles if known is not None else ()
+    async with engine.connect() as connection:
+        found = await tracking_stamp(connection, tracking_token_hash(lookup_token), handles)
+    if found is None:
+        return None, None
+    version = PageVersion(found.stamp, int(now.timestamp()) // 60, handles)
+    return version, store.get(key, version)
+
+
 async def tracking_page_html(
     request: Request[Any, Any, Any],
     engine: AsyncEngine,
@@ -61,18 +76,12 @@ async def tracking_page_html(
     has changed; None for an unknown token."""
     store: PageStore[TrackingPageKey] = request.app.state.tracking_pages
     key = (token, locale, notice)
-    known = store.peek(key)
-    handles: tuple[str, ...] = known.version.handles if known is not None else ()
-    now = utc_now()
-    async with engine.connect() as connection:
-        found = await tracking_stamp(connection, tracking_token_hash(lookup_token), handles)
-    if found is None:
+    version, page = await stored_page(store, engine, key, lookup_token)
+    if version is None:
         return None
-    version = PageVersion(found.stamp, int(now.timestamp()) // 60, handles)
-    page = store.get(key, version)
     if page is None:  # the stamp was read first: what is rendered now is at least as new as it
         async with read_only_session(engine) as session:
-            rendered = await _render(request, session, lookup_token, token, locale, notice_text, now)
+            rendered = await _render(request, session, lookup_token, token, locale, notice_text, utc_now())
         if rendered is None:
             return None
         html, charted = rendered

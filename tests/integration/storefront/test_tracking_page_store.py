@@ -83,12 +83,16 @@ async def test_a_page_asked_again_unchanged_is_answered_from_the_store_with_one_
 
     with statements() as rendering:
         once = await page_of(client, token)
-    await page_of(client, token)  # the charted profile's snapshots join the stamp
+    rendered = await client.get(f"/track/{token}?lang=en")  # the charted profile's snapshots join the stamp
     with statements() as again:
-        twice = await page_of(client, token)
+        stored = await client.get(f"/track/{token}?lang=en")
+    zipped = await client.get(f"/track/{token}?lang=en", headers={"Accept-Encoding": "gzip"})
 
     assert len(rendering) > 5 and len(again) == 1
-    assert once == twice and "500 of 2,000 delivered" in twice
+    assert stored.text == rendered.text == zipped.text and "500 of 2,000 delivered" in once.replace("\xa0", " ")
+    assert zipped.headers["content-encoding"] == "gzip"
+    for name in ("cache-control", "referrer-policy", "x-robots-tag", "content-security-policy", "content-type"):
+        assert stored.headers.get(name) == rendered.headers.get(name) is not None, name
 
 
 async def test_progress_reported_without_an_event_is_on_the_next_page(
