@@ -1,4 +1,5 @@
-"""The fast way to a cached page: ``GET /``, ``/services`` and ``/services/{slug}`` answered before routing.
+"""The fast way to a cached page: ``GET /``, ``/services``, ``/services/{slug}`` and ``/track/{token}`` answered
+before routing.
 
 A plain ASGI layer inside the edge middleware (which still adds the request id, checks the host, refuses NULs,
 sets the security headers and writes the access line) and in front of Litestar's router. On a hit it sends the
@@ -8,7 +9,8 @@ method or path, a page not yet rendered or rendered for an older catalog, the ca
 on to Litestar, whose handlers (storefront/controllers.py) render the page and store it.
 
 Why here and not in the handler: Litestar's routing, dependency injection and response objects cost several
-times what serving a stored page costs; these are the pages everybody lands on.
+times what serving a stored page costs; these are the pages everybody lands on, and the tracking page its
+client's script and browser ask for again and again (stored per order stamp: storefront/tracking_pages.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from app import i18n
 from app.analytics import funnel
 from app.analytics.funnel import FunnelBuffer
 from app.analytics.models import FunnelKind
-from storefront.page_cache import SERVICE_PAGES, PageCache, PageStore, platform_filter
+from storefront.page_cache import SERVICE_PAGES, CachedPage, PageCache, PageStore, platform_filter
 from storefront.tracking import JSON, MAX_TOKEN, NOTICES, PRIVATE_HEADERS
 from storefront.tracking_pages import TrackingPageKey, stored_page
 
@@ -39,6 +41,10 @@ HTML = b"text/html; charset=utf-8"
 PREFILL_PARAMETERS = frozenset({"link", "quantity"})
 TRACKING_PAGES = "/track/"
 TEXT_HTML = "text/html"
+# The tracking handler's private headers; Vary is sent with the encoding's.
+TRACKING_HEADERS = [
+    (name.lower().encode(), value.encode()) for name, value in PRIVATE_HEADERS.items() if name != "Vary"
+]
 
 
 def parse_cookies(header: str) -> dict[str, str]:
@@ -53,6 +59,16 @@ def parse_cookies(header: str) -> dict[str, str]:
 def _first(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
+
+
+def encoded(page: CachedPage, accept_encoding: str, *, vary: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A stored page's body (gzip when the browser takes it) and its content headers."""
+    gzipped = "gzip" in accept_encoding
+    body = page.answer(gzipped=gzipped)
+    headers = [(b"content-type", HTML), (b"content-length", str(len(body)).encode()), (b"vary", vary)]
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
+    return body, headers
 
 
 def tracking_token_of(path: str) -> str | None:
@@ -136,15 +152,7 @@ class CachedPages:
         if page is None:
             await self.app(scope, receive, send)
             return
-        gzipped = "gzip" in accept_encoding
-        body = page.answer(gzipped=gzipped)
-        headers = [
-            (b"content-type", HTML),
-            (b"content-length", str(len(body)).encode()),
-            (b"vary", b"Accept-Encoding"),
-        ]
-        if gzipped:
-            headers.append((b"content-encoding", b"gzip"))
+        body, headers = encoded(page, accept_encoding, vary=b"Accept-Encoding")
         kind = FunnelKind.SERVICE_VIEW if page.service_id is not None else VIEWS.get(path)
         if kind is not None:
             visitor_id = funnel.valid_visitor_id(cookies.get(funnel.VISITOR_COOKIE))
@@ -175,15 +183,9 @@ class CachedPages:
         if page is None:
             await self.app(scope, receive, send)
             return
-        gzipped = "gzip" in asked.accept_encoding
-        body = page.answer(gzipped=gzipped)
-        headers = [
-            (b"content-type", HTML),
-            (b"content-length", str(len(body)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in PRIVATE_HEADERS.items() if name != "Vary"),
-            (b"vary", b"Accept, Accept-Encoding"),
+        body, headers = encoded(page, asked.accept_encoding, vary=b"Accept, Accept-Encoding")
+        headers += [
+            (name.lower().encode(), value.encode()) for name, value in PRIVATE_HEADERS.items() if name != "Vary"
         ]
-        if gzipped:
-            headers.append((b"content-encoding", b"gzip"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
