@@ -87,7 +87,12 @@ class Asked:
     cookies: dict[str, str]
     locale: str
     accept_encoding: str
-    wants_json: bool
+    accept: str
+
+    @property
+    def wants_json(self) -> bool:
+        """The tracking handler's choice (storefront/tracking.py ``wants_json``) between its page and JSON view."""
+        return bool(self.accept) and Accept(self.accept).best_match([TEXT_HTML, JSON], default=TEXT_HTML) == JSON
 
     @classmethod
     def of(cls, scope: Any) -> Asked:
@@ -105,8 +110,7 @@ class Asked:
         query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
         cookies = parse_cookies(cookie_header) if cookie_header else {}
         locale = i18n.negotiate_locale(_first(query, "lang"), cookies.get("lang"), accept_language or None)
-        wants_json = bool(accept) and Accept(accept).best_match([TEXT_HTML, JSON], default=TEXT_HTML) == JSON
-        return cls(query, cookies, locale, accept_encoding, wants_json)
+        return cls(query, cookies, locale, accept_encoding, accept)
 
 
 class CachedPages:
