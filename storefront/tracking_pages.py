@@ -6,6 +6,9 @@ order (``app/orders/tracking_stamp.py``: one statement) and the minute it was re
 and the refill window, which read the clock. Each request reads the stamp; only a changed stamp or a new
 minute renders the page again (about ten statements and the templates). The store is bounded: the least
 recently asked page goes first, and an unknown token never adds an entry.
+
+A stored page is usually answered before routing (``storefront/cached_pages.py``, with :func:`stored_page`);
+the handler (``storefront/tracking.py``, with :func:`tracking_page_html`) renders and stores the rest.
 """
 
 from __future__ import annotations
