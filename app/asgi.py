@@ -33,6 +33,7 @@ from storefront.portal_privacy import PortalPrivacyController
 from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
 from storefront.tracking import TrackingController
+from storefront.tracking_pages import tracking_pages
 from storefront.unsubscribe import UnsubscribeController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.payment_gateway = payment_gateway
     app.state.alchemy_config = db_config
     app.state.page_cache = PageCache()
+    app.state.tracking_pages = tracking_pages()
     app.state.funnel = FunnelBuffer()
 
     def language_cookies(path: str) -> tuple[str, ...]:
@@ -136,7 +138,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return (LANGUAGE_COOKIE,) if in_admin else (STOREFRONT_LANGUAGE_COOKIE,)
 
     # Cached catalog pages are answered before routing (storefront/cached_pages.py), inside the edge.
-    pages = CachedPages(app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel)
+    pages = CachedPages(
+        app.asgi_handler, app.state.page_cache, db_config.get_engine, app.state.funnel, app.state.tracking_pages
+    )
     # Around Litestar's own handler (routing and error pages inside), so it sees every request, routed or not.
     edge: Any = EdgeMiddleware(pages, settings, language_cookies=language_cookies)
     app.asgi_handler = edge

@@ -11,6 +11,9 @@ stored with the version read *before* its data, in the same read-only session: t
 the version, so a page is never kept under a version newer than what it shows. An edit is therefore visible
 everywhere within ``max_age`` (plus one render). Keys are bounded (known pages, known platforms, active
 services, two languages): a query string or slug of the visitor's choosing never adds an entry.
+
+The store itself (:class:`PageStore`) also keeps the tracking pages (``storefront/tracking_pages.py``), bounded,
+each under its order's stamp.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,7 +57,7 @@ FORM_KEY_SLOT = "form-key-slot-of-a-cached-page"
 
 @dataclass(slots=True)
 class CachedPage:
-    version: int
+    version: Any  # what the page shows is as of this version (a catalog version, a tracking page's stamp)
     body: bytes
     service_id: int | None = None  # a service page: its service (for the funnel), and a form key slot
     _gzipped: bytes | None = None
@@ -101,18 +106,44 @@ class CatalogVersionWatch:
         self._read_at = self.clock()
 
 
-class PageCache:
-    def __init__(self, watch: CatalogVersionWatch | None = None) -> None:
-        self.watch = watch or CatalogVersionWatch()
-        self._pages: dict[PageKey, CachedPage] = {}
+K = TypeVar("K", bound=Hashable)
 
-    def get(self, key: PageKey, version: int) -> CachedPage | None:
+
+class PageStore(Generic[K]):
+    """Rendered pages by key, each with the version of the data it shows; with ``max_pages``, the least
+    recently used page goes when one more is stored."""
+
+    def __init__(self, max_pages: int | None = None) -> None:
+        self.max_pages = max_pages
+        self._pages: OrderedDict[K, CachedPage] = OrderedDict()
+
+    def peek(self, key: K) -> CachedPage | None:
+        """The page stored under ``key``, whatever its version."""
+        return self._pages.get(key)
+
+    def get(self, key: K, version: Any) -> CachedPage | None:
         page = self._pages.get(key)
-        return page if page is not None and page.version == version else None
+        if page is None or page.version != version:
+            return None
+        if self.max_pages is not None:
+            self._pages.move_to_end(key)
+        return page
 
-    def put(self, key: PageKey, version: int, body: bytes, service_id: int | None = None) -> CachedPage:
+    def put(self, key: K, version: Any, body: bytes, service_id: int | None = None) -> CachedPage:
         page = self._pages[key] = CachedPage(version, body, service_id)
+        if self.max_pages is not None:
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
         return page
 
     def clear(self) -> None:
         self._pages.clear()
+
+
+class PageCache(PageStore[PageKey]):
+    """The catalog pages, one per known key (no bound needed), valid while the catalog version holds."""
+
+    def __init__(self, watch: CatalogVersionWatch | None = None) -> None:
+        super().__init__()
+        self.watch = watch or CatalogVersionWatch()

@@ -12,6 +12,10 @@ own cache (``private, no-cache``: always revalidated, never in a shared cache); 
 changes without an event keeps its last answer until the next change: an estimate's wording as time passes, a
 document's link once its PDF is rendered (the page itself always shows both as they are).
 
+The page itself is rendered once per change and kept in this process (``storefront/tracking_pages.py``): each
+request reads one statement, the order's stamp, and answers the stored HTML while nothing the page shows has
+changed and the minute is the same.
+
 The order's invoices and credit notes are downloaded at ``/track/{token}/documents/{number}.pdf``: a document of
 another order answers the same 404 as an unknown token, so numbers cannot be probed with a valid link.
 """
@@ -21,30 +25,27 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import i18n
-from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
 from app.i18n import N_
-from app.instagram.snapshots import line_chart
 from app.orders.models import Order
 from app.orders.schemas import tracked_order
 from app.orders.services import OrderService
 from app.orders.tracking import tracking_facts, tracking_view
 from app.orders.tracking_documents import document_pdf
-from app.payments import subscriptions
 from app.uow import utc_now
 from app.web.errors import PROBLEM_JSON
 from app.web.security import PRIVATE_PAGE_REFERRER
 from app.web.templating import render
+from storefront.tracking_pages import tracking_page_html
 
 MAX_TOKEN = 200
 MAX_NUMBER = 20  # invoice.number's length  # longer input is cut before hashing: the work per request stays bounded
-POLL_SECONDS = 15
 JSON = "application/json"
 PRIVATE_HEADERS = {
     "Referrer-Policy": PRIVATE_PAGE_REFERRER,
@@ -89,12 +90,11 @@ class TrackingController(Controller):
     ) -> Response[Any]:
         """The order's page (or its JSON view for ``Accept: application/json``); ``notice``: a refill's outcome."""
         locale = i18n.current_locale.get()
-        as_json = wants_json(request)
-        async with read_only_session(db_engine) as session:
-            order = await OrderService(session=session).find_for_tracking_page(token[:MAX_TOKEN])
-            if order is None:
-                return self.missing(request, as_json=as_json)
-            if as_json:
+        if wants_json(request):
+            async with read_only_session(db_engine) as session:
+                order = await OrderService(session=session).find_for_tracking_page(token[:MAX_TOKEN])
+                if order is None:
+                    return self.missing(request, as_json=True)
                 etag = view_etag(order, locale)
                 headers = {**JSON_HEADERS, "ETag": etag}
                 if etag in request.headers.get("if-none-match", ""):
@@ -102,24 +102,19 @@ class TrackingController(Controller):
                 view = tracking_view(order, await tracking_facts(session, order.id), locale, utc_now())
                 body = tracked_order(view, i18n.gettext, documents_url=f"/track/{token}/documents/")
                 return Response(body, media_type=JSON, headers=headers)
-            view = tracking_view(order, await tracking_facts(session, order.id), locale, utc_now())
-            charts = {line.id: await line_chart(session, line) for line in order.lines}
-            company = await CompanySettingsService(session=session).current()
-            subscription = await subscriptions.subscription_of(session, order)
-        page = render(
+        shown = notice if notice in NOTICES else ""
+        page = await tracking_page_html(
             request,
-            "storefront/order.html",
-            order=order,
-            view=view,
-            charts={line.position: charts[line.id] for line in order.lines if charts[line.id] is not None},
+            db_engine,
             token=token,
-            company=company,
-            subscription=subscription,
-            poll_seconds=POLL_SECONDS,
-            notice=NOTICES.get(notice),
+            lookup_token=token[:MAX_TOKEN],
+            locale=locale,
+            notice=shown,
+            notice_text=NOTICES.get(shown),
         )
-        page.headers.update(PRIVATE_HEADERS)
-        return page
+        if page is None:
+            return self.missing(request, as_json=False)
+        return Response(page, media_type=MediaType.HTML, headers=PRIVATE_HEADERS)
 
     @get("/track/{token:str}/documents/{filename:str}")
     async def document(
