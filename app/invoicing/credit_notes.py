@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
+from app.i18n import N_, Message
 from app.invoicing import snapshots
 from app.invoicing.commands import RENDER_QUEUE, RENDER_TASK, invoice_of_order, next_number
 from app.invoicing.models import Invoice, InvoiceKind
@@ -38,7 +39,13 @@ async def issue_credit_note(
         return existing
     original = await invoice_of_order(uow, order.id)
     if original is None:
-        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for refund {refund.id}: no invoice")
+        record_event(
+            uow,
+            order,
+            EventKind.NOTE,
+            actor,
+            note=Message(N_("no credit note for refund %(refund)s: no invoice"), {"refund": refund.id}),
+        )
         return None
     company = await uow.session.get(CompanySettings, SINGLETON_ID)
     credit = await _new_credit_note(uow, original, refund, line, company)
@@ -48,7 +55,7 @@ async def issue_credit_note(
         EventKind.NOTE,
         actor,
         line=line,
-        note=f"credit note {credit.number} issued",
+        note=Message(N_("credit note %(number)s issued"), {"number": credit.number}),
         data={"invoice": credit.id},
     )
     uow.audit(

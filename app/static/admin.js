@@ -2,6 +2,51 @@
 (function () {
   "use strict";
 
+  // Texts in the staff member's language (admin/templates/sqladmin/base.html).
+  var textsElement = document.getElementById("admin-texts");
+  var texts = textsElement ? JSON.parse(textsElement.textContent) : {};
+  if (texts.locale) document.documentElement.lang = texts.locale;
+
+  function fill(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (_match, name) {
+      return values[name];
+    });
+  }
+
+  // select2 (SQLAdmin's dropdowns) in the staff member's language; this runs before SQLAdmin's main.js starts it.
+  if (window.jQuery && window.jQuery.fn.select2 && texts.search) {
+    window.jQuery.fn.select2.defaults.set("language", {
+      inputTooShort: function (args) {
+        return fill(texts.inputTooShort, { count: args.minimum - args.input.length });
+      },
+      noResults: function () { return texts.noResults; },
+      searching: function () { return texts.searching; },
+      errorLoading: function () { return texts.errorLoading; },
+      loadingMore: function () { return texts.loadingMore; },
+      removeAllItems: function () { return texts.removeAllItems; },
+    });
+    document.querySelectorAll('[data-role="select2-ajax"]:not([placeholder])').forEach(function (select) {
+      select.setAttribute("placeholder", texts.search);
+    });
+  }
+
+  // SQLAdmin's character counter under text areas writes English: write it again in the page's language.
+  function translateCharacterCounts() {
+    if (!window.jQuery || !texts.charsCount) return;
+    window.jQuery(".chars-count-label").each(function () {
+      var label = window.jQuery(this);
+      var textarea = label.prev("textarea");
+      if (!textarea.length) return;
+      var max = parseInt(textarea.attr("maxlength"), 10) || 0;
+      function update() {
+        var values = { count: textarea.val().length, max: max };
+        label.text(fill(max ? texts.charsCountMax : texts.charsCount, values));
+      }
+      textarea.on("input propertychange", update);
+      update();
+    });
+  }
+
   // Every state-changing admin request carries the session's CSRF token (see admin/csrf.py).
   var meta = document.querySelector('meta[name="csrf-token"]');
   var token = meta ? meta.content : null;
@@ -67,7 +112,8 @@
     var stamp = document.getElementById("board-updated");
     if (!board || !stamp || !board.dataset.refreshUrl) return;
     function mark() {
-      stamp.textContent = new Date().toLocaleTimeString();
+      // The staff member's language and Berlin time, whatever the browser's settings.
+      stamp.textContent = new Date().toLocaleTimeString(texts.locale || undefined, { timeZone: "Europe/Berlin" });
     }
     mark();
     window.setInterval(function () {
@@ -101,6 +147,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     addCsrfTokens();
+    translateCharacterCounts();
     bindCopyButtons();
     showToasts();
     bindDateRanges();
