@@ -201,6 +201,11 @@ FIELD_LABELS = {
 }
 
 
+def field_label(name: str) -> str:
+    """A field as staff read it, never as the code spells it (``upstream_order_id``)."""
+    return admin_gettext(FIELD_LABELS.get(name, name.replace("_", " ")))
+
+
 # How the values of enums that are not state machines read (states: app/states.py).
 CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
     Platform: {**{p.value: text for p, text in PLATFORM_LABELS.items()}, Platform.OTHER: N_("Other")},

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from admin.actions import ActionContext, ActionsMixin, business_action
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
-from admin.labels import FIELD_LABELS, event_label, event_note, state_label
+from admin.labels import event_label, event_note, field_label, state_label
 from admin.listing import FastListMixin
 from app import i18n
 from app.audit.models import AuditLog
@@ -266,10 +266,6 @@ class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
         )
         when_text = i18n.format_datetime(ends) if ends else "–"
         return admin_gettext(N_("Subscription #%(id)s ends on %(when)s")) % {"id": ctx.pks[0], "when": when_text}
-
-
-def field_label(name: str) -> str:
-    return admin_gettext(FIELD_LABELS.get(name, name.replace("_", " ")))
 
 
 def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:

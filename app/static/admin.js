@@ -133,19 +133,81 @@
     }, 30000);
   }
 
-  // "Copy" buttons (a new checkout link's address): copy the named input's value, select it as a fallback.
+  // "Copy" buttons (a new checkout link's address, a one-time password): copy the named input's value or
+  // element's text, select it as a fallback.
   function bindCopyButtons() {
     document.querySelectorAll("[data-copy-target]").forEach(function (button) {
       button.addEventListener("click", function () {
-        var input = document.getElementById(button.dataset.copyTarget);
-        if (!input) return;
-        input.select();
-        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
+        var target = document.getElementById(button.dataset.copyTarget);
+        if (!target) return;
+        var text = "value" in target ? target.value : target.textContent;
+        if (target.select) {
+          target.select();
+        } else {
+          window.getSelection().selectAllChildren(target);
+        }
+        if (navigator.clipboard) navigator.clipboard.writeText(text).catch(function () {});
       });
     });
   }
 
+  // A slug as the storefront's addresses use it: lower case, German umlauts spelled out, words joined by "-".
+  function slugify(text) {
+    var spelled = text.toLowerCase().replace(/ä/g, "ae").replace(/ö/g, "oe").replace(/ü/g, "ue").replace(/ß/g, "ss");
+    return spelled.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "").slice(0, 120);
+  }
+
+  // A number as typed in the page's language (2,49 in German, 2.49 in English); NaN when it is none.
+  function typedNumber(text, locale) {
+    var plain = locale === "de" ? text.replace(/\./g, "").replace(",", ".") : text.replace(/,/g, "");
+    return plain.trim() === "" ? NaN : Number(plain);
+  }
+
+  // The service form: the slug follows the German name until someone edits it; a warning while the English
+  // description is empty; the provider's cost and our margin beside the price, as the price is typed.
+  function bindServiceForm() {
+    var hints = document.getElementById("service-form-hints");
+    var form = hints && hints.closest("form");
+    if (!form) return;
+    var slug = form.querySelector("#slug");
+    var name = form.querySelector("#name_de");
+    if (slug && name) {
+      var follows = slug.value === "" || slug.value === slugify(name.value);
+      slug.addEventListener("input", function () { follows = slug.value === ""; });
+      name.addEventListener("input", function () { if (follows) slug.value = slugify(name.value); });
+    }
+    var english = form.querySelector("#description_en");
+    if (english) {
+      var warning = document.createElement("div");
+      warning.className = "alert alert-warning mt-2";
+      warning.setAttribute("data-testid", "english-missing");
+      warning.textContent = hints.dataset.englishMissing;
+      english.insertAdjacentElement("afterend", warning);
+      var checkEnglish = function () { warning.hidden = english.value.trim() !== ""; };
+      english.addEventListener("input", checkEnglish);
+      checkEnglish();
+    }
+    var price = form.querySelector("#price");
+    var cost = Number(hints.dataset.unitCost);
+    if (price && hints.dataset.unitCost) {
+      var shown = document.createElement("small");
+      shown.className = "form-hint";
+      shown.setAttribute("data-testid", "service-margin");
+      price.insertAdjacentElement("afterend", shown);
+      var showMargin = function () {
+        var value = typedNumber(price.value, hints.dataset.locale);
+        var share = value > 0 ? ((value - cost) / value) * 100 : NaN;
+        var percent = isNaN(share) ? "–" : share.toLocaleString(hints.dataset.locale, { maximumFractionDigits: 0 }) + " %";
+        shown.textContent = fill(hints.dataset.costText, { margin: percent });
+      };
+      price.addEventListener("input", showMargin);
+      showMargin();
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindServiceForm();
     addCsrfTokens();
     translateCharacterCounts();
     bindCopyButtons();
