@@ -52,6 +52,9 @@ def price_with_basis(service: Service, attribute: Any) -> Markup:
     )
 
 
+ENGLISH_MISSING = N_("The English description is empty: English-speaking clients see no description.")
+
+
 class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     name = lazy("Service")
     name_plural = lazy("Services")
@@ -174,7 +177,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     ) -> Response | None:
         Flash.success(request, admin_gettext(N_("Service %(name)s saved.")) % {"name": model.name_de})
         if not (model.description_en or "").strip():
-            Flash.warning(request, admin_gettext(N_("The English description is empty: English-speaking clients see no description.")))
+            Flash.warning(request, admin_gettext(ENGLISH_MISSING))
         return None
 
     def describe_for_action(self, service: Service) -> str:
