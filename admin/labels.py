@@ -37,6 +37,11 @@ EVENT_LABELS = {
 }
 
 
+def first_upper(text: str) -> str:
+    """The first letter upper case, the rest as written: German nouns keep theirs ("In Ausführung")."""
+    return text[:1].upper() + text[1:]
+
+
 def event_note(event: Any) -> str | None:
     """An event's note (or a line's reason, which is one) in the staff member's language."""
     return render_note(event.note, event.data, admin_gettext, get_locale())

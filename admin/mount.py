@@ -113,6 +113,7 @@ def build_admin(
         format_money=i18n.format_money,
         format_number=lambda value: i18n.format_number(value, admin_locale()),
         format_datetime=i18n.format_datetime,
+        format_date=i18n.format_date,
         roles_for_request=roles_for_request,
     )
     for view in ADMIN_VIEWS:

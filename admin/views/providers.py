@@ -26,7 +26,7 @@ from app.providers.commands import create_provider, update_provider
 def balance(provider: Provider, _attribute: Any) -> Markup:
     if provider.balance is None:
         return Markup('<span class="text-secondary">–</span>')
-    shown = i18n.format_money(provider.balance, provider.currency)
+    shown = i18n.format_money(provider.balance, provider.currency, get_locale())
     if provider.is_low_on_balance:
         return Markup('{} <span class="badge bg-red-lt" data-testid="low-balance">{}</span>').format(
             shown, lazy("low balance")

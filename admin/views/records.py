@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionsMixin, business_action
@@ -244,7 +245,7 @@ class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
             return {"subscription_orders": list(orders.unique().all())}
 
     def describe_for_action(self, subscription: Subscription) -> str:
-        return f"#{subscription.id} · @{subscription.target_username} · {subscription.price} {subscription.currency}"
+        return f"#{subscription.id} · @{subscription.target_username} · {money('price')(subscription, None)}"
 
     @business_action(
         "cancel-at-period-end",
@@ -264,7 +265,7 @@ class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
         ends = await cancel_at_period_end(
             ctx.sessions, ctx.payments, subscription_id=ctx.pks[0], actor=ctx.actor, ip=ctx.ip
         )
-        when_text = i18n.format_datetime(ends) if ends else "–"
+        when_text = i18n.format_datetime(ends, get_locale()) if ends else "–"
         return admin_gettext(N_("Subscription #%(id)s ends on %(when)s")) % {"id": ctx.pks[0], "when": when_text}
 
 
