@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from app.accounts.models import Role
 from app.i18n import LOCALE_DIR
@@ -89,3 +90,27 @@ async def test_the_login_page_speaks_german(page: Any, live_server: LiveServer, 
     await page.goto(live_server.url("/admin/login?lang=de"))
     await shot(page, "login")
     assert english_on(await page.evaluate(VISIBLE_TEXT), markers()) == []
+
+
+async def test_the_service_form_fills_the_slug_warns_and_shows_the_margin(
+    page: Any, live_server: LiveServer, shot: Any
+) -> None:
+    await login(page, live_server, Role.ADMIN, path="/admin/service/create?lang=de")
+
+    await page.fill("#name_de", "Instagram Speicherungen für Bäcker")
+    await expect(page.locator("#slug")).to_have_value("instagram-speicherungen-fuer-baecker")
+    await page.fill("#slug", "speicherungen")
+    await page.fill("#name_de", "Instagram Speicherungen")
+    await expect(page.locator("#slug")).to_have_value("speicherungen")  # once edited, the slug is the user's
+    warning = page.locator("[data-testid=english-missing]")
+    await expect(warning).to_be_visible()
+    await page.fill("#description_en", "Real saves.")
+    await expect(warning).to_be_hidden()
+    await shot(page, "service-create")
+
+    await page.goto(live_server.url("/admin/service/list"))
+    await page.locator("table tbody a[href*='/edit/']").first.click()
+    margin = page.locator("[data-testid=service-margin]")
+    await page.fill("#price", "1000,00")
+    await expect(margin).to_contain_text(re.compile(r"Anbieterkosten .+ · Marge \d+ %"))
+    await shot(page, "service-edit-margin")
