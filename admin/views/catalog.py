@@ -14,9 +14,10 @@ from starlette.responses import Response
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import FormCommands, SmplatModelView, active_badge, money
 from admin.i18n import admin_gettext, lazy
+from admin.views.providers import service_margin
 from app.catalog import commands
 from app.catalog.models import Category, Service
-from app.fulfillment.margins import Margin, margin
+from app.fulfillment.margins import Margin
 from app.fulfillment.models import ProviderService
 from app.i18n import N_
 
@@ -162,14 +163,7 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
         upstream = service.provider_service
         if upstream is None:
             return None
-        result = margin(
-            price=service.price,
-            basis=service.price_basis,
-            currency=service.currency,
-            upstream_rate=upstream.rate,
-            upstream_type=upstream.type,
-            eur_per_unit=upstream.provider.eur_per_unit,
-        )
+        result = service_margin(service, upstream)
         return result if isinstance(result, Margin) else None
 
     async def after_model_change(
