@@ -145,7 +145,7 @@ async def record_refill_status(
         EventKind.PROVIDER,
         actor,
         line=line,
-        note=Message(N_("refill at the provider: %(status)s"), {"status": state_label(status)}),
+        note=Message(N_("refill %(status)s at the provider"), {"status": state_label(status)}),
         data={"refill_request_id": refill.id, "provider_refill_id": refill.provider_refill_id, **_raw(raw)},
     )
     uow.audit_changes(actor, "refill-status")
