@@ -3,8 +3,8 @@
   "use strict";
 
   // Texts in the staff member's language (admin/templates/sqladmin/base.html).
-  var textsElement = document.getElementById("admin-texts");
-  var texts = textsElement ? JSON.parse(textsElement.textContent) : {};
+  var textsElement = document.querySelector('meta[name="admin-texts"]');
+  var texts = textsElement ? JSON.parse(textsElement.content) : {};
   if (texts.locale) document.documentElement.lang = texts.locale;
 
   function fill(template, values) {
