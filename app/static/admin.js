@@ -207,9 +207,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    translateCharacterCounts(); // before the service form adds its warning between a text area and its counter
     bindServiceForm();
     addCsrfTokens();
-    translateCharacterCounts();
     bindCopyButtons();
     showToasts();
     bindDateRanges();
