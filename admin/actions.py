@@ -31,6 +31,7 @@ from starlette.responses import RedirectResponse, Response
 from admin.auth import client_ip
 from admin.base import actor_of
 from admin.i18n import admin_gettext
+from admin.labels import field_label
 from app.actors import Actor
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
@@ -187,7 +188,7 @@ def business_action(
                         message = await handler(self, ctx)
             except ValidationFailed as exc:
                 context["field_errors"] = exc.field_errors(admin_gettext)
-                context["error"] = exc.translated(admin_gettext)
+                context["error"] = refusal_summary(context["field_errors"], shown)
                 return await self._render_action(request, context, status_code=400)
             except DomainError as exc:
                 context["error"] = exc.translated(admin_gettext)
@@ -205,6 +206,16 @@ def business_action(
         return action(name=slug, label=label, add_in_list=add_in_list, add_in_detail=add_in_detail)(endpoint)
 
     return decorate
+
+
+def refusal_summary(errors: dict[str, str], fields: Sequence[ActionField]) -> str:
+    """The message on top of a refused action form: errors on its fields are shown there; any other is named by
+    its label, never by the code's field name."""
+    on_form = {field.name for field in fields}
+    elsewhere = [
+        f"{field_label(name)}: {text}" if name else text for name, text in errors.items() if name not in on_form
+    ]
+    return " ".join([admin_gettext(N_("Not saved: please correct the marked fields.")), *elsewhere])
 
 
 class ActionsMixin:

@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin.i18n import admin_gettext
-from app.accounts.commands import log_out, record_login, touch_session
+from app.accounts.commands import choose_staff_language, log_out, record_login, touch_session
 from app.accounts.models import Role
 from app.accounts.services import SESSION_TOUCH_INTERVAL, LoginThrottle, StaffUserService, find_active_session
-from app.i18n import N_
+from app.actors import Actor
+from app.i18n import LOCALES, N_
 from app.uow import UnitOfWork, unit_of_work
 
 SESSION_COOKIE = "smplat_admin"
@@ -31,6 +32,7 @@ CHANGE_PASSWORD_ROUTE = "admin:view-account"  # noqa: S105 - the route of admin/
 
 LOCKED = N_("Too many failed logins. Please wait a minute and try again.")
 REFUSED = N_("Wrong email or password, or the account is deactivated.")
+MAX_LOGIN_SHOWN = 254  # the longest email address
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class StaffAuthBackend(AuthenticationBackend):
         login = str(form.get("username", ""))
         password = str(form.get("password", ""))
         ip = client_ip(request)
+        request.state.login_email = login[:MAX_LOGIN_SHOWN]  # shown again if the login is refused
         async with unit_of_work(self.session_maker, ip=ip) as uow:
             admitted = await LoginThrottle(uow.session).admit(login=login, ip=ip)
         if not admitted:
@@ -132,11 +135,12 @@ class StaffAuthBackend(AuthenticationBackend):
         if active is None:
             request.session.clear()
             return False
+        locale = await self._keep_language_choice(request, active.user_id, active.email, active.locale)
         request.state.staff = StaffIdentity(
             id=active.user_id,
             email=active.email,
             role=active.role,
-            locale=active.locale,
+            locale=locale,
             session_id=active.session_id,
             must_change_password=active.must_change_password,
         )
@@ -145,6 +149,15 @@ class StaffAuthBackend(AuthenticationBackend):
             if request.url.path != target.path:
                 return RedirectResponse(target, status_code=303)
         return True
+
+    async def _keep_language_choice(self, request: Request, user_id: int, email: str, locale: str) -> str:
+        """A language chosen with the switcher (``?lang=``) is saved to the staff member's profile."""
+        chosen = request.query_params.get("lang", "").strip().lower()
+        if chosen == locale or chosen not in LOCALES:
+            return locale
+        async with unit_of_work(self.session_maker, ip=client_ip(request)) as uow:
+            await choose_staff_language(uow, user_id=user_id, locale=chosen, actor=Actor.staff(user_id, email))
+        return chosen
 
     async def get_user_id(self, request: Request) -> Any:
         staff = getattr(request.state, "staff", None)

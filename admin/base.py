@@ -301,15 +301,16 @@ class SmplatModelView(ExportMixin, compat.RecordStatementHook):
         raise HTTPException(status_code=405)  # records are never deleted in the back office
 
 
+AGE_UNITS = ((N_("%(count)s d"), 86400), (N_("%(count)s h"), 3600), (N_("%(count)s min"), 60), (N_("%(count)s s"), 1))
+
+
 def human_age(moment: Any) -> str:
-    """How long ago, short: 45 s, 12 min, 5 h, 3 d."""
+    """How long ago, short, in the staff member's language: 45 s, 12 min, 5 h, 3 d (German: 3 T)."""
     if moment is None:
         return "–"
     seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    text, size = next(((text, size) for text, size in AGE_UNITS if seconds >= size), AGE_UNITS[-1])
+    return admin_gettext(text) % {"count": seconds // size}
 
 
 class ReadOnlyView(SmplatModelView):

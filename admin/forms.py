@@ -28,7 +28,7 @@ from wtforms.widgets import TextInput
 
 from admin import sqladmin_compat as compat
 from admin.i18n import admin_gettext
-from admin.labels import choice_label
+from admin.labels import choice_label, field_label
 from app import i18n
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
@@ -150,7 +150,7 @@ def show_refusal(exc: DomainError, field_names: dict[str, str], labels: dict[str
         if field is not None and field.name != VERSION_FIELD:
             field.errors = [*field.errors, text]
         else:
-            elsewhere.append(f"{labels.get(name, name)}: {text}" if name else text)
+            elsewhere.append(f"{labels.get(name) or field_label(name)}: {text}" if name else text)
     summary = admin_gettext(N_("Not saved: please correct the marked fields."))
     return FormRefused(" ".join([summary, *elsewhere]) if elsewhere else summary)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from sqladmin.i18n import get_locale
+
 from admin.i18n import LazyText, admin_gettext, lazy
 from app import states
 from app.accounts.models import Role
@@ -14,7 +16,8 @@ from app.fulfillment.models import ProviderKind
 from app.i18n import N_
 from app.invoicing.models import InvoiceKind
 from app.invoicing.tax import ServiceClassification, TaxTreatment
-from app.orders.models import OrderSource
+from app.orders.event_notes import render_note
+from app.orders.models import SOURCE_LABELS, OrderSource
 from app.payments.models import PaymentMethod
 
 
@@ -32,6 +35,16 @@ EVENT_LABELS = {
     "provider": N_("provider"),
     "notification": N_("notification"),
 }
+
+
+def first_upper(text: str) -> str:
+    """The first letter upper case, the rest as written: German nouns keep theirs ("In Ausführung")."""
+    return text[:1].upper() + text[1:]
+
+
+def event_note(event: Any) -> str | None:
+    """An event's note (or a line's reason, which is one) in the staff member's language."""
+    return render_note(event.note, event.data, admin_gettext, get_locale())
 
 
 def event_label(value: Any) -> str:
@@ -194,6 +207,11 @@ FIELD_LABELS = {
 }
 
 
+def field_label(name: str) -> str:
+    """A field as staff read it, never as the code spells it (``upstream_order_id``)."""
+    return admin_gettext(FIELD_LABELS.get(name, name.replace("_", " ")))
+
+
 # How the values of enums that are not state machines read (states: app/states.py).
 CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
     Platform: {**{p.value: text for p, text in PLATFORM_LABELS.items()}, Platform.OTHER: N_("Other")},
@@ -210,13 +228,7 @@ CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         ProviderKind.SANDBOX: N_("sandbox (demo and tests)"),
     },
     Role: {Role.ADMIN: N_("admin"), Role.STAFF: N_("staff"), Role.FINANCE: N_("finance")},
-    OrderSource: {
-        OrderSource.STOREFRONT: N_("storefront"),
-        OrderSource.LINK: N_("checkout link"),
-        OrderSource.API: N_("API"),
-        OrderSource.ADMIN: N_("back office"),
-        OrderSource.RENEWAL: N_("renewal"),
-    },
+    OrderSource: {source.value: text for source, text in SOURCE_LABELS.items()},
     PaymentMethod: {
         PaymentMethod.STRIPE: N_("Stripe"),
         PaymentMethod.BANK_TRANSFER: N_("bank transfer"),

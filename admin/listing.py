@@ -30,7 +30,7 @@ from starlette.requests import Request
 
 from admin import sqladmin_compat as compat
 from admin.i18n import lazy
-from admin.labels import state_label
+from admin.labels import first_upper, state_label
 from app.i18n import BERLIN, N_
 from app.validation import parse_id
 
@@ -252,7 +252,7 @@ class EnumFilter:
     async def lookups(
         self, request: Request, model: Any, run_query: Callable[[Select[Any]], Any]
     ) -> list[tuple[str, str]]:
-        return [("__all", lazy("All")), *[(m.value, state_label(m.value).capitalize()) for m in self.enum]]
+        return [("__all", lazy("All")), *[(m.value, first_upper(state_label(m.value))) for m in self.enum]]
 
     async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
         if value not in {m.value for m in self.enum}:

@@ -27,7 +27,7 @@ from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
 from admin.i18n import admin_gettext, admin_ngettext, lazy
-from admin.labels import event_label
+from admin.labels import event_label, event_note
 from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
@@ -108,10 +108,12 @@ def build_admin(
         **compat.template_globals(),
         badge=badge_html,
         event_label=event_label,
+        event_note=event_note,
         age=human_age,
         format_money=i18n.format_money,
         format_number=lambda value: i18n.format_number(value, admin_locale()),
         format_datetime=i18n.format_datetime,
+        format_date=i18n.format_date,
         roles_for_request=roles_for_request,
     )
     for view in ADMIN_VIEWS:

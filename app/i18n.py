@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from gettext import NullTranslations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -137,6 +138,13 @@ def format_number(value: Decimal | int | None, locale: str | None = None) -> str
     if value is None:
         return "–"
     return format_decimal(value, locale=babel_locale(locale))
+
+
+def format_date(value: date | None, locale: str | None = None, fmt: str = "medium") -> str:
+    """A calendar day for people (a report's period)."""
+    if value is None:
+        return "–"
+    return babel_format_date(value, fmt, locale=babel_locale(locale))
 
 
 def format_datetime(value: datetime | None, locale: str | None = None, fmt: str = "medium") -> str:

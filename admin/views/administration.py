@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from wtforms import BooleanField, Form, SelectField
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import FormCommands, SmplatModelView, active_badge, staff_of, when
@@ -17,12 +18,12 @@ from app.accounts.commands import (
     set_staff_active,
     update_staff_profile,
 )
-from app.accounts.models import StaffUser
+from app.accounts.models import Role, StaffUser
 from app.accounts.services import new_password
 from app.actors import Actor
 from app.company.commands import save_company_settings
 from app.company.models import CompanySettings
-from app.i18n import N_
+from app.i18n import DEFAULT_LOCALE, N_
 from app.uow import UnitOfWork
 
 
@@ -63,6 +64,16 @@ class CompanySettingsAdmin(SmplatModelView, model=CompanySettings):
     form_commands = FormCommands(save_company_settings, save_company_settings, None)
 
 
+CONFIRM_ROLE_CHANGE = "confirm_role_change"
+ROLES_EXPLAINED = lazy(
+    "Staff run the shop: catalogue, customers, orders and fulfilment, without exports of personal data. "
+    "Finance reads everything money depends on, refunds, exports, reports and the tax advisor's files, but "
+    "changes no catalogue or order. Admin may do everything, including staff accounts and providers."
+)
+# Each language in its own words, as language menus show them.
+LANGUAGE_CHOICES = [("de", "Deutsch"), ("en", "English")]
+
+
 class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
     """Staff accounts. Every change goes through ``app.accounts.commands``, which write the audit rows."""
 
@@ -95,8 +106,21 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
         StaffUser.last_login_at,
     ]
     form_create_rules = ["email", "name", "role", "locale"]
-    form_edit_rules = ["name", "role", "locale"]
+    form_edit_rules = ["name", "role", "locale", CONFIRM_ROLE_CHANGE]
     form_columns = [StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.locale]
+    form_overrides = {"locale": SelectField}
+    form_args = {
+        "role": {"default": Role.STAFF.value, "description": ROLES_EXPLAINED},
+        "locale": {"choices": LANGUAGE_CHOICES, "default": DEFAULT_LOCALE},
+    }
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        """The edit form asks for a confirmation before a role change (the account's sessions end)."""
+        form = await super().scaffold_form(rules)
+        if rules is None or CONFIRM_ROLE_CHANGE not in rules:
+            return form
+        confirm = BooleanField(lazy("Change the role: the account's sessions end and it logs in again"), default=False)
+        return type(form.__name__, (form,), {CONFIRM_ROLE_CHANGE: confirm})
 
     async def create_command(self, uow: UnitOfWork, values: dict[str, Any], *, actor: Actor, request: Request) -> Any:
         """A new account with a random password shown once; its owner must replace it at the first login."""
@@ -132,6 +156,7 @@ class StaffUserAdmin(ActionsMixin, SmplatModelView, model=StaffUser):
             role=str(values.get("role") or ""),
             locale=str(values.get("locale") or ""),
             version=version,
+            role_change_confirmed=bool(values.get(CONFIRM_ROLE_CHANGE)),
         )
 
     async def after_model_change(

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
+from sqladmin.flash import Flash
+from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+from starlette.responses import Response
 
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.base import FormCommands, SmplatModelView, active_badge, money
-from admin.i18n import lazy
+from admin.i18n import admin_gettext, lazy
+from admin.views.providers import service_margin
 from app.catalog import commands
 from app.catalog.models import Category, Service
+from app.fulfillment.margins import Margin
+from app.fulfillment.models import ProviderService
 from app.i18n import N_
 
 
@@ -43,6 +51,9 @@ def price_with_basis(service: Service, attribute: Any) -> Markup:
     return Markup("{} <span class='text-secondary'>{}</span>").format(
         money("price")(service, attribute), basis[service.price_basis.value]
     )
+
+
+ENGLISH_MISSING = N_("The English description is empty: English-speaking clients see no description.")
 
 
 class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
@@ -110,7 +121,13 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
     ]
     form_ajax_refs = {"provider_service": {"fields": ("name", "external_id"), "order_by": "id"}}
     form_widget_args = {"description_de": {"rows": 4}, "description_en": {"rows": 4}}
+    create_template = "smplat/service_create.html"
+    edit_template = "smplat/service_edit.html"
     form_args = {
+        "slug": {"description": lazy("Filled in from the German name; change it if you like")},
+        # A typical order size: small enough to try, large enough to be worth sending to a provider.
+        "min_quantity": {"default": 100},
+        "max_quantity": {"default": 10_000},
         "price": {"description": lazy("per 1000 units, per package or per month, by kind")},
         "expected_start_hours": {"description": lazy("The tracking page promises a start within this many hours")},
         "speed_per_day": {"description": lazy("Units delivered per day, for the tracking page's finish estimate")},
@@ -136,8 +153,29 @@ class ServiceAdmin(ActionsMixin, SmplatModelView, model=Service):
 
     form_commands = FormCommands(commands.create_service, commands.update_service, "service_id")
 
+    def form_edit_query(self, request: Request) -> Select[Any]:
+        """The provider service and its provider come along: the form shows the cost and margin beside the price."""
+        stmt: Select[Any] = super().form_edit_query(request)
+        return stmt.options(selectinload(Service.provider_service).selectinload(ProviderService.provider))
+
+    def provider_cost(self, service: Service) -> Margin | None:
+        """The saved provider service's cost per our price basis, in EUR (None when it cannot be compared)."""
+        upstream = service.provider_service
+        if upstream is None:
+            return None
+        result = service_margin(service, upstream)
+        return result if isinstance(result, Margin) else None
+
+    async def after_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> Response | None:
+        Flash.success(request, admin_gettext(N_("Service %(name)s saved.")) % {"name": model.name_de})
+        if not (model.description_en or "").strip():
+            Flash.warning(request, admin_gettext(ENGLISH_MISSING))
+        return None
+
     def describe_for_action(self, service: Service) -> str:
-        state = "active" if service.is_active else "inactive"
+        state = admin_gettext(N_("active") if service.is_active else N_("inactive"))
         return f"{service.name_en} ({service.slug}) · {state}"
 
     @business_action("activate", lazy("Activate"), description=lazy("Shows the services in the storefront."))

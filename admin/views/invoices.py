@@ -179,7 +179,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         return str(lazy("Invoice number"))
 
     def describe_for_action(self, invoice: Invoice) -> str:
-        return f"{invoice.number} · {invoice.gross} {invoice.currency}"
+        return f"{invoice.number} · {money('gross')(invoice, None)}"
 
     @business_action(
         "retry-lexoffice-sync",

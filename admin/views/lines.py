@@ -19,6 +19,7 @@ from admin.actions import ActionContext, ActionField, ActionsMixin, business_act
 from admin.attention import AttentionFilter
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
+from admin.labels import event_note
 from admin.listing import EnumFilter, FastListMixin
 from app import i18n
 from app.errors import DomainError
@@ -73,7 +74,7 @@ def describe_reason(line: str, reason: LineReason, *, sent: bool = False) -> str
     locale = get_locale()
     text = admin_gettext(N_("%(line)s: %(reason)s — %(by)s, %(at)s")) % {
         "line": line,
-        "reason": reason.note or "–",
+        "reason": event_note(reason) or "–",
         "by": reason.by,
         "at": i18n.format_datetime(reason.at, locale),
     }

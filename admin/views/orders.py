@@ -14,6 +14,7 @@ from starlette.requests import Request
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
+from admin.labels import state_label
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
 from admin.totals import ListTotalsMixin
 from admin.views.lines import offered_actions
@@ -238,7 +239,8 @@ class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, mod
         return actions
 
     def describe_for_action(self, order: Order) -> str:
-        return f"{order.number} · {order.customer.display_name} · {order.gross} {order.currency} · {order.status}"
+        gross = money("gross")(order, None)
+        return f"{order.number} · {order.customer.display_name} · {gross} · {state_label(order.status)}"
 
     @business_action(
         "cancel-order",

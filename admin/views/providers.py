@@ -15,7 +15,7 @@ from admin.attention import ConditionFilter
 from admin.base import FormCommands, ReadOnlyView, SmplatModelView, active_badge, money, when
 from admin.i18n import admin_gettext, lazy
 from app import i18n
-from app.catalog.models import PriceBasis
+from app.catalog.models import PriceBasis, Service
 from app.fulfillment.attention import low_balance_condition
 from app.fulfillment.credentials import KeyState, key_state
 from app.fulfillment.margins import BASE_CURRENCY, Margin, NotComparable, margin
@@ -26,7 +26,7 @@ from app.providers.commands import create_provider, update_provider
 def balance(provider: Provider, _attribute: Any) -> Markup:
     if provider.balance is None:
         return Markup('<span class="text-secondary">–</span>')
-    shown = i18n.format_money(provider.balance, provider.currency)
+    shown = i18n.format_money(provider.balance, provider.currency, get_locale())
     if provider.is_low_on_balance:
         return Markup('{} <span class="badge bg-red-lt" data-testid="low-balance">{}</span>').format(
             shown, lazy("low balance")
@@ -115,19 +115,21 @@ BASIS_LABELS = {
 }
 
 
+def service_margin(service: Service, upstream: ProviderService) -> Margin | NotComparable:
+    """Our service's price against the upstream service's rate (its provider loaded)."""
+    return margin(
+        price=service.price,
+        basis=service.price_basis,
+        currency=service.currency,
+        upstream_rate=upstream.rate,
+        upstream_type=upstream.type,
+        eur_per_unit=upstream.provider.eur_per_unit,
+    )
+
+
 def margin_cell(upstream: ProviderService, _attribute: Any) -> Markup:
     """The thinnest margin among our services sold through this upstream service, on a like-for-like basis."""
-    results = [
-        margin(
-            price=service.price,
-            basis=service.price_basis,
-            currency=service.currency,
-            upstream_rate=upstream.rate,
-            upstream_type=upstream.type,
-            eur_per_unit=upstream.provider.eur_per_unit,
-        )
-        for service in upstream.catalog_services
-    ]
+    results = [service_margin(service, upstream) for service in upstream.catalog_services]
     comparable = [result for result in results if isinstance(result, Margin)]
     if not comparable:
         reasons = "; ".join(sorted({admin_gettext(r.reason) for r in results if isinstance(r, NotComparable)}))

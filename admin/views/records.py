@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
+from sqladmin.i18n import get_locale
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionsMixin, business_action
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
-from admin.labels import event_label, state_label
+from admin.labels import event_label, event_note, field_label, state_label
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin
 from admin.totals import ListTotalsMixin
 from app import i18n
@@ -19,6 +21,7 @@ from app.audit.models import AuditLog
 from app.db.search import contains_pattern
 from app.errors import DomainError
 from app.i18n import N_
+from app.orders.event_notes import NOTE_KEY
 from app.orders.models import Order, OrderEvent
 from app.orders.search import order_number_condition
 from app.payments.models import Payment, PaymentRecordStatus, Refund, StripeEvent, Subscription
@@ -165,6 +168,18 @@ class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
     column_formatters_detail = {Refund.amount: money("amount"), Refund.status: badge("status")}
 
 
+def note_text(event: OrderEvent, _attribute: Any) -> str:
+    return event_note(event) or ""
+
+
+def event_data(event: OrderEvent, _attribute: Any) -> Markup:
+    """What the event recorded, as data (the note's own parameters are shown as the note)."""
+    data = {key: value for key, value in (event.data or {}).items() if key != NOTE_KEY}
+    if not data:
+        return Markup("–")
+    return Markup('<pre class="mb-0">{}</pre>').format(json.dumps(data, ensure_ascii=False, indent=2))
+
+
 class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
     name = lazy("Order event")
     name_plural = lazy("Order events")
@@ -181,7 +196,8 @@ class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
     ]
     column_labels = {"order": lazy("Order"), OrderEvent.actor_label: lazy("Who")}
     column_default_sort = [(OrderEvent.id, True)]
-    column_formatters = {"order": order_link, OrderEvent.at: when("at")}
+    column_formatters = {"order": order_link, OrderEvent.at: when("at"), OrderEvent.note: note_text}
+    column_formatters_detail = {OrderEvent.at: when("at"), OrderEvent.note: note_text, OrderEvent.data: event_data}
     column_details_exclude_list = [OrderEvent.order]
     column_export_list = [
         OrderEvent.at,
@@ -204,6 +220,7 @@ class OrderEventAdmin(FastListMixin, ReadOnlyView, model=OrderEvent):
         "kind": lambda event: event_label(event.kind),
         "from_state": lambda event: event.from_state and state_label(event.from_state),
         "to_state": lambda event: event.to_state and state_label(event.to_state),
+        "note": event_note,
     }
 
 
@@ -268,7 +285,7 @@ class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
             return {"subscription_orders": list(orders.unique().all())}
 
     def describe_for_action(self, subscription: Subscription) -> str:
-        return f"#{subscription.id} · @{subscription.target_username} · {subscription.price} {subscription.currency}"
+        return f"#{subscription.id} · @{subscription.target_username} · {money('price')(subscription, None)}"
 
     @business_action(
         "cancel-at-period-end",
@@ -288,15 +305,40 @@ class SubscriptionAdmin(ActionsMixin, ReadOnlyView, model=Subscription):
         ends = await cancel_at_period_end(
             ctx.sessions, ctx.payments, subscription_id=ctx.pks[0], actor=ctx.actor, ip=ctx.ip
         )
-        when_text = i18n.format_datetime(ends) if ends else "–"
+        when_text = i18n.format_datetime(ends, get_locale()) if ends else "–"
         return admin_gettext(N_("Subscription #%(id)s ends on %(when)s")) % {"id": ctx.pks[0], "when": when_text}
 
 
 def diff_summary(entry: AuditLog, _attribute: Any) -> Markup:
     if not entry.diff:
         return Markup("")
-    fields = ", ".join(sorted(entry.diff)[:6]) + (" …" if len(entry.diff) > 6 else "")
+    fields = ", ".join(field_label(name) for name in sorted(entry.diff)[:6]) + (" …" if len(entry.diff) > 6 else "")
     return Markup('<span class="text-secondary">{}</span>').format(fields)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def diff_table(entry: AuditLog, _attribute: Any) -> Markup:
+    """Each changed field as a row: its label, the value before → the value after."""
+    if not entry.diff:
+        return Markup("–")
+    rows = Markup("").join(
+        Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
+            field_label(name), _shown(change.get("before")), _shown(change.get("after"))
+        )
+        for name, change in sorted(entry.diff.items())
+        if isinstance(change, dict)
+    )
+    head = Markup("<thead><tr><th>{}</th><th>{}</th><th></th><th>{}</th></tr></thead>").format(
+        admin_gettext(N_("Field")), admin_gettext(N_("Before")), admin_gettext(N_("After"))
+    )
+    return Markup('<table class="table table-sm mb-0" data-testid="audit-diff">{}<tbody>{}</tbody></table>').format(
+        head, rows
+    )
 
 
 class AuditLogAdmin(FastListMixin, ReadOnlyView, model=AuditLog):
@@ -317,4 +359,5 @@ class AuditLogAdmin(FastListMixin, ReadOnlyView, model=AuditLog):
     column_searchable_list = [AuditLog.actor_label, AuditLog.entity_type, AuditLog.action]
     column_default_sort = [(AuditLog.id, True)]
     column_formatters = {AuditLog.at: when("at"), AuditLog.diff: diff_summary}
+    column_formatters_detail = {AuditLog.at: when("at"), AuditLog.diff: diff_table}
     column_export_labels = {"diff": lazy("Changes"), "entity_id": lazy("Record ID")}

@@ -187,10 +187,12 @@ async def update_staff_profile(
     role: Role | str,
     locale: str,
     version: str | None = None,
+    role_change_confirmed: bool = True,
 ) -> StaffUser:
     """Name, language and role. Nobody removes their own admin role, and the last active admin stays one.
 
-    A changed role ends the account's sessions: its owner logs in again and sees what the new role may.
+    A changed role ends the account's sessions: its owner logs in again and sees what the new role may. A form
+    asks before that (``role_change_confirmed``): unconfirmed, a changed role is refused and nothing changes.
     With a ``version`` (an edit form's token) the change is refused when someone saved the account since.
     """
     errors: dict[str, str | Message] = {}
@@ -204,6 +206,10 @@ async def update_staff_profile(
             raise PermissionDenied(N_("You cannot remove your own admin role."))
         if user.is_active and await _active_admins(uow) <= 1:
             raise PermissionDenied(N_("The last active admin must stay an admin."))
+    if parsed_role != user.role and not role_change_confirmed:
+        raise ValidationFailed(
+            {"role": Message(N_("confirm the role change below: the account's sessions end and it logs in again"))}
+        )
     before = snapshot(user)
     user.name, user.role, user.locale = clean_name, parsed_role, parsed_locale
     after = snapshot(user)
@@ -211,6 +217,22 @@ async def update_staff_profile(
         return user
     ended = await _end_sessions(uow, [user.id], SessionEnd.ROLE_CHANGED) if after["role"] != before["role"] else 0
     uow.audit(actor, "update", ENTITY, user.id, before=before, after=after, details={"sessions_ended": ended or None})
+    await uow.flush()
+    return user
+
+
+async def choose_staff_language(uow: UnitOfWork, *, user_id: int, locale: str, actor: Actor) -> StaffUser:
+    """The language a staff member chose in the back office becomes their profile's: the next login speaks it."""
+    try:
+        parsed_locale = normalise_locale(locale)
+    except ValueError:
+        raise ValidationFailed({"locale": Message(N_("must be de or en"))}) from None
+    user = (await _lock(uow, [user_id]))[user_id]
+    if user.locale == parsed_locale:
+        return user
+    before = snapshot(user)
+    user.locale = parsed_locale
+    uow.audit(actor, "choose-language", ENTITY, user.id, before=before, after=snapshot(user))
     await uow.flush()
     return user
 

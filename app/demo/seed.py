@@ -26,6 +26,7 @@ from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRE
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.i18n import N_
 from app.instagram.models import InstagramSnapshot
 from app.instagram.profiles import ProfileTarget, SandboxProfileStats, profile_handle
 from app.invoicing.commands import issue_invoice
@@ -372,7 +373,7 @@ SCENARIOS = [
         5,
         [("tiktok-follower", 1000, TT + "fitnessmaxx")],
         0.3,
-        [_paid, _line_to(D.DISPATCHING, D.DISPATCH_UNKNOWN, note="provider timed out after the request")],
+        [_paid, _line_to(D.DISPATCHING, D.DISPATCH_UNKNOWN, note=N_("provider timed out after the request"))],
     ),
     Scenario(
         "seed:needs-review",
@@ -385,7 +386,7 @@ SCENARIOS = [
                 D.DISPATCHING,
                 D.DISPATCH_UNKNOWN,
                 D.NEEDS_REVIEW,
-                note="no matching order in the provider's status data",
+                note=N_("no matching order in the provider's status data"),
             ),
         ],
     ),

@@ -58,7 +58,7 @@ async def request_cancel(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
             raise Conflict(
                 N_("%(line)s: a cancel is already on its way to the provider"), line=line_subject(order, line)
             ) from exc
-        record_event(uow, order, EventKind.PROVIDER, actor, line=line, note="cancel requested at the provider")
+        record_event(uow, order, EventKind.PROVIDER, actor, line=line, note=N_("cancel requested at the provider"))
         uow.audit(actor, "request-cancel", "order-line", line.id, details={"order": order.number})
     await uow.flush()
     return locked

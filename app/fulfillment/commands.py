@@ -27,9 +27,10 @@ from app.fulfillment.models import Provider, ProviderKind, ProviderService, Refi
 from app.fulfillment.queueing import FULFILLMENT_QUEUE, POLL_LOCK, POLL_TASK, dispatch_backoff, queue_dispatch
 from app.fulfillment.refill_window import window_end
 from app.fulfillment.refunds import refund_undelivered_share
-from app.i18n import N_
+from app.i18n import N_, Message
 from app.notifications.messages import paid_orders, send_orders_started, send_refill_requested
 from app.orders import lifecycle
+from app.orders.event_notes import Note
 from app.orders.lifecycle import line_subject, lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
 from app.orders.states import FINAL_LINE_STATES, LINE_TRANSITIONS, LineStatus
@@ -132,7 +133,7 @@ async def check_status_now(uow: UnitOfWork, *, line_ids: Sequence[int], actor: A
         if line.provider_order_id is None or provider is None or provider.kind == ProviderKind.MANUAL:
             raise DomainError(N_("%(line)s has no provider order to ask about"), line=line_subject(order, line))
         line.next_poll_at = uow.now()
-        record_event(uow, order, EventKind.PROVIDER, actor, line=line, note="status check requested")
+        record_event(uow, order, EventKind.PROVIDER, actor, line=line, note=N_("status check requested"))
     await uow.defer_unless_waiting(
         POLL_TASK, [({"timestamp": int(uow.now().timestamp())}, POLL_LOCK)], queue=FULFILLMENT_QUEUE
     )
@@ -169,7 +170,7 @@ async def resolve_unknown_dispatch(
         )
         if upstream is None:
             lifecycle.set_line_status(
-                uow, order, line, LineStatus.QUEUED, actor, note="not placed at the provider: dispatch again"
+                uow, order, line, LineStatus.QUEUED, actor, note=N_("not placed at the provider: dispatch again")
             )
             await queue_dispatch(uow, [line.id])
             continue
@@ -182,7 +183,7 @@ async def resolve_unknown_dispatch(
                     line,
                     LineStatus.DISPATCHED,
                     actor,
-                    note=f"found at the provider as order {upstream}",
+                    note=Message(N_("found at the provider as order %(upstream)s"), {"upstream": upstream}),
                     data={"provider_order_id": upstream},
                 )
                 await uow.flush()
@@ -234,7 +235,7 @@ async def request_refill(uow: UnitOfWork, *, line_ids: Sequence[int], actor: Act
             EventKind.PROVIDER,
             actor,
             line=line,
-            note="refill requested",
+            note=N_("refill requested"),
             data={"refill_request_id": refill.id},
         )
         uow.audit(actor, "request-refill", "refill_request", refill.id, details={"order_line": line.id})
@@ -381,7 +382,7 @@ class DispatchOutcome:
     line_id: int
     result: DispatchResult
     provider_order_id: str | None = None
-    note: str | None = None
+    note: Note | None = None
     raw: str | None = None
 
 

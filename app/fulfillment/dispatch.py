@@ -44,6 +44,7 @@ from app.fulfillment.holds import alert_refused_for_funds, hold_for_balance, kno
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.fulfillment.queueing import drop_dispatch_jobs, queue_dispatch
 from app.fulfillment.taking import left_in_batch, lines_to_take_along, link_is_live, lock_queued, upstream_service_ids
+from app.i18n import N_, Message
 from app.orders.models import OrderLine
 from app.orders.states import LineStatus
 from app.providers.clients import client_for
@@ -248,7 +249,12 @@ async def _add(batch: Batch, ticket: Ticket) -> DispatchOutcome:
         note = f"provider low balance: {exc.provider_message}"
         return DispatchOutcome(line_id, DispatchResult.LOW_BALANCE, note=note, raw=exc.raw)
     except ProviderRefused as exc:
-        return DispatchOutcome(line_id, DispatchResult.REFUSED, note=f"provider: {exc.provider_message}", raw=exc.raw)
+        return DispatchOutcome(
+            line_id,
+            DispatchResult.REFUSED,
+            note=Message(N_("provider: %(message)s"), {"message": exc.provider_message}),
+            raw=exc.raw,
+        )
     return DispatchOutcome(line_id, DispatchResult.ACCEPTED, provider_order_id=placed.order_id, raw=placed.raw)
 
 
@@ -266,7 +272,7 @@ async def record_outcome(
                     provider_id=batch.provider_id,
                     line_ids=[o.line_id for o in refused],
                     actor=DISPATCHER,
-                    note=refused[0].note,
+                    note=str(refused[0].note) if refused[0].note else None,
                 )
             statuses = {line.id: line.fulfillment_status for line in recorded}
     except IntegrityError:

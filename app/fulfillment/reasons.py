@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fulfillment.decisions import ACTION_STATES, LineAction
+from app.orders.event_notes import NOTE_KEY
 from app.orders.models import OrderEvent, OrderLine
 from app.orders.states import LineStatus
 
@@ -35,6 +37,7 @@ class LineReason:
     at: datetime
     answer: str | None = None
     sent_at: datetime | None = None  # when the last dispatch request was about to leave
+    data: dict[str, Any] | None = None  # the note's catalog id and parameters (app/orders/event_notes.py)
 
     @property
     def answer_shown(self) -> str | None:
@@ -54,6 +57,7 @@ async def line_reasons(session: AsyncSession, line_ids: Sequence[int]) -> dict[i
             OrderEvent.note,
             sa.func.coalesce(OrderEvent.actor_label, sa.cast(OrderEvent.actor_kind, sa.Text)),
             OrderEvent.at,
+            OrderEvent.data[NOTE_KEY],
         )
         .join(
             OrderLine, sa.and_(OrderLine.id == OrderEvent.line_id, OrderEvent.to_state == OrderLine.fulfillment_status)
@@ -79,7 +83,8 @@ async def line_reasons(session: AsyncSession, line_ids: Sequence[int]) -> dict[i
         for line_id, sent_at, answers in await session.execute(dispatches)
     }
     reasons = {}
-    for line_id, status, note, by, at in await session.execute(entered):
+    for line_id, status, note, by, at, note_text in await session.execute(entered):
         sent_at, answer = sent.get(line_id, (None, None))
-        reasons[line_id] = LineReason(LineStatus(status), note, by, at, answer, sent_at)
+        data = {NOTE_KEY: note_text} if note_text else None
+        reasons[line_id] = LineReason(LineStatus(status), note, by, at, answer, sent_at, data)
     return reasons

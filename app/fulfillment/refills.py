@@ -20,7 +20,7 @@ from app.actors import Actor
 from app.errors import DomainError, NotFound
 from app.fulfillment.commands import RAW_ANSWER_LIMIT
 from app.fulfillment.models import OPEN_REFILL_STATES, Provider, RefillRequest, RefillStatus
-from app.i18n import N_
+from app.i18n import N_, Message
 from app.notifications.messages import send_refill_done
 from app.orders.lifecycle import lock_lines, record_event
 from app.orders.models import EventKind, Order, OrderLine
@@ -35,6 +35,7 @@ from app.providers.smm_v2 import (
     Timeouts,
     UpstreamRefillStatus,
 )
+from app.states import label as state_label
 from app.uow import UnitOfWork, unit_of_work
 
 log = structlog.get_logger(__name__)
@@ -87,7 +88,7 @@ async def record_refill_sent(
         EventKind.PROVIDER,
         actor,
         line=line,
-        note=f"refill sent to the provider (its refill {provider_refill_id})",
+        note=Message(N_("refill sent to the provider (its refill %(refill)s)"), {"refill": provider_refill_id}),
         data={"refill_request_id": refill.id, "provider_refill_id": provider_refill_id, **_raw(raw)},
     )
     uow.audit_changes(actor, "send-refill")
@@ -109,7 +110,7 @@ async def record_refill_refused(
         EventKind.PROVIDER,
         actor,
         line=line,
-        note=f"the provider refused the refill: {message}",
+        note=Message(N_("the provider refused the refill: %(message)s"), {"message": message}),
         data={"refill_request_id": refill.id, **_raw(raw)},
     )
     uow.audit_changes(actor, "send-refill")
@@ -145,7 +146,7 @@ async def record_refill_status(
         EventKind.PROVIDER,
         actor,
         line=line,
-        note=f"refill {status.value.replace('_', ' ')} at the provider",
+        note=Message(N_("refill %(status)s at the provider"), {"status": state_label(status)}),
         data={"refill_request_id": refill.id, "provider_refill_id": refill.provider_refill_id, **_raw(raw)},
     )
     if status == RefillStatus.COMPLETED:

@@ -15,6 +15,7 @@ from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
 from app.customers.models import Customer
+from app.i18n import N_, Message
 from app.invoicing import snapshots
 from app.invoicing.models import SERIES, Invoice, InvoiceKind
 from app.orders.lifecycle import record_event
@@ -59,13 +60,20 @@ async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice 
         return existing
     company = await uow.session.get(CompanySettings, SINGLETON_ID)
     if company is None:
-        record_event(uow, order, EventKind.NOTE, actor, note="no invoice issued: the company's seller data is missing")
+        record_event(
+            uow, order, EventKind.NOTE, actor, note=N_("no invoice issued: the company's seller data is missing")
+        )
         log.warning("invoice not issued: no company settings", order=order.number)
         return None
     customer = await uow.session.get_one(Customer, order.customer_id)
     invoice = await _new_invoice(uow, order, company, customer)
     record_event(
-        uow, order, EventKind.NOTE, actor, note=f"invoice {invoice.number} issued", data={"invoice": invoice.id}
+        uow,
+        order,
+        EventKind.NOTE,
+        actor,
+        note=Message(N_("invoice %(number)s issued"), {"number": invoice.number}),
+        data={"invoice": invoice.id},
     )
     uow.audit(actor, "issue-invoice", "invoice", invoice.id, details={"number": invoice.number, "order": order.number})
     await uow.defer(

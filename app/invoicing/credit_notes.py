@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
+from app.i18n import N_, Message
 from app.invoicing import snapshots
 from app.invoicing.commands import RENDER_QUEUE, RENDER_TASK, invoice_of_order, next_number
 from app.invoicing.models import Invoice, InvoiceKind
@@ -54,7 +55,8 @@ async def issue_credit_note(
     correction = Correction(
         refund.amount, refund.currency, refund.reason, "refund", refund.stripe_refund_id, refund_id=refund.id
     )
-    return await _issue(uow, order, correction, line, actor, missing=f"refund {refund.id}")
+    missing = Message(N_("no credit note for refund %(refund)s: no invoice"), {"refund": refund.id})
+    return await _issue(uow, order, correction, line, actor, missing=missing)
 
 
 async def issue_dispute_credit_note(
@@ -74,17 +76,19 @@ async def issue_dispute_credit_note(
     remaining = original.gross + (credited or 0) if original is not None else amount
     correction = Correction(min(amount, remaining), currency, reason, "dispute", dispute_id, dispute_id=dispute_id)
     if correction.amount <= 0:
-        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for dispute {dispute_id}: nothing left")
+        nothing_left = Message(N_("no credit note for dispute %(dispute)s: nothing left"), {"dispute": dispute_id})
+        record_event(uow, order, EventKind.NOTE, actor, note=nothing_left)
         return None
-    return await _issue(uow, order, correction, None, actor, missing=f"dispute {dispute_id}")
+    missing = Message(N_("no credit note for dispute %(dispute)s: no invoice"), {"dispute": dispute_id})
+    return await _issue(uow, order, correction, None, actor, missing=missing)
 
 
 async def _issue(
-    uow: UnitOfWork, order: Order, correction: Correction, line: OrderLine | None, actor: Actor, *, missing: str
+    uow: UnitOfWork, order: Order, correction: Correction, line: OrderLine | None, actor: Actor, *, missing: Message
 ) -> Invoice | None:
     original = await invoice_of_order(uow, order.id)
     if original is None:
-        record_event(uow, order, EventKind.NOTE, actor, note=f"no credit note for {missing}: no invoice")
+        record_event(uow, order, EventKind.NOTE, actor, note=missing)
         return None
     company = await uow.session.get(CompanySettings, SINGLETON_ID)
     credit = await _new_credit_note(uow, original, correction, line, company)
@@ -94,7 +98,7 @@ async def _issue(
         EventKind.NOTE,
         actor,
         line=line,
-        note=f"credit note {credit.number} issued",
+        note=Message(N_("credit note %(number)s issued"), {"number": credit.number}),
         data={"invoice": credit.id},
     )
     uow.audit(

@@ -24,8 +24,9 @@ from app.i18n import N_, Message
 from app.invoicing.tax import Buyer, TaxDecision
 from app.notifications.messages import hold_order_confirmation
 from app.orders import lifecycle
+from app.orders.event_notes import Amount, Note
 from app.orders.lifecycle import lock_lines, lock_orders, record_event
-from app.orders.models import EventKind, Order, OrderLine, OrderSource, order_number_seq
+from app.orders.models import SOURCE_LABELS, EventKind, Order, OrderLine, OrderSource, order_number_seq
 from app.orders.numbers import format_order_number, order_number_year
 from app.orders.placing import LineInput, build_line, new_tracking_token
 from app.orders.pricing import order_totals
@@ -174,7 +175,14 @@ async def place_order(
         EventKind.CREATED,
         actor,
         to_state=OrderStatus.PENDING_PAYMENT,
-        note=f"{len(lines)} line(s), {order.gross} {order.currency} gross, via {source.value}",
+        note=Message(
+            N_("%(lines)s line(s), %(gross)s gross, via %(source)s"),
+            {
+                "lines": len(lines),
+                "gross": Amount(order.gross, order.currency),
+                "source": Message(SOURCE_LABELS[source]),
+            },
+        ),
         data={"lines": [{"service": line.service_name, "quantity": line.quantity} for line in lines]},
     )
     uow.audit(
@@ -226,7 +234,7 @@ async def mark_paid(
     return order
 
 
-async def apply_payment(uow: UnitOfWork, order: Order, actor: Actor, note: str | None) -> None:
+async def apply_payment(uow: UnitOfWork, order: Order, actor: Actor, note: Note | None) -> None:
     """The order this unit of work has locked (``lock_orders``) is paid: its status and payment status move to
     paid and its lines are queued for dispatch. The caller writes the audit rows and flushes."""
     lifecycle.set_status(uow, order, OrderStatus.PAID, actor, note)
@@ -298,7 +306,7 @@ async def renew_tracking_link(uow: UnitOfWork, *, order_id: int, actor: Actor) -
     """A new tracking link for the client; the previous one stops working. Returns the new token."""
     (order,) = await lock_orders(uow, [order_id])
     token, order.tracking_token_hash = new_tracking_token()
-    record_event(uow, order, EventKind.NOTE, actor, note="tracking link renewed; the previous link no longer works")
+    record_event(uow, order, EventKind.NOTE, actor, note=N_("tracking link renewed; the previous link no longer works"))
     uow.audit(actor, "renew-tracking-link", "order", order.id)
     await uow.flush()
     return token

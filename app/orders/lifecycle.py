@@ -16,8 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.actors import Actor
 from app.catalog.models import Service
 from app.errors import NotFound
-from app.i18n import N_, Message
+from app.i18n import N_, Message, message
 from app.notifications.messages import write_order_completed
+from app.orders.event_notes import Note, stored_note
 from app.orders.models import EventKind, Order, OrderEvent, OrderLine
 from app.orders.states import (
     FINAL_LINE_STATES,
@@ -126,9 +127,10 @@ def record_event(
     line: OrderLine | None = None,
     from_state: str | None = None,
     to_state: str | None = None,
-    note: str | None = None,
+    note: Note | None = None,
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
+    note_text, data = stored_note(note, data)
     event = OrderEvent(
         order_id=order.id,
         line_id=line.id if line is not None else None,
@@ -138,7 +140,7 @@ def record_event(
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_label=actor.label,
-        note=note,
+        note=note_text,
         data=data,
         at=uow.now(),
     )
@@ -150,7 +152,7 @@ def record_event(
 # -- transitions -------------------------------------------------------------------------------------------------
 
 
-def set_status(uow: UnitOfWork, order: Order, target: OrderStatus, actor: Actor, note: str | None = None) -> None:
+def set_status(uow: UnitOfWork, order: Order, target: OrderStatus, actor: Actor, note: Note | None = None) -> None:
     check_transition(order_subject(order), ORDER_TRANSITIONS, order.status, target)
     previous, order.status = order.status, target
     if target == OrderStatus.PAID:
@@ -161,7 +163,7 @@ def set_status(uow: UnitOfWork, order: Order, target: OrderStatus, actor: Actor,
 
 
 def set_payment_status(
-    uow: UnitOfWork, order: Order, target: PaymentStatus, actor: Actor, note: str | None = None
+    uow: UnitOfWork, order: Order, target: PaymentStatus, actor: Actor, note: Note | None = None
 ) -> None:
     subject = Message(N_("Payment of order %(number)s"), {"number": order.number})
     check_transition(subject, PAYMENT_TRANSITIONS, order.payment_status, target)
@@ -176,7 +178,7 @@ def set_line_status(
     target: LineStatus,
     actor: Actor,
     *,
-    note: str | None = None,
+    note: Note | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
     """Move one line; starts the order's fulfillment on first dispatch and closes it when all lines end."""
@@ -193,17 +195,18 @@ def set_line_status(
         uow, order, EventKind.LINE_STATUS, actor, line=line, from_state=previous, to_state=target, note=note, data=data
     )
     if target in (LineStatus.DISPATCHED, LineStatus.IN_PROGRESS) and order.status == OrderStatus.PAID:
-        set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor, note="first line at the provider")
+        set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor, note=N_("first line at the provider"))
     close_if_done(uow, order, actor, note)
 
 
-def close_if_done(uow: UnitOfWork, order: Order, actor: Actor, note: str | None) -> None:
+def close_if_done(uow: UnitOfWork, order: Order, actor: Actor, note: Note | None) -> None:
     final = rolled_up_order_status([line.fulfillment_status for line in order.lines])
     if final is None or order.status not in (OrderStatus.PAID, OrderStatus.IN_FULFILLMENT):
         return
     if final != OrderStatus.CANCELED and order.status == OrderStatus.PAID:
         set_status(uow, order, OrderStatus.IN_FULFILLMENT, actor)
-    set_status(uow, order, final, actor, note="all lines finished" + (f": {note}" if note else ""))
+    finished = Message(N_("all lines finished: %(note)s"), {"note": message(note)}) if note else None
+    set_status(uow, order, final, actor, note=finished or N_("all lines finished"))
     if final == OrderStatus.COMPLETED:
         write_order_completed(uow, order)
 

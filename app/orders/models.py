@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.actors import ActorKind
 from app.catalog.models import ServiceKind
 from app.db.base import JSONB, Currency, DateTimeUTC, IdentityAuditBase, IdentityBase, Money, Rate, enum_type, metadata
+from app.i18n import N_
 from app.invoicing.tax import TaxTreatment
 from app.orders.states import ACTIVE_UPSTREAM, LineStatus, OrderStatus, PaymentStatus
 from app.states import sql_in
@@ -30,6 +31,16 @@ class OrderSource(StrEnum):
     API = "api"
     ADMIN = "admin"
     RENEWAL = "renewal"
+
+
+# How each source reads for staff (catalog ids; the back office and the order timeline translate them).
+SOURCE_LABELS = {
+    OrderSource.STOREFRONT: N_("storefront"),
+    OrderSource.LINK: N_("checkout link"),
+    OrderSource.API: N_("API"),
+    OrderSource.ADMIN: N_("back office"),
+    OrderSource.RENEWAL: N_("renewal"),
+}
 
 
 class Order(IdentityAuditBase):

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.analytics import funnel
 from app.errors import DomainError, NotFound
-from app.i18n import N_
+from app.i18n import N_, Message
 from app.orders import commands as order_commands
+from app.orders.event_notes import Amount
 from app.orders.lifecycle import lock_orders, record_event
 from app.orders.models import EventKind, Order
 from app.orders.states import OrderStatus
@@ -110,7 +111,11 @@ async def record_checkout(
         )
     payment = await _payment_for(uow, order, session, method)
     record_event(
-        uow, order, EventKind.NOTE, actor, note=f"checkout started ({session.amount_total} {session.currency})"
+        uow,
+        order,
+        EventKind.NOTE,
+        actor,
+        note=Message(N_("checkout started (%(amount)s)"), {"amount": Amount(session.amount_total, session.currency)}),
     )
     uow.audit(actor, "start-checkout", "payment", payment.id, details={"order": order.number, "session": session.id})
     await uow.flush()
@@ -152,7 +157,9 @@ async def fulfill_checkout(
         uow.audit_changes(actor, "payment-needs-review", details={"problem": problem, "session": session.id})
         await uow.flush()
         return PaymentOutcome(order, payment, newly_paid=False)
-    await order_commands.apply_payment(uow, order, actor, note=f"paid by {method.value} checkout")
+    await order_commands.apply_payment(
+        uow, order, actor, note=Message(N_("paid by %(method)s checkout"), {"method": method.value})
+    )
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
     await uow.flush()
     await funnel.record_paid(uow, order_id=order.id)

@@ -2,6 +2,51 @@
 (function () {
   "use strict";
 
+  // Texts in the staff member's language (admin/templates/sqladmin/base.html).
+  var textsElement = document.querySelector('meta[name="admin-texts"]');
+  var texts = textsElement ? JSON.parse(textsElement.content) : {};
+  if (texts.locale) document.documentElement.lang = texts.locale;
+
+  function fill(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (_match, name) {
+      return values[name];
+    });
+  }
+
+  // select2 (SQLAdmin's dropdowns) in the staff member's language; this runs before SQLAdmin's main.js starts it.
+  if (window.jQuery && window.jQuery.fn.select2 && texts.search) {
+    window.jQuery.fn.select2.defaults.set("language", {
+      inputTooShort: function (args) {
+        return fill(texts.inputTooShort, { count: args.minimum - args.input.length });
+      },
+      noResults: function () { return texts.noResults; },
+      searching: function () { return texts.searching; },
+      errorLoading: function () { return texts.errorLoading; },
+      loadingMore: function () { return texts.loadingMore; },
+      removeAllItems: function () { return texts.removeAllItems; },
+    });
+    document.querySelectorAll('[data-role="select2-ajax"]:not([placeholder])').forEach(function (select) {
+      select.setAttribute("placeholder", texts.search);
+    });
+  }
+
+  // SQLAdmin's character counter under text areas writes English: write it again in the page's language.
+  function translateCharacterCounts() {
+    if (!window.jQuery || !texts.charsCount) return;
+    window.jQuery(".chars-count-label").each(function () {
+      var label = window.jQuery(this);
+      var textarea = label.prev("textarea");
+      if (!textarea.length) return;
+      var max = parseInt(textarea.attr("maxlength"), 10) || 0;
+      function update() {
+        var values = { count: textarea.val().length, max: max };
+        label.text(fill(max ? texts.charsCountMax : texts.charsCount, values));
+      }
+      textarea.on("input propertychange", update);
+      update();
+    });
+  }
+
   // Every state-changing admin request carries the session's CSRF token (see admin/csrf.py).
   var meta = document.querySelector('meta[name="csrf-token"]');
   var token = meta ? meta.content : null;
@@ -67,7 +112,8 @@
     var stamp = document.getElementById("board-updated");
     if (!board || !stamp || !board.dataset.refreshUrl) return;
     function mark() {
-      stamp.textContent = new Date().toLocaleTimeString();
+      // The staff member's language and Berlin time, whatever the browser's settings.
+      stamp.textContent = new Date().toLocaleTimeString(texts.locale || undefined, { timeZone: "Europe/Berlin" });
     }
     mark();
     window.setInterval(function () {
@@ -87,14 +133,20 @@
     }, 30000);
   }
 
-  // "Copy" buttons (a new checkout link's address): copy the named input's value, select it as a fallback.
+  // "Copy" buttons (a new checkout link's address, a one-time password): copy the named input's value or
+  // element's text, select it as a fallback.
   function bindCopyButtons() {
     document.querySelectorAll("[data-copy-target]").forEach(function (button) {
       button.addEventListener("click", function () {
-        var input = document.getElementById(button.dataset.copyTarget);
-        if (!input) return;
-        input.select();
-        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
+        var target = document.getElementById(button.dataset.copyTarget);
+        if (!target) return;
+        var text = "value" in target ? target.value : target.textContent;
+        if (target.select) {
+          target.select();
+        } else {
+          window.getSelection().selectAllChildren(target);
+        }
+        if (navigator.clipboard) navigator.clipboard.writeText(text).catch(function () {});
       });
     });
   }
@@ -148,7 +200,64 @@
     });
   }
 
+  // A slug as the storefront's addresses use it: lower case, German umlauts spelled out, words joined by "-".
+  function slugify(text) {
+    var spelled = text.toLowerCase().replace(/ä/g, "ae").replace(/ö/g, "oe").replace(/ü/g, "ue").replace(/ß/g, "ss");
+    return spelled.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "").slice(0, 120);
+  }
+
+  // A number as typed in the page's language (2,49 in German, 2.49 in English); NaN when it is none.
+  function typedNumber(text, locale) {
+    var plain = locale === "de" ? text.replace(/\./g, "").replace(",", ".") : text.replace(/,/g, "");
+    return plain.trim() === "" ? NaN : Number(plain);
+  }
+
+  // The service form: the slug follows the German name until someone edits it; a warning while the English
+  // description is empty; the provider's cost and our margin beside the price, as the price is typed.
+  function bindServiceForm() {
+    var hints = document.getElementById("service-form-hints");
+    var form = hints && hints.closest("form");
+    if (!form) return;
+    var slug = form.querySelector("#slug");
+    var name = form.querySelector("#name_de");
+    if (slug && name) {
+      var follows = slug.value === "" || slug.value === slugify(name.value);
+      slug.addEventListener("input", function () { follows = slug.value === ""; });
+      name.addEventListener("input", function () { if (follows) slug.value = slugify(name.value); });
+    }
+    var english = form.querySelector("#description_en");
+    if (english) {
+      var warning = document.createElement("div");
+      warning.className = "alert alert-warning mt-2";
+      warning.setAttribute("data-testid", "english-missing");
+      warning.textContent = hints.dataset.englishMissing;
+      english.insertAdjacentElement("afterend", warning);
+      var checkEnglish = function () { warning.hidden = english.value.trim() !== ""; };
+      english.addEventListener("input", checkEnglish);
+      checkEnglish();
+    }
+    var price = form.querySelector("#price");
+    var cost = Number(hints.dataset.unitCost);
+    if (price && hints.dataset.unitCost) {
+      var shown = document.createElement("small");
+      shown.className = "form-hint";
+      shown.setAttribute("data-testid", "service-margin");
+      price.insertAdjacentElement("afterend", shown);
+      var showMargin = function () {
+        var value = typedNumber(price.value, hints.dataset.locale);
+        var share = value > 0 ? ((value - cost) / value) * 100 : NaN;
+        var percent = isNaN(share) ? "–" : share.toLocaleString(hints.dataset.locale, { maximumFractionDigits: 0 }) + " %";
+        shown.textContent = fill(hints.dataset.costText, { margin: percent });
+      };
+      price.addEventListener("input", showMargin);
+      showMargin();
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    translateCharacterCounts(); // before the service form adds its warning between a text area and its counter
+    bindServiceForm();
     addCsrfTokens();
     bindSearchShortcut();
     bindGlobalSearch();

@@ -136,7 +136,8 @@ async def test_resolve_an_unknown_dispatch_found_at_the_provider(web, session):
     assert (resolved.fulfillment_status, resolved.provider_order_id) == (D.DISPATCHED, "UP-4711")
     assert (await reload_order(session, order.id)).status == OrderStatus.IN_FULFILLMENT
     event = next(e for e in await order_events(session, order.id) if e.to_state == "dispatched")
-    assert (event.actor_label, event.data) == (staff.email, {"provider_order_id": "UP-4711"})
+    assert (event.actor_label, event.data["provider_order_id"]) == (staff.email, "UP-4711")
+    assert event.note == "found at the provider as order UP-4711"
     rows = await staff_audit_rows(session)
     assert {(row.action, row.entity_type) for row in rows} == {
         ("resolve-dispatch", "order_line"),
@@ -165,7 +166,9 @@ async def test_resolve_found_without_the_provider_id_asks_for_it_and_changes_not
     response = await act(web, staff, "order-line", "resolve-dispatch", line.id, outcome="found")
 
     assert response.status_code == 400
-    assert "upstream_order_id" in (action_error(response.text) or "")
+    error = action_error(response.text) or ""
+    assert "Not saved" in error and "upstream_order_id" not in error  # the field's label, never its code name
+    assert "enter the provider&#39;s order id" in response.text  # on the field itself
     assert (await reload_line(session, line.id)).fulfillment_status == D.DISPATCH_UNKNOWN
     assert len(await order_events(session, order.id)) == events_before
     assert await staff_audit_rows(session) == []

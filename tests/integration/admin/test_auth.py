@@ -256,7 +256,7 @@ async def test_a_role_change_ends_the_users_sessions(web, session):
     saved = await browser(web, user.email)
     csrf = await as_admin(web, session)
     form = form_values((await web.get(f"/admin/staff-user/edit/{user.id}")).text)
-    form.update(role="finance", csrf_token=csrf)
+    form.update(role="finance", confirm_role_change="y", csrf_token=csrf)
 
     saved_form = await web.post(f"/admin/staff-user/edit/{user.id}", data=form, follow_redirects=False)
 

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, StaffUser
 from app.actors import ActorKind
-from tests.integration.admin.helpers import action_error, audit_rows, create_staff, form_values, login, login_as
+from tests.integration.admin.helpers import (
+    action_error,
+    audit_rows,
+    create_staff,
+    form_values,
+    login,
+    login_as,
+    offered_options,
+)
 
 TEST_CLIENT_IP = "testclient"
 
@@ -133,3 +141,56 @@ async def test_the_last_admin_keeps_the_admin_role_when_edited_by_themselves(web
     assert "You cannot remove your own admin role." in refused.text
     assert (await account(session, admin.user.id)).role == Role.ADMIN
     assert await account_rows(session) == []
+
+
+async def test_a_new_account_is_staff_and_german_unless_chosen_otherwise(web, session):
+    await login_as(session, web, Role.ADMIN)
+
+    page = (await web.get("/admin/staff-user/create")).text
+
+    form = form_values(page)
+    assert (form["role"], form["locale"]) == ("staff", "de")
+    assert offered_options(page)["locale"] == ["de", "en"]  # a choice, not free text
+    assert "Finance reads everything money depends on" in page  # the roles are explained on the form
+
+
+async def test_a_role_change_without_confirmation_changes_nothing(web, session):
+    user = await create_staff(session, Role.STAFF, name="Kim")
+    admin = await login_as(session, web, Role.ADMIN)
+    form = form_values((await web.get(f"/admin/staff-user/edit/{user.id}")).text)
+    form.update(role="finance", csrf_token=admin.csrf)
+    form.pop("confirm_role_change", None)
+
+    refused = await web.post(f"/admin/staff-user/edit/{user.id}", data=form, follow_redirects=False)
+
+    assert refused.status_code == 400
+    assert "confirm the role change" in refused.text
+    assert (await account(session, user.id)).role == Role.STAFF
+    assert await account_rows(session) == []
+
+
+async def test_a_confirmed_role_change_is_saved(web, session):
+    user = await create_staff(session, Role.STAFF)
+    admin = await login_as(session, web, Role.ADMIN)
+    form = form_values((await web.get(f"/admin/staff-user/edit/{user.id}")).text)
+    form.update(role="finance", confirm_role_change="y", csrf_token=admin.csrf)
+
+    saved = await web.post(f"/admin/staff-user/edit/{user.id}", data=form, follow_redirects=False)
+
+    assert saved.status_code == 302
+    assert (await account(session, user.id)).role == Role.FINANCE
+    (row,) = await account_rows(session, action="update")
+    assert row.diff["role"] == {"before": "staff", "after": "finance"}
+
+
+async def test_the_language_switch_is_saved_to_the_profile(web, session):
+    staff = await login_as(session, web, Role.STAFF)  # an English-speaking account
+
+    switched = await web.get("/admin/?lang=de")
+
+    assert switched.status_code == 200
+    assert (await account(session, staff.user.id)).locale == "de"
+    (row,) = await account_rows(session, action="choose-language")
+    assert row.diff == {"locale": {"before": "en", "after": "de"}}
+    await web.get("/admin/?lang=de")  # the same choice again changes nothing
+    assert len(await account_rows(session, action="choose-language")) == 1
