@@ -31,6 +31,7 @@ from reportlab.platypus.flowables import KeepTogether
 from app.i18n import babel_locale, format_money
 from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.pdf_text import Labels, labels_for
+from app.invoicing.snapshots import berlin_day
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -168,7 +169,7 @@ def _address_and_facts(invoice: Invoice, text: Labels) -> Table:
     address = Paragraph("<br/>".join(_esc(line) for line in dict.fromkeys(lines) if line), st["address"])
     facts: list[tuple[str, str]] = [
         (text.number_label(invoice.kind), invoice.number),
-        (text.invoice_date, _day(invoice.issued_at.date(), invoice.locale)),
+        (text.invoice_date, _day(berlin_day(invoice.issued_at), invoice.locale)),
         (text.customer_number, f"K-{buyer['customer_id']:06d}"),
         (text.service_date, _service_period(invoice)),
     ]
@@ -270,7 +271,7 @@ def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[F
     st = styles()
     parts: list[Flowable] = []
     if corrects is not None:  # §14 UStG correction: which invoice, of which date
-        day = _day(corrects.issued_at.date(), invoice.locale)
+        day = _day(berlin_day(corrects.issued_at), invoice.locale)
         parts += [Paragraph(f"<b>{_esc(text.corrects(corrects.number, day))}</b>", st["note"]), Spacer(0, 3 * mm)]
     if invoice.legal_note:
         note = f"<b>{_esc(invoice.legal_note)}</b>"
