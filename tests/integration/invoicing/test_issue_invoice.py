@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.engine import session_factory
-from app.invoicing.commands import RENDER_TASK, issue_invoice
+from app.invoicing.commands import issue_invoice
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
+from app.invoicing.numbering import RENDER_TASK
 from app.invoicing.tax import TaxTreatment
 from app.orders.lifecycle import lock_orders
 from app.orders.models import EventKind, OrderEvent
