@@ -3,10 +3,15 @@
 The number comes from ``invoice_sequence``: one statement raises the series' row for the year and returns the
 new number, holding the row lock until the transaction ends. Concurrent issues queue on that row, so numbers
 are consecutive in commit order; a rolled-back issue rolls its increment back too and burns no number.
+An invoice's number is taken by the last statement before commit (``app.invoicing.numbering``), which also
+writes the invoice and what names it, so the lock is held as briefly as possible.
 The PDF is rendered after commit by a job (``app.invoicing.jobs``), the one write the invoice row accepts.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -15,18 +20,16 @@ from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
 from app.customers.models import Customer
-from app.i18n import N_, Message
+from app.i18n import N_
 from app.invoicing import snapshots
 from app.invoicing.models import SERIES, Invoice, InvoiceKind
+from app.invoicing.numbering import ISSUE_INVOICE, issue_params
 from app.orders.lifecycle import record_event
 from app.orders.models import EventKind, Order
 from app.payments.models import Payment, PaymentRecordStatus
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
-
-RENDER_TASK = "invoicing.render_pdf"
-RENDER_QUEUE = "invoicing"
 
 _NEXT_NUMBER = sa.text(
     "INSERT INTO invoice_sequence (series, year, last_number) VALUES (:series, :year, 1)"
@@ -55,75 +58,77 @@ async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice 
     Without the company's seller data no legal invoice can be made: the order's timeline says so (and the log
     warns); the payment itself is never refused for it.
     """
-    existing = await invoice_of_order(uow, order.id)
+    existing, company, customer, payment = await _issue_facts(uow, order)
     if existing is not None:
         return existing
-    company = await uow.session.get(CompanySettings, SINGLETON_ID)
     if company is None:
         record_event(
             uow, order, EventKind.NOTE, actor, note=N_("no invoice issued: the company's seller data is missing")
         )
         log.warning("invoice not issued: no company settings", order=order.number)
         return None
-    customer = await uow.session.get_one(Customer, order.customer_id)
-    invoice = await _new_invoice(uow, order, company, customer)
-    record_event(
-        uow,
-        order,
-        EventKind.NOTE,
-        actor,
-        note=Message(N_("invoice %(number)s issued"), {"number": invoice.number}),
-        data={"invoice": invoice.id},
-    )
-    uow.audit(actor, "issue-invoice", "invoice", invoice.id, details={"number": invoice.number, "order": order.number})
-    await uow.defer(
-        RENDER_TASK, {"invoice_id": invoice.id}, queue=RENDER_QUEUE, queueing_lock=f"invoice-pdf:{invoice.id}"
-    )
+    issued_at = uow.now()
+    values = _invoice_values(order, company, customer, payment, issued_at)
+    # The rows that name the invoice, made as every command makes them; the numbering statement writes them.
+    event = record_event(uow, order, EventKind.NOTE, actor)
+    audit = uow.audit(actor, "issue-invoice", "invoice", None, details={"order": order.number})
+    uow.session.expunge(event)
+    uow.session.expunge(audit)
+    params = issue_params(InvoiceKind.INVOICE, snapshots.berlin_day(issued_at).year, values, event, audit)
+    invoice: Invoice = (await uow.session.scalars(ISSUE_INVOICE, params)).one()
     return invoice
 
 
-async def _new_invoice(uow: UnitOfWork, order: Order, company: CompanySettings, customer: Customer) -> Invoice:
-    issued_at = uow.now()
+async def _issue_facts(
+    uow: UnitOfWork, order: Order
+) -> tuple[Invoice | None, CompanySettings | None, Customer, Payment | None]:
+    """In one query: the order's invoice if it has one, the seller, the buyer and the payment that settled it."""
+    settling_payment = (
+        sa.select(Payment.id)
+        .where(Payment.order_id == order.id, Payment.status == PaymentRecordStatus.SUCCEEDED)
+        .order_by(Payment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        await uow.session.execute(
+            sa.select(Invoice, CompanySettings, Customer, Payment)
+            .select_from(Customer)
+            .outerjoin(Invoice, sa.and_(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.INVOICE))
+            .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
+            .outerjoin(Payment, Payment.id == settling_payment)
+            .where(Customer.id == order.customer_id)
+        )
+    ).one()
+    return row[0], row[1], row[2], row[3]
+
+
+def _invoice_values(
+    order: Order, company: CompanySettings, customer: Customer, payment: Payment | None, issued_at: datetime
+) -> dict[str, Any]:
     paid_at = order.paid_at or issued_at
     service_day = snapshots.berlin_day(paid_at)
     note = snapshots.legal_note(order.tax_treatment, order.tax_rate, order.buyer_country)
     locale = customer.locale if customer.locale in ("de", "en") else "de"
     note_de, note_translation = snapshots.legal_note_texts(note, locale)
-    payment = snapshots.payment_snapshot(await _payment_of(uow, order), paid_at)
-    # Last before the insert: the series' row stays locked until commit, and every other payment waits for it.
-    number = await next_number(uow, InvoiceKind.INVOICE, snapshots.berlin_day(issued_at).year)
-    invoice = Invoice(
-        number=number,
-        kind=InvoiceKind.INVOICE,
-        order_id=order.id,
-        customer_id=customer.id,
-        issued_at=issued_at,
-        service_from=service_day,
-        service_to=service_day,
-        locale=locale,
-        seller=snapshots.seller_snapshot(company),
-        buyer=snapshots.buyer_snapshot(customer, order),
-        lines=snapshots.line_snapshots(order),
-        tax_rates=snapshots.tax_rate_totals(order.tax_rate, order.net, order.tax, order.gross),
-        currency=order.currency,
-        net=order.net,
-        tax=order.tax,
-        gross=order.gross,
-        tax_treatment=order.tax_treatment,
-        legal_note=note_de,
-        legal_note_translation=note_translation,
-        payment=payment,
-    )
-    uow.session.add(invoice)
-    await uow.flush()
-    return invoice
-
-
-async def _payment_of(uow: UnitOfWork, order: Order) -> Payment | None:
-    payment: Payment | None = await uow.session.scalar(
-        sa.select(Payment)
-        .where(Payment.order_id == order.id, Payment.status == PaymentRecordStatus.SUCCEEDED)
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
-    return payment
+    return {
+        "kind": InvoiceKind.INVOICE,
+        "order_id": order.id,
+        "customer_id": customer.id,
+        "issued_at": issued_at,
+        "service_from": service_day,
+        "service_to": service_day,
+        "locale": locale,
+        "seller": snapshots.seller_snapshot(company),
+        "buyer": snapshots.buyer_snapshot(customer, order),
+        "lines": snapshots.line_snapshots(order),
+        "tax_rates": snapshots.tax_rate_totals(order.tax_rate, order.net, order.tax, order.gross),
+        "currency": order.currency,
+        "net": order.net,
+        "tax": order.tax,
+        "gross": order.gross,
+        "tax_treatment": order.tax_treatment,
+        "legal_note": note_de,
+        "legal_note_translation": note_translation,
+        "payment": snapshots.payment_snapshot(payment, paid_at),
+    }

@@ -18,8 +18,9 @@ from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
 from app.i18n import N_, Message
 from app.invoicing import snapshots
-from app.invoicing.commands import RENDER_QUEUE, RENDER_TASK, invoice_of_order, next_number
+from app.invoicing.commands import invoice_of_order, next_number
 from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.numbering import RENDER_LOCK_PREFIX, RENDER_QUEUE, RENDER_TASK
 from app.invoicing.tax import split_gross
 from app.orders.lifecycle import record_event
 from app.orders.models import EventKind, Order, OrderLine
@@ -114,7 +115,7 @@ async def _issue(
         },
     )
     await uow.defer(
-        RENDER_TASK, {"invoice_id": credit.id}, queue=RENDER_QUEUE, queueing_lock=f"invoice-pdf:{credit.id}"
+        RENDER_TASK, {"invoice_id": credit.id}, queue=RENDER_QUEUE, queueing_lock=f"{RENDER_LOCK_PREFIX}{credit.id}"
     )
     return credit
 

@@ -3,7 +3,7 @@ transaction the document is queued for its booking in Lexware Office (when that 
 
 from __future__ import annotations
 
-from app.invoicing.commands import RENDER_QUEUE, RENDER_TASK
+from app.invoicing.numbering import RENDER_QUEUE, RENDER_TASK
 from app.invoicing.storage import stored_pdf
 from app.jobs import job_app, job_sessions
 from app.lexoffice.commands import queue_sync

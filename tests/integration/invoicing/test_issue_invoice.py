@@ -7,15 +7,19 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.audit.models import AuditLog
 from app.db.engine import session_factory
-from app.invoicing.commands import RENDER_TASK, issue_invoice
+from app.invoicing.commands import issue_invoice
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
+from app.invoicing.numbering import RENDER_LOCK_PREFIX, RENDER_TASK
+from app.invoicing.snapshots import berlin_day
 from app.invoicing.tax import TaxTreatment
 from app.orders.lifecycle import lock_orders
 from app.orders.models import EventKind, OrderEvent
-from app.uow import UnitOfWork, unit_of_work
+from app.uow import UnitOfWork, unit_of_work, utc_now
 from tests import factories
 from tests.integration.invoicing.helpers import STRIPE, invoices_of, pay
 
@@ -146,3 +150,65 @@ async def test_every_paid_order_and_its_invoice_carry_the_same_totals(session: A
         )
         == 1
     )
+
+
+async def test_the_timeline_the_audit_log_and_the_pdf_job_name_the_issued_invoice(session: AsyncSession):
+    await factories.company_settings(session)
+    order = (await factories.place_order(session)).order
+
+    await pay(UnitOfWork(session), order)
+
+    (invoice,) = await invoices_of(session, order.id)
+    note = await session.scalar(
+        sa.select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.note.like("invoice %"))
+    )
+    assert note is not None
+    assert (note.kind, note.note) == (EventKind.NOTE, f"invoice {invoice.number} issued")
+    assert note.data == {"invoice": invoice.id}
+    assert (note.actor_kind, note.actor_label) == (STRIPE.kind, STRIPE.label)
+    audit = await session.scalar(sa.select(AuditLog).where(AuditLog.action == "issue-invoice"))
+    assert audit is not None
+    assert (audit.entity_type, audit.entity_id) == ("invoice", str(invoice.id))
+    assert audit.diff == {"number": invoice.number, "order": order.number}
+    job = (
+        await session.execute(
+            sa.text("SELECT queue_name, queueing_lock, args FROM procrastinate_jobs WHERE task_name = :task"),
+            {"task": RENDER_TASK},
+        )
+    ).one()
+    assert tuple(job) == ("invoicing", f"{RENDER_LOCK_PREFIX}{invoice.id}", {"invoice_id": invoice.id})
+
+
+async def test_the_millionth_invoice_of_a_year_gets_a_seventh_digit(session: AsyncSession):
+    await factories.company_settings(session)
+    order = (await factories.place_order(session)).order
+    year = berlin_day(utc_now()).year
+    session.add(InvoiceSequence(series="RE", year=year, last_number=999_999))
+    await session.flush()
+
+    await pay(UnitOfWork(session), order)
+
+    (invoice,) = await invoices_of(session, order.id)
+    assert invoice.number == f"RE-{year}-1000000"
+
+
+async def test_the_invoice_number_is_taken_by_the_last_statement_before_commit(engine: AsyncEngine):
+    """The series' row is locked from the number to commit: nothing else may run in between."""
+    sessions = session_factory(engine)
+    async with unit_of_work(sessions) as uow:
+        await factories.company_settings(uow.session)
+        order = (await factories.place_order(uow.session)).order
+    statements: list[str] = []
+
+    def remember(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        async with unit_of_work(sessions) as uow:
+            await pay(uow, order)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", remember)
+
+    numbering = [index for index, statement in enumerate(statements) if "invoice_sequence" in statement]
+    assert numbering == [len(statements) - 1]
