@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.models import AuditLog
 from app.db.engine import session_factory
+from app.i18n import translations
 from app.invoicing.commands import issue_invoice
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
 from app.invoicing.numbering import RENDER_LOCK_PREFIX, RENDER_TASK
 from app.invoicing.snapshots import berlin_day
 from app.invoicing.tax import TaxTreatment
+from app.orders.event_notes import render_note
 from app.orders.lifecycle import lock_orders
 from app.orders.models import EventKind, OrderEvent
 from app.uow import UnitOfWork, unit_of_work, utc_now
@@ -164,7 +166,12 @@ async def test_the_timeline_the_audit_log_and_the_pdf_job_name_the_issued_invoic
     )
     assert note is not None
     assert (note.kind, note.note) == (EventKind.NOTE, f"invoice {invoice.number} issued")
-    assert note.data == {"invoice": invoice.id}
+    assert note.data == {
+        "invoice": invoice.id,
+        "note_text": {"id": "invoice %(number)s issued", "params": {"number": invoice.number}},
+    }
+    german = translations("de").gettext
+    assert render_note(note.note, note.data, german, "de") == f"Rechnung {invoice.number} erstellt"
     assert (note.actor_kind, note.actor_label) == (STRIPE.kind, STRIPE.label)
     audit = await session.scalar(sa.select(AuditLog).where(AuditLog.action == "issue-invoice"))
     assert audit is not None
