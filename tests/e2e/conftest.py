@@ -51,7 +51,7 @@ GERMAN_STAFF = "mitarbeiterin@e2e.example"  # a staff user whose language is Ger
 SECRET_KEY = "e2e-secret-key-" + "k" * 25  # 40 characters
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-SERVER_START_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 90.0  # a cold start on a busy 2-core machine (imports, template database) takes a while
 # Where walks drop screenshots for people to look at (outside the repository); set it empty to switch off.
 SHOTS = Path(shots) if (shots := os.environ.get("SMPLAT_E2E_SHOTS", "/tmp/e2e-shots")) else None
 
