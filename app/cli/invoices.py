@@ -85,8 +85,11 @@ def export_datev(month: str, out: Path) -> None:
 @click.option("--month", required=True, metavar="YYYY-MM", help="Month of the balance transactions (Berlin time).")
 @click.option("--out", type=OUT, required=True)
 @click.option("--lang", type=click.Choice(LOCALES), default="de", show_default=True, help="Language of the columns.")
+@click.option(
+    "--excel/--plain", default=True, show_default=True, help="German Excel (BOM, ';', decimal commas) or plain CSV."
+)
 @reported
-def export_stripe(month: str, out: Path, lang: str) -> None:
+def export_stripe(month: str, out: Path, lang: str, excel: bool) -> None:
     """Write the month's Stripe charges, refunds, fees and payouts for the clearing account (CSV)."""
     period = _month(month)
     gateway = gateway_from_settings(get_settings())
@@ -100,7 +103,12 @@ def export_stripe(month: str, out: Path, lang: str) -> None:
         try:
             async with engine_for(url) as engine, read_only_session(engine) as session:
                 return await stripe_clearing_file(
-                    session, stripe, start=period.start, end=period.end, translate=translations(lang).gettext
+                    session,
+                    stripe,
+                    start=period.start,
+                    end=period.end,
+                    translate=translations(lang).gettext,
+                    german_excel=excel,
                 )
         finally:
             await stripe.aclose()

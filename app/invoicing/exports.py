@@ -101,7 +101,13 @@ async def write_archive(
 
 
 async def stripe_clearing_file(
-    session: AsyncSession, history: BalanceHistory, *, start: datetime, end: datetime, translate: Translate
+    session: AsyncSession,
+    history: BalanceHistory,
+    *,
+    start: datetime,
+    end: datetime,
+    translate: Translate,
+    german_excel: bool = True,
 ) -> bytes:
     """The clearing account's CSV of the Stripe balance transactions made in ``[start, end)``."""
     transactions = await history.balance_transactions(start, end)
@@ -111,7 +117,7 @@ async def stripe_clearing_file(
         payment_intents={txn.payment_intent_id for txn in transactions if txn.payment_intent_id},
         refunds={txn.source_id for txn in transactions if txn.type == "refund" and txn.source_id},
     )
-    return clearing_csv(transactions, ours, opening, translate)
+    return clearing_csv(transactions, ours, opening, translate, german_excel=german_excel)
 
 
 async def our_records(session: AsyncSession, *, payment_intents: set[str], refunds: set[str]) -> OurRecords:

@@ -4,8 +4,8 @@ One row per balance transaction, oldest first: the Berlin day it was made, its t
 invoice (a charge) or credit note (a refund) where the money was ours, gross, fee and net, the currency and the
 payout that took it to the bank. Below them, per currency: the sums per type, and the clearing account's opening
 balance, movement (the sum of all nets, payouts included) and closing balance, which equal Stripe's balance at the
-start and the end of the month. A CSV for German Excel like the archive's index: UTF-8 with a byte order mark,
-``;`` and decimal commas.
+start and the end of the month. For German Excel (as the archive's index): UTF-8 with a byte order mark, ``;`` and
+decimal commas; or plain RFC 4180 CSV for programs.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def clearing_csv(
     ours: OurRecords,
     opening: Mapping[str, Decimal],
     translate: Translate,
+    *,
+    german_excel: bool = True,
 ) -> bytes:
     """The CSV of ``transactions`` (one month, oldest first) with the sums; ``opening``: balance per currency."""
     rows: list[list[object]] = [_row(txn, ours.of(txn)) for txn in transactions]
@@ -89,7 +91,8 @@ def clearing_csv(
         movement = sum((txn.net for txn in mine), Decimal("0.00"))
         for title, amount in ((OPENING, start), (MOVEMENT, movement), (CLOSING, start + movement)):
             rows.append([title, None, None, None, None, None, None, None, amount, currency, None])
-    return codecs.BOM_UTF8 + csv_bytes(COLUMNS, rows, translate, german_excel=True)
+    content = csv_bytes(COLUMNS, rows, translate, german_excel=german_excel)
+    return codecs.BOM_UTF8 + content if german_excel else content
 
 
 def _row(txn: BalanceTransaction, ours: OurDocument | None) -> list[object]:
