@@ -28,7 +28,7 @@ from app.invoicing.exports import stripe_clearing_file
 from app.orders.models import Order
 from app.payments import commands
 from app.payments.gateway import to_minor_units
-from app.payments.models import Payment, PaymentRecordStatus, Refund
+from app.payments.models import Payment, PaymentRecordStatus
 from app.payments.refunds import record_refund_result
 from app.payments.stripe_gateway import StripeGateway
 from app.sandbox import FakeStripe
@@ -36,7 +36,7 @@ from app.uow import UnitOfWork
 from reports.periods import calendar_month
 from tests import factories
 from tests.integration.admin.helpers import http_client, login_as
-from tests.integration.invoicing.helpers import STRIPE, invoices_of, paid_checkout
+from tests.integration.invoicing.helpers import STRIPE, invoices_of, paid_checkout, requested_refund
 from tests.integration.system.test_cli import smplat
 
 API_KEY = "sk_test_clearing_" + "c" * 16
@@ -80,21 +80,12 @@ async def paid_through_stripe(session: AsyncSession, fake: FakeStripe, moment: d
 async def refunded_through_stripe(
     session: AsyncSession, fake: FakeStripe, gateway: StripeGateway, order: Order, amount: str, moment: datetime
 ) -> None:
-    payment = await session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
-    assert payment is not None and payment.stripe_payment_intent_id is not None
-    refund = Refund(
-        payment_id=payment.id,
-        amount=Decimal(amount),
-        currency="EUR",
-        reason="client cancelled",
-        idempotency_key=f"refund-{order.id}",
-        requested_by="finance@smplat.example",
-    )
-    session.add(refund)
-    await session.flush()
+    refund = await requested_refund(session, order, amount)
+    intent = await session.scalar(sa.select(Payment.stripe_payment_intent_id).where(Payment.id == refund.payment_id))
+    assert intent is not None
     fake.set_clock(moment)
     result = await gateway.refund(
-        payment_intent_id=payment.stripe_payment_intent_id,
+        payment_intent_id=intent,
         amount=Decimal(amount),
         currency="EUR",
         idempotency_key=refund.idempotency_key,
