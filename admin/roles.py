@@ -81,7 +81,7 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "company-settings": [*READ, "edit"],
             "audit-log": [*READ, *EXPORT],
             "reports": ["list"],  # revenue and tax reports, their downloads (admin/pages/reports.py)
-            "tax-advisor": ["list"],  # DATEV bookings and invoice PDFs (admin/pages/tax_advisor.py)
+            "tax-advisor": ["list"],  # DATEV, invoice PDFs, Stripe clearing (admin/pages/tax_advisor.py)
         }
     ),
 }

@@ -1,5 +1,5 @@
-"""Exports for the tax advisor (finance and admins): a month's DATEV bookings, a period's PDFs as a ZIP, and the
-way to the OSS report."""
+"""Exports for the tax advisor (finance and admins): a month's DATEV bookings, a period's PDFs as a ZIP, the
+month's Stripe balance transactions for the clearing account, and the way to the OSS report."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from admin.i18n import admin_gettext, lazy
 from app.db.read_only import READ_ONLY
 from app.errors import DomainError
 from app.i18n import N_
-from app.invoicing.exports import datev_file, write_archive
+from app.invoicing.exports import datev_file, stripe_clearing_file, write_archive
+from app.payments.balance import BalanceHistory
+from app.payments.gateway import GatewayError
 from app.uow import utc_now
 from reports.periods import DateRange, Preset, berlin_today, calendar_month, preset_range
 
@@ -27,11 +29,16 @@ IN_MEMORY = 16 * 1024 * 1024  # a bigger archive spills to a temporary file
 CHUNK = 256 * 1024
 
 
-def read_month(params: Mapping[str, str]) -> tuple[DateRange | None, dict[str, str]]:
+NEEDS_STRIPE = N_(
+    "This export reads the balance transactions from Stripe: configure Stripe (SMPLAT_STRIPE_SECRET_KEY)."
+)
+
+
+def read_month(params: Mapping[str, str], name: str = "month") -> tuple[DateRange | None, dict[str, str]]:
     try:
-        return calendar_month(params.get("month") or ""), {}
+        return calendar_month(params.get(name) or ""), {}
     except ValueError:
-        return None, {"month": N_("Enter a month like 2026-10.")}
+        return None, {name: N_("Enter a month like 2026-10.")}
 
 
 def read_period(params: Mapping[str, str]) -> tuple[DateRange | None, dict[str, str]]:
@@ -66,6 +73,10 @@ class TaxAdvisorView(BaseView):
             month, errors = read_month(params)
             if month is not None:
                 return await self._datev(request, month)
+        elif wanted == "stripe":
+            month, errors = read_month(params, "stripe_month")
+            if month is not None:
+                return await self._stripe(request, month)
         elif wanted == "pdfs":
             period, errors = read_period(params)
             if period is not None:
@@ -84,6 +95,7 @@ class TaxAdvisorView(BaseView):
             "default_month": f"{last_month.first:%Y-%m}",
             "default_from": last_month.first.isoformat(),
             "default_to": last_month.last.isoformat(),
+            "stripe_ready": _balance_history(request) is not None,
         }
         status = 400 if errors or refusal else 200
         return await self.templates.TemplateResponse(request, "smplat/tax_advisor.html", context, status_code=status)
@@ -111,6 +123,27 @@ class TaxAdvisorView(BaseView):
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
+    async def _stripe(self, request: Request, month: DateRange) -> Response:
+        history = _balance_history(request)
+        if history is None:
+            return await self._page(request, {}, admin_gettext(NEEDS_STRIPE))
+        admin: Any = compat.admin_of(self)
+        try:
+            async with admin.session_maker() as session:
+                await session.connection(execution_options=READ_ONLY)
+                content = await stripe_clearing_file(
+                    session, history, start=month.start, end=month.end, translate=admin_gettext
+                )
+        except GatewayError as exc:
+            reason = admin_gettext(N_("Stripe did not give the balance transactions: %(reason)s")) % {"reason": exc}
+            return await self._page(request, {}, reason)
+        filename = f"stripe_clearing_{month.first:%Y-%m}.csv"
+        return Response(
+            content,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
     async def _pdfs(self, period: DateRange) -> Response:
         admin: Any = compat.admin_of(self)
         target = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115 - closed by the response
@@ -128,6 +161,11 @@ class TaxAdvisorView(BaseView):
             media_type="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+
+def _balance_history(request: Request) -> BalanceHistory | None:
+    gateway = getattr(request.app.state, "payment_gateway", None)
+    return gateway if isinstance(gateway, BalanceHistory) else None
 
 
 def _chunks(source: IO[bytes]) -> Iterator[bytes]:

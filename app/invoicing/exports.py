@@ -1,4 +1,5 @@
-"""Exports for the tax advisor: the DATEV file of a month and the PDFs of a period, for the CLI and the back office.
+"""Exports for the tax advisor: the DATEV file of a month, the PDFs of a period and the month's Stripe balance
+transactions for the clearing account, for the CLI and the back office.
 
 A period is given as its first instant and the first instant after it (Berlin midnights, in UTC); documents
 count by the moment they were issued. Read-only, except that a PDF whose rendering job has not run yet is
@@ -13,7 +14,7 @@ from typing import IO
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import aliased, undefer
 
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
@@ -21,8 +22,12 @@ from app.errors import DomainError
 from app.i18n import N_, Translate
 from app.invoicing.archive import InvoiceArchive
 from app.invoicing.datev import DatevAccounts, buchungsstapel
-from app.invoicing.models import Invoice
+from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.storage import store_pdf
+from app.invoicing.stripe_clearing import OurDocument, OurRecords, clearing_csv
+from app.orders.models import Order
+from app.payments.balance import BalanceHistory
+from app.payments.models import Payment, Refund
 
 PDF_BATCH = 50  # PDFs held in memory at once while the archive is written
 
@@ -93,3 +98,46 @@ async def write_archive(
                 archive.add(document, document.pdf)
     archive.close()
     return len(documents)
+
+
+async def stripe_clearing_file(
+    session: AsyncSession,
+    history: BalanceHistory,
+    *,
+    start: datetime,
+    end: datetime,
+    translate: Translate,
+    german_excel: bool = True,
+) -> bytes:
+    """The clearing account's CSV of the Stripe balance transactions made in ``[start, end)``."""
+    transactions = await history.balance_transactions(start, end)
+    opening = await history.balance_before(start)
+    ours = await our_records(
+        session,
+        payment_intents={txn.payment_intent_id for txn in transactions if txn.payment_intent_id},
+        refunds={txn.source_id for txn in transactions if txn.type == "refund" and txn.source_id},
+    )
+    return clearing_csv(transactions, ours, opening, translate, german_excel=german_excel)
+
+
+async def our_records(session: AsyncSession, *, payment_intents: set[str], refunds: set[str]) -> OurRecords:
+    """Our orders with their first invoice by Stripe payment intent; our credit notes by Stripe refund id."""
+    invoice = aliased(Invoice)
+    paid = await session.execute(
+        sa.select(Payment.stripe_payment_intent_id, Order.number, invoice.number)
+        .join(Order, Order.id == Payment.order_id)
+        .outerjoin(invoice, sa.and_(invoice.order_id == Order.id, invoice.kind == InvoiceKind.INVOICE))
+        .where(Payment.stripe_payment_intent_id.in_(payment_intents))
+        .order_by(invoice.id.desc().nulls_first())  # the order's first invoice comes last and is kept
+    )
+    credit_note = aliased(Invoice)
+    refunded = await session.execute(
+        sa.select(Refund.stripe_refund_id, Order.number, credit_note.number)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .join(Order, Order.id == Payment.order_id)
+        .outerjoin(credit_note, credit_note.refund_id == Refund.id)
+        .where(Refund.stripe_refund_id.in_(refunds))
+    )
+    payments = {intent: OurDocument(order, number) for intent, order, number in paid.tuples() if intent}
+    by_refund = {refund: OurDocument(order, number) for refund, order, number in refunded.tuples() if refund}
+    return OurRecords(payments, by_refund)

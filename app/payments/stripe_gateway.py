@@ -25,12 +25,12 @@ from stripe.params.checkout import (
 )
 
 from app.config import Settings
+from app.payments.balance import BalanceTransaction, balance_transaction
 from app.payments.gateway import (
     CheckoutRequest,
     CheckoutSession,
     GatewayError,
     InvalidWebhook,
-    PaymentGateway,
     Refund,
     WebhookEvent,
     from_minor_units,
@@ -41,6 +41,7 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 STRIPE_LOCALES = {"de": "de", "en": "en"}
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 CONFLICT = 409
+PAGE_SIZE = 100  # Stripe's largest page
 
 
 class StripeGateway:
@@ -172,6 +173,35 @@ class StripeGateway:
             )
         return subscription.to_dict()
 
+    # -- the balance ---------------------------------------------------------------------------------------
+
+    async def balance_transactions(self, start: datetime, end: datetime) -> list[BalanceTransaction]:
+        # Payouts made since the period began are the only ones that can have swept its transactions.
+        swept: dict[str, str] = {}
+        for payout in await self._listed(self._client.v1.payouts, {"created": {"gte": _unix(start)}}):
+            for txn in await self._listed(self._client.v1.balance_transactions, {"payout": payout["id"]}):
+                swept[txn["id"]] = payout["id"]
+        listed = await self._listed(
+            self._client.v1.balance_transactions,
+            {"created": {"gte": _unix(start), "lt": _unix(end)}, "expand": ["data.source"]},
+        )
+        oldest_first = [balance_transaction(data, swept.get(data["id"])) for data in reversed(listed)]
+        oldest_first.sort(key=lambda txn: txn.created)
+        return oldest_first
+
+    async def balance_before(self, moment: datetime) -> dict[str, Decimal]:
+        balances: dict[str, Decimal] = {}
+        for data in await self._listed(self._client.v1.balance_transactions, {"created": {"lt": _unix(moment)}}):
+            txn = balance_transaction(data)
+            balances[txn.currency] = balances.get(txn.currency, Decimal(0)) + txn.net
+        return balances
+
+    async def _listed(self, service: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every object of a Stripe list, page after page, as plain JSON (newest first, as Stripe lists)."""
+        with stripe_errors():
+            page = await service.list_async({**params, "limit": PAGE_SIZE})
+            return [item.to_dict() async for item in page.auto_paging_iter()]
+
     # -- webhooks ------------------------------------------------------------------------------------------
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> WebhookEvent:
@@ -195,7 +225,7 @@ class StripeGateway:
             raise InvalidWebhook(f"unparsable body: {exc}") from exc
 
 
-def gateway_from_settings(settings: Settings) -> PaymentGateway | None:
+def gateway_from_settings(settings: Settings) -> StripeGateway | None:
     """Stripe when a secret key is configured, else no card payments at all."""
     if not settings.stripe_secret_key:
         return None
@@ -263,6 +293,10 @@ def _id(value: Any) -> str | None:
 
 def _metadata(value: Any) -> dict[str, str]:
     return {str(key): str(item) for key, item in value.items()} if isinstance(value, Mapping) else {}
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -34,6 +35,7 @@ import httpx
 import structlog
 
 from app.config import Settings
+from app.sandbox import stripe_balance as balance
 from app.sandbox import stripe_billing as billing
 from app.sandbox import stripe_checkout as checkout
 from app.sandbox.serving import ServingThread, Startable
@@ -196,6 +198,14 @@ class FakeStripe(Startable):
         return self.state.invoices
 
     @property
+    def balance_transactions(self) -> dict[str, dict[str, Any]]:
+        return self.state.balance_transactions
+
+    @property
+    def payouts(self) -> dict[str, dict[str, Any]]:
+        return self.state.payouts
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Every API request: method, path, idempotency key, status, decoded parameters."""
         return self._api.requests
@@ -262,6 +272,18 @@ class FakeStripe(Startable):
             )
             self._save()
             return dict(public(intent))
+
+    def set_clock(self, moment: datetime | None) -> None:
+        """Charges and refunds from now on happen at ``moment`` (None: the real time again)."""
+        with self.lock:
+            self.state.clock = now if moment is None else (lambda: int(moment.timestamp()))
+
+    def pay_out(self, at: datetime | None = None) -> list[dict[str, Any]]:
+        """Stripe's daily payout: the balance available at ``at`` (default: now) goes to the bank."""
+        with self.lock:
+            payouts = balance.pay_out(self.state, self.state.clock() if at is None else int(at.timestamp()))
+            self._save()
+            return [dict(public(payout)) for payout in payouts]
 
     def _happen(self, action: Any, deliver: bool) -> list[dict[str, Any]]:
         with self.lock:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.sandbox import stripe_balance as balance
 from app.sandbox import stripe_billing as billing
 from app.sandbox import stripe_checkout as checkout
 from app.sandbox.stripe_state import Answer, Happening, StripeState, as_list
@@ -108,6 +109,14 @@ ROUTES: list[Route] = [
     ("GET", re.compile(rf"/v1/payment_intents/{ID}"), _get("payment_intent", "payment_intents")),
     ("GET", re.compile(rf"/v1/charges/{ID}"), _get("charge", "charges")),
     ("GET", re.compile(rf"/v1/invoices/{ID}"), _get("invoice", "invoices")),
+    (
+        "GET",
+        re.compile(r"/v1/balance_transactions"),
+        lambda c: Answer(balance.list_balance_transactions(c.state, c.params)),
+    ),
+    ("GET", re.compile(rf"/v1/balance_transactions/{ID}"), _get("balance_transaction", "balance_transactions")),
+    ("GET", re.compile(r"/v1/payouts"), lambda c: Answer(balance.list_payouts(c.state, c.params))),
+    ("GET", re.compile(rf"/v1/payouts/{ID}"), lambda c: Answer(balance.payout(c.state, c.object_id))),
 ]
 
 

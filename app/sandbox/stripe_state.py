@@ -8,10 +8,12 @@ delivers the events. Checkout Sessions are made in ``stripe_checkout.py``, subsc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.sandbox.stripe_balance import record_charge, record_refund
 from app.sandbox.stripe_wire import ApiError, integer, major, missing, new_id, now, public
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -90,6 +92,10 @@ class StripeState:
         self.session_extras: dict[str, dict[str, Any]] = {}
         # Periods billed so far per subscription (the next period is counted from the billing cycle anchor).
         self.billing_periods: dict[str, int] = {}
+        self.balance_transactions: dict[str, dict[str, Any]] = {}
+        self.payouts: dict[str, dict[str, Any]] = {}
+        # When charges and refunds happen (unix seconds); tests move it to the month they book.
+        self.clock: Callable[[], int] = now
 
     KINDS = (
         "sessions",
@@ -103,11 +109,14 @@ class StripeState:
         "invoices",
         "session_extras",
         "billing_periods",
+        "balance_transactions",
+        "payouts",
     )
 
     def clear(self) -> None:
         for kind in self.KINDS:
             getattr(self, kind).clear()
+        self.clock = now
 
     def dump(self) -> dict[str, Any]:
         """Everything as JSON-ready dicts (the demo keeps it across restarts)."""
@@ -145,8 +154,8 @@ class StripeState:
         metadata: dict[str, str],
         description: str | None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """A payment intent that succeeded at once, with its charge (a Visa ending 4242)."""
-        created = now()
+        """A payment intent that succeeded at once, with its charge (a Visa ending 4242) and its balance transaction."""
+        created = self.clock()
         intent_id, charge_id, method = new_id("pi"), new_id("ch"), new_id("pm")
         intent = {
             "id": intent_id,
@@ -212,6 +221,7 @@ class StripeState:
         }
         self.payment_intents[intent_id] = intent
         self.charges[charge_id] = charge
+        record_charge(self, charge)
         return intent, charge
 
     def customer_details(self, email: str | None) -> dict[str, Any]:
@@ -267,7 +277,7 @@ class StripeState:
             "amount": amount,
             "balance_transaction": new_id("txn"),
             "charge": charge_id,
-            "created": now(),
+            "created": self.clock(),
             "currency": charge["currency"],
             "destination_details": {"type": "card", "card": {"type": "refund", "reference_status": "pending"}},
             "metadata": check_metadata(params.get("metadata")),
@@ -279,6 +289,8 @@ class StripeState:
             "transfer_reversal": None,
         }
         self.refunds[refund["id"]] = refund
+        if refund_status == "succeeded":
+            record_refund(self, refund)
         previous: dict[str, Any] = {"amount_refunded": charge["amount_refunded"]}
         charge["amount_refunded"] += amount
         if charge["amount_refunded"] == charge["amount"]:

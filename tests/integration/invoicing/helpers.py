@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +12,7 @@ from app.invoicing.models import Invoice
 from app.orders.models import Order
 from app.payments import commands
 from app.payments.gateway import CheckoutSession
+from app.payments.models import Payment, Refund
 from app.uow import UnitOfWork
 
 STRIPE = Actor.system("test stripe")
@@ -33,6 +36,23 @@ def paid_checkout(order: Order) -> CheckoutSession:
 
 async def pay(uow: UnitOfWork, order: Order) -> None:
     await commands.fulfill_checkout(uow, session=paid_checkout(order), actor=STRIPE)
+
+
+async def requested_refund(session: AsyncSession, order: Order, amount: str) -> Refund:
+    """A refund of the order's payment as finance asks for it, before the processor has answered."""
+    payment = await session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
+    assert payment is not None
+    refund = Refund(
+        payment_id=payment.id,
+        amount=Decimal(amount),
+        currency="EUR",
+        reason="client cancelled",
+        idempotency_key=f"refund-{order.id}",
+        requested_by="finance@smplat.example",
+    )
+    session.add(refund)
+    await session.flush()
+    return refund
 
 
 async def invoices_of(session: AsyncSession, order_id: int) -> list[Invoice]:

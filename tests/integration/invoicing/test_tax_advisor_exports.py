@@ -31,12 +31,11 @@ from app.invoicing.exports import NoCompanySettings, datev_file, write_archive
 from app.invoicing.models import Invoice, InvoiceKind
 from app.orders.models import Order
 from app.payments import gateway
-from app.payments.models import Payment, Refund
 from app.payments.refunds import record_refund_result
 from app.uow import UnitOfWork
 from reports.periods import DateRange, calendar_month
 from tests import factories
-from tests.integration.invoicing.helpers import STRIPE, invoices_of, pay
+from tests.integration.invoicing.helpers import STRIPE, invoices_of, pay, requested_refund
 
 OCTOBER = calendar_month("2026-10")
 
@@ -56,18 +55,7 @@ async def paid_at(session: AsyncSession, moment: datetime, quantity: int = 1000)
 
 
 async def refunded_at(session: AsyncSession, order: Order, amount: str, moment: datetime) -> None:
-    payment = await session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
-    assert payment is not None
-    refund = Refund(
-        payment_id=payment.id,
-        amount=Decimal(amount),
-        currency="EUR",
-        reason="client cancelled",
-        idempotency_key=f"refund-{order.id}",
-        requested_by="finance@smplat.example",
-    )
-    session.add(refund)
-    await session.flush()
+    refund = await requested_refund(session, order, amount)
     result = gateway.Refund(
         id=f"re_{order.id}", amount=Decimal(amount), currency="EUR", status="succeeded", payment_intent_id=None
     )
