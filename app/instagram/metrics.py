@@ -64,7 +64,7 @@ class ProfileMetrics:
 
 
 @dataclass(frozen=True)
-class _Line:
+class ProfileLine:
     number: str
     started_at: datetime
     start_count: int | None
@@ -82,7 +82,7 @@ def growth_over(points: Sequence[ChartPoint], now: datetime, days: int) -> int |
     return points[-1].value - before[-1].value
 
 
-def provider_points(lines: Sequence[_Line]) -> list[ChartPoint]:
+def provider_points(lines: Sequence[ProfileLine]) -> list[ChartPoint]:
     """Followers as the provider saw them: each line's start count when it started, and after what it delivered."""
     points: list[ChartPoint] = []
     for line in lines:
@@ -94,7 +94,7 @@ def provider_points(lines: Sequence[_Line]) -> list[ChartPoint]:
     return sorted(points, key=lambda point: point.at)
 
 
-async def _profile_lines(session: AsyncSession, customer_id: int) -> dict[str, list[_Line]]:
+async def _profile_lines(session: AsyncSession, customer_id: int) -> dict[str, list[ProfileLine]]:
     """The customer's paid Instagram profile lines by handle, oldest start first; the latest profiles first."""
     rows = await session.execute(
         sa.select(
@@ -113,13 +113,13 @@ async def _profile_lines(session: AsyncSession, customer_id: int) -> dict[str, l
         .order_by(Order.paid_at.desc(), OrderLine.id.desc())
         .limit(LINES_READ)
     )
-    by_handle: dict[str, list[_Line]] = {}
+    by_handle: dict[str, list[ProfileLine]] = {}
     for number, started_at, link, start_count, quantity, remains, progress_at in rows:
         handle = profile_handle(link)
         if handle is None or (handle not in by_handle and len(by_handle) >= PROFILES_SHOWN):
             continue
         delivered = max(0, quantity - remains) if remains is not None else 0
-        by_handle.setdefault(handle, []).insert(0, _Line(number, started_at, start_count, delivered, progress_at))
+        by_handle.setdefault(handle, []).insert(0, ProfileLine(number, started_at, start_count, delivered, progress_at))
     return by_handle
 
 
