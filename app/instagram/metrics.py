@@ -154,51 +154,46 @@ async def _snapshots(
     return series, anchors
 
 
-def _growth(points: Sequence[ChartPoint], now: datetime) -> tuple[Growth, ...]:
-    return tuple(Growth(days, growth_over(points, now, days) if points else None) for days in GROWTH_DAYS)
-
-
 async def customer_profile_metrics(session: AsyncSession, customer_id: int, now: datetime) -> list[ProfileMetrics]:
     """The metrics of each Instagram profile the customer ordered for, the most recently ordered first."""
     lines = await _profile_lines(session, customer_id)
     if not lines:
         return []
     series, anchors = await _snapshots(session, list(lines), now)
-    since = now - CHART_WINDOW
-    profiles = []
-    for handle, handle_lines in lines.items():
-        starts = tuple(sorted({OrderStart(line.started_at, line.number) for line in handle_lines}, key=_at))
-        start_times = [start.at for start in starts]
-        if handle in series or handle in anchors:  # Instagram's counts, even when none is recent
-            rows = series.get(handle, [])
-            followers = [ChartPoint(at, count) for at, count, _following, _media in rows]
-            growth_points = sorted({*anchors.get(handle, []), *followers}, key=_at)
-            profiles.append(
-                ProfileMetrics(
-                    handle=handle,
-                    source=CountSource.SNAPSHOTS,
-                    starts=starts,
-                    growth=_growth(growth_points, now),
-                    followers=series_chart(followers, start_times),
-                    following=series_chart([ChartPoint(row[0], row[2]) for row in rows], start_times),
-                    media=series_chart([ChartPoint(row[0], row[3]) for row in rows], start_times),
-                )
-            )
-            continue
-        counted = provider_points(handle_lines)
-        shown = [point for point in counted if point.at >= since]
-        profiles.append(
-            ProfileMetrics(
-                handle=handle,
-                source=CountSource.PROVIDER,
-                starts=starts,
-                growth=_growth(counted, now),
-                followers=series_chart(shown, start_times),
-                following=None,
-                media=None,
-            )
-        )
-    return profiles
+    return [
+        _profile_metrics(handle, handle_lines, series.get(handle), anchors.get(handle), now)
+        for handle, handle_lines in lines.items()
+    ]
+
+
+def _profile_metrics(
+    handle: str,
+    lines: Sequence[ProfileLine],
+    rows: list[tuple[datetime, int, int, int]] | None,
+    anchors: list[ChartPoint] | None,
+    now: datetime,
+) -> ProfileMetrics:
+    """One profile's entry: Instagram's counts when there are any (even none recent), else the provider's."""
+    starts = tuple(sorted({OrderStart(line.started_at, line.number) for line in lines}, key=_at))
+    start_times = [start.at for start in starts]
+    snapshots = rows or []
+    if rows is not None or anchors is not None:
+        source = CountSource.SNAPSHOTS
+        followers = [ChartPoint(at, count) for at, count, _following, _media in snapshots]
+        counted = sorted({*(anchors or []), *followers}, key=_at)
+    else:
+        source = CountSource.PROVIDER
+        counted = provider_points(lines)
+        followers = [point for point in counted if point.at >= now - CHART_WINDOW]
+    return ProfileMetrics(
+        handle=handle,
+        source=source,
+        starts=starts,
+        growth=tuple(Growth(days, growth_over(counted, now, days)) for days in GROWTH_DAYS),
+        followers=series_chart(followers, start_times),
+        following=series_chart([ChartPoint(row[0], row[2]) for row in snapshots], start_times),
+        media=series_chart([ChartPoint(row[0], row[3]) for row in snapshots], start_times),
+    )
 
 
 def _at(item: ChartPoint | OrderStart) -> datetime:

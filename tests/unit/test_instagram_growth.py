@@ -39,3 +39,7 @@ def test_the_providers_counts_are_each_lines_start_count_and_then_what_it_delive
         ProfileLine("SMP-3", NOW - 3 * DAY, None, 0, None),  # the provider gave no start count
     ]
     assert provider_points(lines) == series((20, 500), (15, 1300), (5, 1250))
+
+
+def test_no_counts_at_all_is_not_enough_history():
+    assert growth_over([], NOW, 7) is None
