@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import structlog
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
@@ -35,6 +36,7 @@ from app import i18n
 from app.config import Settings
 from app.i18n import N_
 from app.payments.gateway import PaymentGateway
+from app.web.templating import APP_TEMPLATES, SHARED_PARTIALS
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +104,8 @@ def build_admin(
     # Innermost, after the session middleware: the token is checked against the signed session.
     compat.starlette_app(admin).user_middleware.append(Middleware(CSRFMiddleware))
     env: Any = admin.templates.env
+    shared = PrefixLoader({folder: FileSystemLoader(APP_TEMPLATES / folder) for folder in SHARED_PARTIALS})
+    env.loader = ChoiceLoader([env.loader, shared])
     env.install_gettext_callables(admin_gettext, admin_ngettext, newstyle=True)
     env.globals.update(
         template_globals(),

@@ -29,6 +29,7 @@ from storefront.controllers import StorefrontController
 from storefront.links import CheckoutLinkController
 from storefront.page_cache import PageCache
 from storefront.portal import PortalController
+from storefront.portal_metrics import PortalMetricsController
 from storefront.portal_privacy import PortalPrivacyController
 from storefront.portal_profile import PortalProfileController
 from storefront.refills import RefillController
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RefillController,
             PortalController,
             PortalProfileController,
+            PortalMetricsController,
             UnsubscribeController,
             PortalPrivacyController,
             stripe_webhook,

@@ -18,6 +18,9 @@ from app.customers.models import Customer
 from app.customers.overview import customer_overview, order_figures, order_figures_expression
 from app.gdpr.erasure import confirm_erasure, decline_erasure
 from app.i18n import N_
+from app.instagram.metrics import customer_profile_metrics
+from app.instagram.profiles import snapshots_enabled
+from app.uow import utc_now
 
 
 def orders_of(customer: Customer, _attribute: Any) -> str:
@@ -106,8 +109,12 @@ class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
         return sa.select(Customer).options(sa.orm.with_expression(Customer.order_figures, order_figures_expression()))
 
     async def details_context(self, request: Request) -> dict[str, Any]:
+        customer_id = int(request.path_params["pk"])
         async with self.session_maker(expire_on_commit=False) as session:
-            return {"overview": await customer_overview(session, int(request.path_params["pk"]))}
+            overview = await customer_overview(session, customer_id)
+            # The client's "Metrics" page, as they see it in the portal.
+            profiles = await customer_profile_metrics(session, customer_id, utc_now()) if snapshots_enabled() else []
+        return {"overview": overview, "instagram_profiles": profiles}
 
     def describe_for_action(self, customer: Customer) -> str:
         return f"#{customer.id} · {customer}"

@@ -1,9 +1,9 @@
-"""The follower chart's geometry: a polyline over time, y ticks and the order's start, as SVG numbers.
+"""A count's chart geometry: a polyline over time, y ticks and the order starts, as SVG numbers.
 
-Pure arithmetic; the template (storefront/templates/storefront/_follower_chart.html) draws it, with its dates
-and the start's legend as HTML around the drawing. Time runs left to
-right from the first snapshot to the last, followers bottom to top between the smallest and largest count
-(widened a little so a flat line sits mid-height instead of on the frame).
+Pure arithmetic, for any one count of a profile (followers, following, posts); the macro in
+app/templates/charts/_series_chart.html draws it, with its dates and the starts' legend as HTML around the
+drawing. Time runs left to right from the first point to the last, the count bottom to top between its smallest
+and largest value (widened a little so a flat line sits mid-height instead of on the frame).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ TICKS = 4
 @dataclass(frozen=True)
 class ChartPoint:
     at: datetime
-    followers: int
+    value: int
 
 
 @dataclass(frozen=True)
-class FollowerChart:
-    line: str  # SVG path data of the follower line
+class SeriesChart:
+    line: str  # SVG path data of the count's line
     area: str  # the same line closed down to the x axis, for the fill
-    ticks: list[tuple[float, int]]  # (y, followers) for the horizontal guides
-    start_x: float | None  # where the order started, when it lies within the drawn time
+    ticks: list[tuple[float, int]]  # (y, count) for the horizontal guides
+    start_xs: tuple[float, ...]  # where orders started, those within the drawn time
     first: ChartPoint
     last: ChartPoint
     width: int = WIDTH
@@ -45,7 +45,7 @@ class FollowerChart:
 
     @property
     def growth(self) -> int:
-        return self.last.followers - self.first.followers
+        return self.last.value - self.first.value
 
 
 def _fmt(value: float) -> str:
@@ -53,32 +53,33 @@ def _fmt(value: float) -> str:
 
 
 def y_range(values: Sequence[int]) -> tuple[float, float]:
-    """The followers at the bottom and top of the plot: the data's range with 10 % air (at least 1 each way)."""
+    """The counts at the bottom and top of the plot: the data's range with 10 % air (at least 1 each way)."""
     low, high = min(values), max(values)
     air = max(1.0, (high - low) * 0.1)
     return max(0.0, low - air), high + air
 
 
-def follower_chart(points: Sequence[ChartPoint], started_at: datetime | None) -> FollowerChart | None:
-    """The chart of ``points`` (oldest first); None with fewer than two moments to draw a line between."""
+def series_chart(points: Sequence[ChartPoint], starts: Sequence[datetime]) -> SeriesChart | None:
+    """The chart of ``points`` (oldest first) with ``starts`` marked; None with fewer than two moments to draw a
+    line between."""
     if len(points) < 2 or points[0].at >= points[-1].at:
         return None
     t0, t1 = points[0].at, points[-1].at
     span = (t1 - t0).total_seconds()
-    low, high = y_range([point.followers for point in points])
+    low, high = y_range([point.value for point in points])
     plot_w, plot_h = WIDTH - RIGHT - LEFT, HEIGHT - BOTTOM - TOP
 
     def x(at: datetime) -> float:
         return LEFT + (at - t0).total_seconds() / span * plot_w
 
-    def y(followers: float) -> float:
-        return TOP + (high - followers) / (high - low) * plot_h
+    def y(value: float) -> float:
+        return TOP + (high - value) / (high - low) * plot_h
 
-    coords = [(x(point.at), y(point.followers)) for point in points]
+    coords = [(x(point.at), y(point.value)) for point in points]
     line = "M" + " L".join(f"{_fmt(cx)},{_fmt(cy)}" for cx, cy in coords)
     base = _fmt(TOP + plot_h)
     area = f"{line} L{_fmt(coords[-1][0])},{base} L{_fmt(coords[0][0])},{base} Z"
     step = (high - low) / TICKS
     ticks = [(y(low + step * i), round(low + step * i)) for i in range(TICKS + 1)]
-    start_x = x(started_at) if started_at is not None and t0 <= started_at <= t1 else None
-    return FollowerChart(line=line, area=area, ticks=ticks, start_x=start_x, first=points[0], last=points[-1])
+    start_xs = tuple(x(at) for at in sorted(set(starts)) if t0 <= at <= t1)
+    return SeriesChart(line=line, area=area, ticks=ticks, start_xs=start_xs, first=points[0], last=points[-1])

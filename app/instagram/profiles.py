@@ -80,3 +80,8 @@ def configured_source() -> ProfileStats | None:
     if get_settings().instagram_source == "sandbox":
         return SandboxProfileStats()
     return None
+
+
+def snapshots_enabled() -> bool:
+    """Profile counts are recorded (``SMPLAT_INSTAGRAM_*``); otherwise no page speaks of them."""
+    return configured_source() is not None

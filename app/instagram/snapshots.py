@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.catalog.models import Category, Platform, Service
-from app.instagram.chart import ChartPoint, FollowerChart, follower_chart
+from app.instagram.chart import ChartPoint, SeriesChart, series_chart
 from app.instagram.models import InstagramSnapshot
 from app.instagram.profiles import ProfileStats, ProfileTarget, profile_handle
 from app.orders.models import OrderLine
@@ -105,7 +105,7 @@ async def snapshots_for(session: AsyncSession, handle: str, since: datetime) -> 
 LOOK_BACK = timedelta(days=7)  # snapshots from before the order (an earlier one for the same profile) give context
 
 
-async def line_chart(session: AsyncSession, line: OrderLine) -> FollowerChart | None:
+async def line_chart(session: AsyncSession, line: OrderLine) -> SeriesChart | None:
     """The follower chart of a line's Instagram profile, the order's start marked; None without enough data.
 
     The provider's start count at dispatch is a point of its own when no snapshot is that old.
@@ -117,4 +117,4 @@ async def line_chart(session: AsyncSession, line: OrderLine) -> FollowerChart | 
     points = [ChartPoint(s.taken_at, s.followers) for s in await snapshots_for(session, handle, started - LOOK_BACK)]
     if line.start_count is not None and not any(point.at <= started for point in points):
         points.insert(0, ChartPoint(started, line.start_count))
-    return follower_chart(points, started)
+    return series_chart(points, [started])

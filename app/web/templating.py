@@ -14,8 +14,12 @@ from litestar.template.config import TemplateConfig
 
 from app import i18n, states
 from app.catalog.models import PLATFORM_LABELS, Platform, PriceBasis
+from app.instagram.profiles import snapshots_enabled
 
 APP_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# Folders of APP_TEMPLATES whose partials the back office includes too (admin/mount.py), so staff see what
+# clients see.
+SHARED_PARTIALS = ("charts", "instagram")
 
 
 def platform_label(platform: Platform) -> str:
@@ -76,6 +80,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         state_label=state_label,
         state_tone=state_tone,
         message_text=message_text,
+        instagram_metrics_shown=snapshots_enabled,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.instagram.chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, ChartPoint, follower_chart, y_range
+from app.instagram.chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, ChartPoint, series_chart, y_range
 from app.instagram.profiles import profile_handle
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -15,13 +15,13 @@ def points(*followers: int, step: timedelta = timedelta(hours=1)) -> list[ChartP
 
 
 def test_fewer_than_two_moments_draw_no_chart():
-    assert follower_chart([], None) is None
-    assert follower_chart(points(100), None) is None
-    assert follower_chart([ChartPoint(T0, 1), ChartPoint(T0, 2)], None) is None
+    assert series_chart([], []) is None
+    assert series_chart(points(100), []) is None
+    assert series_chart([ChartPoint(T0, 1), ChartPoint(T0, 2)], []) is None
 
 
 def test_the_line_runs_from_the_left_edge_to_the_right_edge_rising_with_the_followers():
-    chart = follower_chart(points(1000, 1100, 1200), None)
+    chart = series_chart(points(1000, 1100, 1200), [])
     assert chart is not None
     coords = [tuple(float(n) for n in part.split(",")) for part in chart.line.lstrip("M").split(" L")]
     xs, ys = [x for x, _ in coords], [y for _, y in coords]
@@ -33,14 +33,14 @@ def test_the_line_runs_from_the_left_edge_to_the_right_edge_rising_with_the_foll
 
 
 def test_the_area_closes_the_line_down_to_the_axis():
-    chart = follower_chart(points(5, 9), None)
+    chart = series_chart(points(5, 9), [])
     assert chart is not None
     base = HEIGHT - BOTTOM
     assert chart.area.startswith(chart.line) and chart.area.endswith(f"L{WIDTH - RIGHT},{base} L{LEFT},{base} Z")
 
 
 def test_a_flat_line_sits_mid_height_and_the_guides_span_the_range():
-    chart = follower_chart(points(500, 500), None)
+    chart = series_chart(points(500, 500), [])
     assert chart is not None
     assert chart.line.endswith(f",{(TOP + HEIGHT - BOTTOM) / 2:g}")
     assert [value for _, value in chart.ticks] == [499, 500, 500, 500, 501]
@@ -54,11 +54,11 @@ def test_the_y_range_never_goes_below_zero():
 
 def test_the_start_is_marked_where_it_falls_in_time_and_not_outside():
     series = points(100, 150, 200, step=timedelta(hours=2))
-    inside = follower_chart(series, T0 + timedelta(hours=1))
-    outside = follower_chart(series, T0 - timedelta(hours=1))
+    inside = series_chart(series, [T0 + timedelta(hours=1), T0 - timedelta(hours=1)])
+    outside = series_chart(series, [T0 - timedelta(hours=1)])
     assert inside is not None and outside is not None
-    assert inside.start_x == LEFT + (WIDTH - RIGHT - LEFT) / 4
-    assert outside.start_x is None
+    assert inside.start_xs == (LEFT + (WIDTH - RIGHT - LEFT) / 4,)
+    assert outside.start_xs == ()
 
 
 def test_profile_handles_come_from_profile_links_only():
