@@ -244,9 +244,10 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         return sa.select(OrderLine).options(selectinload(OrderLine.order))
 
     def describe_for_action(self, line: OrderLine) -> str:
+        quantity = i18n.format_number(line.quantity, get_locale())
         return (
-            f"{line.order.number} · line {line.position} · {line.service_name} × {line.quantity} · "
-            f"{line.fulfillment_status}"
+            f"{line.order.number}/{line.position} · {line.service_name} × {quantity} · "
+            f"{state_label(line.fulfillment_status)}"
         )
 
     @business_action(
