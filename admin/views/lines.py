@@ -6,7 +6,7 @@ the line waits (``app.fulfillment.reasons``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from app import i18n
 from app.errors import DomainError
 from app.fulfillment import cancels
 from app.fulfillment import commands as fulfillment
-from app.fulfillment.commands import DispatchFinding
+from app.fulfillment.commands import DispatchFinding, Locked
 from app.fulfillment.decisions import LineAction, Selection, line_offers, split_selection
 from app.fulfillment.queues import provider_options
 from app.fulfillment.reasons import LineReason, line_reasons
@@ -120,15 +120,14 @@ def bulk_preview(action: LineAction, *, reasons: bool) -> Any:
     return preview
 
 
-async def taken_lines(ctx: ActionContext, action: LineAction) -> Selection:
-    """The selected lines ``action`` applies to; when it applies to none, all of them, so that the command
-    refuses them with its own reason."""
+async def decide(
+    ctx: ActionContext, action: LineAction, command: Callable[..., Awaitable[Locked]], template: str, **values: Any
+) -> str:
+    """One decision on the selected lines it applies to (one command call), the others skipped; the result names
+    both. When it applies to none, the command gets them all and refuses them with its own reason."""
     selection = await split_selection(ctx.session, action, ctx.pks)
-    return selection if selection.taken else Selection(ctx.pks, [])
-
-
-def decided(template: str, done: Sequence[tuple[Order, OrderLine]], selection: Selection) -> str:
-    """The result toast: the lines decided, then the ones skipped and why."""
+    taken = selection.taken or ctx.pks
+    done = await command(ctx.uow, line_ids=taken, actor=ctx.actor, **values)
     return " ".join([done_message(template, line_names(done)), *skipped_lines(selection)])
 
 
@@ -258,11 +257,9 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         preview=bulk_preview(LineAction.HOLD, reasons=False),
     )
     async def hold_line(self, ctx: ActionContext) -> str:
-        selection = await taken_lines(ctx, LineAction.HOLD)
-        held = await commands.hold_lines(
-            ctx.uow, line_ids=selection.taken, actor=ctx.actor, reason=ctx.values["reason"]
+        return await decide(
+            ctx, LineAction.HOLD, commands.hold_lines, N_("On hold: %(items)s"), reason=ctx.values["reason"]
         )
-        return decided(N_("On hold: %(items)s"), held, selection)
 
     @business_action(
         LineAction.RESUME,
@@ -271,9 +268,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         preview=bulk_preview(LineAction.RESUME, reasons=True),
     )
     async def resume_line(self, ctx: ActionContext) -> str:
-        selection = await taken_lines(ctx, LineAction.RESUME)
-        resumed = await commands.resume_lines(ctx.uow, line_ids=selection.taken, actor=ctx.actor)
-        return decided(N_("Resumed: %(items)s"), resumed, selection)
+        return await decide(ctx, LineAction.RESUME, commands.resume_lines, N_("Resumed: %(items)s"))
 
     @business_action(
         LineAction.CANCEL,
@@ -286,11 +281,9 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         preview=bulk_preview(LineAction.CANCEL, reasons=True),
     )
     async def cancel_line(self, ctx: ActionContext) -> str:
-        selection = await taken_lines(ctx, LineAction.CANCEL)
-        canceled = await commands.cancel_lines(
-            ctx.uow, line_ids=selection.taken, actor=ctx.actor, reason=ctx.values["reason"]
+        return await decide(
+            ctx, LineAction.CANCEL, commands.cancel_lines, N_("Canceled: %(items)s"), reason=ctx.values["reason"]
         )
-        return decided(N_("Canceled: %(items)s"), canceled, selection)
 
     @business_action(
         LineAction.RETRY,
@@ -314,15 +307,14 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         provider_service_id = parse_id(chosen) if chosen else None
         if chosen and provider_service_id is None:
             raise DomainError(N_("choose one of the offered options"))
-        selection = await taken_lines(ctx, LineAction.RETRY)
-        queued = await fulfillment.retry_dispatch(
-            ctx.uow,
-            line_ids=selection.taken,
-            actor=ctx.actor,
+        return await decide(
+            ctx,
+            LineAction.RETRY,
+            fulfillment.retry_dispatch,
+            N_("Queued again: %(items)s"),
             note=ctx.values.get("note") or None,
             provider_service_id=provider_service_id,
         )
-        return decided(N_("Queued again: %(items)s"), queued, selection)
 
     @business_action(
         LineAction.RESOLVE,
