@@ -174,8 +174,9 @@ async def test_held_lines_are_resumed_together_from_the_board_with_their_reason_
         await expect(preview.locator("[data-testid=preview-item]")).to_have_count(2)
         await shot(page, "confirm-resume-with-reasons")
         await page.locator("[data-testid=confirm-action]").click()
-        await page.wait_for_url(re.compile(r"/admin/fulfillment"))
+        await page.wait_for_url(re.compile(rf"/admin/fulfillment\?provider={seeded.provider_id}$"))
         await expect(page.locator(".toast").first).to_contain_text(texts["resumed"])
+        await expect(held.locator("[data-testid=count-on_hold]")).to_have_text("0")
         assert await statuses(live_server, seeded.held) == [LineStatus.QUEUED, LineStatus.QUEUED]
 
         # A decision taken from a filtered list comes back to it: the toast leaves the filter panel free.

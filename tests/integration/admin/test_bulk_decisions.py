@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from html import unescape
+from urllib.parse import unquote
 
 from app.accounts.models import Role
 from app.fulfillment.queues import fulfillment_queues
@@ -173,6 +174,8 @@ class TestBoard:
             assert first_order.number in html and second_order.number not in html
             assert re.search(r'data-testid="count-on_hold">1<', html)
         assert f'data-testid="board-provider-{second.id}"' in filtered
+        comes_back_to = {unquote(unescape(target)) for target in re.findall(r'[?&]next=([^"&]+)', filtered)}
+        assert comes_back_to == {f"/admin/fulfillment?provider={first.id}"}
 
     async def test_the_lines_list_filters_by_provider(self, web, session):
         first = await factories.provider(session)
