@@ -68,7 +68,6 @@ def actions_for(status: LineStatus) -> list[LineAction]:
 class Skipped:
     """A selected line the action does not apply to, and the state that rules it out."""
 
-    line_id: int
     line: str  # "SMP-2026-000012/1"
     state: LineStatus
 
@@ -94,7 +93,7 @@ async def split_selection(session: AsyncSession, action: LineAction, line_ids: S
         if status in ACTION_STATES[action]:
             taken.append(line_id)
         else:
-            skipped.append(Skipped(line_id, f"{number}/{position}", LineStatus(status)))
+            skipped.append(Skipped(f"{number}/{position}", LineStatus(status)))
     return Selection(taken, skipped)
 
 
