@@ -272,6 +272,11 @@ def choice_label(enum: type[StrEnum] | None, value: object) -> LazyText:
     return lazy(text)
 
 
+def role_label(role: Role) -> str:
+    """A staff role as the top bar names it ("Administrator", "Buchhaltung")."""
+    return first_upper(str(choice_label(Role, role)))
+
+
 def enum_value_label(value: StrEnum) -> str:
     """A formatter for enum values in lists and details."""
     return str(choice_label(type(value), value))

@@ -261,7 +261,7 @@ class EnumFilter:
 
 
 class RelatedExistsFilter:
-    """Orders having a line with this service/provider: an EXISTS over the lines, by id."""
+    """Rows tied to one service or provider, chosen by id (``condition``: e.g. an EXISTS over an order's lines)."""
 
     has_operator = False
     default_value: Any = compat.UNSET

@@ -28,7 +28,7 @@ from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
 from admin.i18n import admin_gettext, admin_ngettext, lazy
-from admin.labels import event_label, event_note
+from admin.labels import event_label, event_note, role_label
 from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
@@ -119,6 +119,7 @@ def build_admin(
         format_datetime=i18n.format_datetime,
         format_date=i18n.format_date,
         roles_for_request=roles_for_request,
+        role_label=role_label,
     )
     for view in ADMIN_VIEWS:
         admin.add_view(view)

@@ -18,7 +18,7 @@ from admin.base import ReadOnlyView, badge_html, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
-from admin.views.records import order_link
+from admin.views.records import order_link, with_order_number
 from app.i18n import N_
 from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
@@ -177,6 +177,12 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
 
     def search_placeholder(self) -> str:
         return str(lazy("Invoice number"))
+
+    def list_query(self, request: Request) -> Any:
+        return with_order_number(sa.select(Invoice), Invoice)
+
+    def details_query(self, request: Request) -> Any:
+        return with_order_number(super().details_query(request), Invoice)
 
     def describe_for_action(self, invoice: Invoice) -> str:
         return f"{invoice.number} · {money('gross')(invoice, None)}"

@@ -6,7 +6,7 @@ the line waits (``app.fulfillment.reasons``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,14 +19,15 @@ from admin.actions import ActionContext, ActionField, ActionsMixin, business_act
 from admin.attention import AttentionFilter
 from admin.base import ReadOnlyView, badge, link_to, money, when
 from admin.i18n import admin_gettext, lazy
-from admin.labels import event_note
-from admin.listing import EnumFilter, FastListMixin
+from admin.labels import event_note, state_label
+from admin.listing import EnumFilter, FastListMixin, RelatedExistsFilter
 from app import i18n
 from app.errors import DomainError
 from app.fulfillment import cancels
 from app.fulfillment import commands as fulfillment
-from app.fulfillment.commands import DispatchFinding
-from app.fulfillment.decisions import LineAction, line_offers
+from app.fulfillment.commands import DispatchFinding, Locked
+from app.fulfillment.decisions import LineAction, Selection, line_offers, split_selection
+from app.fulfillment.queues import provider_options
 from app.fulfillment.reasons import LineReason, line_reasons
 from app.i18n import N_
 from app.orders import commands
@@ -98,8 +99,36 @@ async def reason_lines(view: Any, pks: list[int], *, sent: bool = False) -> list
     return [describe_reason(numbers[pk], reasons[pk], sent=sent) for pk in pks if pk in reasons and pk in numbers]
 
 
-async def decision_preview(view: Any, pks: list[int]) -> list[str]:
-    return await reason_lines(view, pks)
+def skipped_lines(selection: Selection) -> list[str]:
+    """The selected lines an action leaves alone, each with the state that rules it out."""
+    return [
+        admin_gettext(N_("%(line)s is skipped: it is %(state)s")) % {"line": s.line, "state": state_label(s.state)}
+        for s in selection.skipped
+    ]
+
+
+def bulk_preview(action: LineAction, *, reasons: bool) -> Any:
+    """The confirmation page's list for a decision on several lines: why each waits (with ``reasons``), then the
+    lines the decision skips."""
+
+    async def preview(view: Any, pks: list[int]) -> list[str]:
+        async with view.session_maker(expire_on_commit=False) as session:
+            selection = await split_selection(session, action, pks)
+        waiting = await reason_lines(view, selection.taken) if reasons and selection.taken else []
+        return [*waiting, *skipped_lines(selection)]
+
+    return preview
+
+
+async def decide(
+    ctx: ActionContext, action: LineAction, command: Callable[..., Awaitable[Locked]], template: str, **values: Any
+) -> str:
+    """One decision on the selected lines it applies to (one command call), the others skipped; the result names
+    both. When it applies to none, the command gets them all and refuses them with its own reason."""
+    selection = await split_selection(ctx.session, action, ctx.pks)
+    taken = selection.taken or ctx.pks
+    done = await command(ctx.uow, line_ids=taken, actor=ctx.actor, **values)
+    return " ".join([done_message(template, line_names(done)), *skipped_lines(selection)])
 
 
 async def dispatch_preview(view: Any, pks: list[int]) -> list[str]:
@@ -110,7 +139,8 @@ async def dispatch_preview(view: Any, pks: list[int]) -> list[str]:
 async def retry_choices(view: Any, pks: list[int]) -> list[tuple[str, str]]:
     """Upstream services every selected line could be retried with (the current one marked)."""
     async with view.session_maker(expire_on_commit=False) as session:
-        lines = list(await session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(pks))))
+        taken = (await split_selection(session, LineAction.RETRY, pks)).taken or pks
+        lines = list(await session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(taken))))
         per_line = [await fulfillment.retry_alternatives(session, line) for line in lines]
     if not per_line:
         return []
@@ -155,7 +185,16 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     column_searchable_list = [OrderLine.link, OrderLine.provider_order_id]
     column_sortable_list = [OrderLine.id, OrderLine.updated_at]
     column_default_sort = [(OrderLine.id, True)]
-    column_filters = [EnumFilter(OrderLine.fulfillment_status, LineStatus, "Fulfillment"), AttentionFilter()]
+    column_filters = [
+        EnumFilter(OrderLine.fulfillment_status, LineStatus, "Fulfillment"),
+        AttentionFilter(),
+        RelatedExistsFilter(
+            title="Provider",
+            parameter_name="provider",
+            condition=lambda pk: OrderLine.provider_id == pk,
+            options=provider_options,
+        ),
+    ]
     column_formatters = {
         OrderLine.order: line_order_link,
         OrderLine.fulfillment_status: badge("fulfillment_status"),
@@ -204,9 +243,10 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         return sa.select(OrderLine).options(selectinload(OrderLine.order))
 
     def describe_for_action(self, line: OrderLine) -> str:
+        quantity = i18n.format_number(line.quantity, get_locale())
         return (
-            f"{line.order.number} · line {line.position} · {line.service_name} × {line.quantity} · "
-            f"{line.fulfillment_status}"
+            f"{line.order.number}/{line.position} · {line.service_name} × {quantity} · "
+            f"{state_label(line.fulfillment_status)}"
         )
 
     @business_action(
@@ -214,26 +254,42 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         lazy("Hold"),
         description=lazy("Keeps queued lines from being dispatched until they are resumed."),
         fields=[ActionField("reason", lazy("Reason"), kind="textarea")],
+        preview=bulk_preview(LineAction.HOLD, reasons=False),
     )
     async def hold_line(self, ctx: ActionContext) -> str:
-        held = await commands.hold_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor, reason=ctx.values["reason"])
-        return done_message(N_("On hold: %(items)s"), line_names(held))
+        return await decide(
+            ctx, LineAction.HOLD, commands.hold_lines, N_("On hold: %(items)s"), reason=ctx.values["reason"]
+        )
 
     @business_action(
         LineAction.RESUME,
         lazy("Resume"),
         description=lazy("Puts held lines back into the dispatch queue."),
-        preview=decision_preview,
+        preview=bulk_preview(LineAction.RESUME, reasons=True),
     )
     async def resume_line(self, ctx: ActionContext) -> str:
-        resumed = await commands.resume_lines(ctx.uow, line_ids=ctx.pks, actor=ctx.actor)
-        return done_message(N_("Resumed: %(items)s"), line_names(resumed))
+        return await decide(ctx, LineAction.RESUME, commands.resume_lines, N_("Resumed: %(items)s"))
+
+    @business_action(
+        LineAction.CANCEL,
+        lazy("Cancel line"),
+        danger=True,
+        description=lazy(
+            "Cancels held or failed lines: they are never sent to the provider. Refund the client separately."
+        ),
+        fields=[ActionField("reason", lazy("Reason (shown in the timeline)"), kind="textarea")],
+        preview=bulk_preview(LineAction.CANCEL, reasons=True),
+    )
+    async def cancel_line(self, ctx: ActionContext) -> str:
+        return await decide(
+            ctx, LineAction.CANCEL, commands.cancel_lines, N_("Canceled: %(items)s"), reason=ctx.values["reason"]
+        )
 
     @business_action(
         LineAction.RETRY,
         lazy("Retry dispatch"),
         description=lazy("Failed lines go back into the dispatch queue, to be sent to the provider again."),
-        preview=decision_preview,
+        preview=bulk_preview(LineAction.RETRY, reasons=True),
         fields=[
             ActionField(
                 "provider_service",
@@ -251,14 +307,14 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         provider_service_id = parse_id(chosen) if chosen else None
         if chosen and provider_service_id is None:
             raise DomainError(N_("choose one of the offered options"))
-        queued = await fulfillment.retry_dispatch(
-            ctx.uow,
-            line_ids=ctx.pks,
-            actor=ctx.actor,
+        return await decide(
+            ctx,
+            LineAction.RETRY,
+            fulfillment.retry_dispatch,
+            N_("Queued again: %(items)s"),
             note=ctx.values.get("note") or None,
             provider_service_id=provider_service_id,
         )
-        return done_message(N_("Queued again: %(items)s"), line_names(queued))
 
     @business_action(
         LineAction.RESOLVE,
@@ -410,6 +466,7 @@ ACTION_LABELS = {
     LineAction.CHECK_STATUS: lazy("Check status now"),
     LineAction.REQUEST_CANCEL: lazy("Request cancel at provider"),
     LineAction.REQUEST_REFILL: lazy("Request refill"),
+    LineAction.CANCEL: lazy("Cancel line"),
 }
 
 

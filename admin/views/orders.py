@@ -21,7 +21,7 @@ from admin.views.lines import offered_actions
 from app.catalog.models import Service
 from app.config import get_settings
 from app.fulfillment.attention import stuck_among
-from app.fulfillment.models import Provider
+from app.fulfillment.queues import provider_options
 from app.fulfillment.reasons import line_reasons
 from app.i18n import N_, translations
 from app.invoicing.services import invoices_of_order
@@ -98,7 +98,7 @@ class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, mod
             title="Provider",
             parameter_name="provider",
             condition=lambda pk: sa.exists().where(OrderLine.order_id == Order.id, OrderLine.provider_id == pk),
-            options=lambda: sa.select(Provider.id, Provider.name).order_by(Provider.name),
+            options=provider_options,
         ),
         RelatedExistsFilter(
             title="Service",

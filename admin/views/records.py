@@ -22,7 +22,7 @@ from app.db.search import contains_pattern
 from app.errors import DomainError
 from app.i18n import N_
 from app.orders.event_notes import NOTE_KEY
-from app.orders.models import Order, OrderEvent
+from app.orders.models import Order, OrderEvent, OrderLine
 from app.orders.search import order_number_condition
 from app.payments.models import Payment, PaymentRecordStatus, Refund, StripeEvent, Subscription
 from app.payments.subscription_flow import cancel_at_period_end
@@ -32,6 +32,16 @@ def order_link(record: Any, _attribute: Any) -> Markup:
     """The order's number where the record has it loaded (``order_number``), else its id."""
     shown = getattr(record, "order_number", None) or f"#{record.order_id}"
     return link_to(f"/admin/order/details/{record.order_id}", shown)
+
+
+def order_number_of(order_id: Any) -> Any:
+    """The number of the order ``order_id`` names, as a column of a list's statement."""
+    return sa.select(Order.number).where(Order.id == order_id).scalar_subquery()
+
+
+def with_order_number(stmt: Any, model: Any) -> Any:
+    """``stmt`` loading each record's ``order_number`` (a query expression) from its ``order_id``."""
+    return stmt.options(sa.orm.with_expression(model.order_number, order_number_of(model.order_id)))
 
 
 def stripe_reference(payment: Payment, _attribute: Any) -> Markup | str:
@@ -78,8 +88,7 @@ class PaymentAdmin(FastListMixin, ListTotalsMixin, ReadOnlyView, model=Payment):
     totals_columns = {"amount": lazy("Amount"), "refunded_amount": lazy("Refunded")}
 
     def list_query(self, request: Request) -> Any:
-        number = sa.select(Order.number).where(Order.id == Payment.order_id).scalar_subquery()
-        return sa.select(Payment).options(sa.orm.with_expression(Payment.order_number, number))
+        return with_order_number(sa.select(Payment), Payment)
 
     def search_query(self, stmt: Any, term: str) -> Any:
         """A Stripe id (or part of one), or the order's number (or part of it)."""
@@ -119,14 +128,30 @@ class PaymentAdmin(FastListMixin, ListTotalsMixin, ReadOnlyView, model=Payment):
     }
 
 
-def payment_link(record: Any, _attribute: Any) -> Markup:
-    return link_to(f"/admin/payment/details/{record.payment_id}", f"#{record.payment_id}")
+def refund_order_link(refund: Refund, _attribute: Any) -> Markup | str:
+    return "–" if refund.order_id is None else order_link(refund, _attribute)
 
 
-def line_link(record: Any, _attribute: Any) -> Markup | str:
-    if record.order_line_id is None:
+def line_link(refund: Refund, _attribute: Any) -> Markup | str:
+    if refund.order_line_id is None:
         return "–"
-    return link_to(f"/admin/order-line/details/{record.order_line_id}", f"#{record.order_line_id}")
+    return link_to(f"/admin/order-line/details/{refund.order_line_id}", refund.line_name or f"#{refund.order_line_id}")
+
+
+def with_refund_order(stmt: Any) -> Any:
+    """Each refund with its order (through its payment) and its line's name, for the list and the page."""
+    order_id = sa.select(Payment.order_id).where(Payment.id == Refund.payment_id).scalar_subquery()
+    line_name = (
+        sa.select(Order.number + "/" + sa.cast(OrderLine.position, sa.Text))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(OrderLine.id == Refund.order_line_id)
+        .scalar_subquery()
+    )
+    return stmt.options(
+        sa.orm.with_expression(Refund.order_id, order_id),
+        sa.orm.with_expression(Refund.order_number, order_number_of(order_id)),
+        sa.orm.with_expression(Refund.line_name, line_name),
+    )
 
 
 class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
@@ -138,17 +163,16 @@ class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
     category = lazy("Sales")
     can_export = False  # refund figures reach finance through the revenue reports, with their credit notes
     column_list = [
-        Refund.id,
-        "payment",
-        "line",
         Refund.status,
+        "order",
+        "line",
         Refund.amount,
         Refund.reason,
         Refund.requested_by,
         Refund.created_at,
     ]
     column_labels = {
-        "payment": lazy("Payment"),
+        "order": lazy("Order"),
         "line": lazy("Order line"),
         Refund.status: lazy("Status"),
         Refund.amount: lazy("Amount"),
@@ -159,13 +183,25 @@ class RefundAdmin(FastListMixin, ReadOnlyView, model=Refund):
     column_searchable_list = [Refund.stripe_refund_id, Refund.idempotency_key]
     column_default_sort = [(Refund.id, True)]
     column_formatters = {
-        "payment": payment_link,
+        "order": refund_order_link,
         "line": line_link,
         Refund.status: badge("status"),
         Refund.amount: money("amount"),
         Refund.created_at: when("created_at"),
     }
-    column_formatters_detail = {Refund.amount: money("amount"), Refund.status: badge("status")}
+    column_formatters_detail = {
+        "order": refund_order_link,
+        "line": line_link,
+        Refund.amount: money("amount"),
+        Refund.status: badge("status"),
+    }
+    column_details_exclude_list = [Refund.order_id, Refund.order_number, Refund.line_name]
+
+    def list_query(self, request: Request) -> Any:
+        return with_refund_order(sa.select(Refund))
+
+    def details_query(self, request: Request) -> Any:
+        return with_refund_order(super().details_query(request))
 
 
 def note_text(event: OrderEvent, _attribute: Any) -> str:

@@ -18,7 +18,7 @@ from app.catalog.models import Service
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.fulfillment.refill_window import REFILLABLE
 from app.i18n import N_
-from app.orders.models import OrderLine
+from app.orders.models import Order, OrderLine
 from app.orders.states import LineStatus
 
 
@@ -32,6 +32,7 @@ class LineAction(StrEnum):
     CHECK_STATUS = "check-status"
     REQUEST_CANCEL = "request-cancel"
     REQUEST_REFILL = "request-refill"
+    CANCEL = "cancel-line"
 
 
 AT_PROVIDER = frozenset({LineStatus.DISPATCHED, LineStatus.IN_PROGRESS})
@@ -44,12 +45,56 @@ ACTION_STATES: Mapping[LineAction, frozenset[LineStatus]] = {
     LineAction.CHECK_STATUS: AT_PROVIDER,
     LineAction.REQUEST_CANCEL: AT_PROVIDER,
     LineAction.REQUEST_REFILL: REFILLABLE,
+    # Never sent, or refused by the provider: nothing to ask it to stop.
+    LineAction.CANCEL: frozenset({LineStatus.ON_HOLD, LineStatus.FAILED}),
 }
+
+
+# Decisions staff take on several lines at once (the others need a look at each line).
+BULK_ACTIONS = (LineAction.HOLD, LineAction.RESUME, LineAction.RETRY, LineAction.CANCEL)
+
+
+def bulk_actions_for(states: frozenset[LineStatus]) -> list[LineAction]:
+    """The decisions on several lines that apply to some line in ``states`` (a board queue's)."""
+    return [action for action in BULK_ACTIONS if ACTION_STATES[action] & states]
 
 
 def actions_for(status: LineStatus) -> list[LineAction]:
     """The actions whose commands accept a line in ``status``, in the table's order."""
     return [action for action, states in ACTION_STATES.items() if status in states]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A selected line the action does not apply to, and the state that rules it out."""
+
+    line: str  # "SMP-2026-000012/1"
+    state: LineStatus
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Several lines selected for one action: those it applies to (in id order) and those it skips."""
+
+    taken: list[int]
+    skipped: list[Skipped]
+
+
+async def split_selection(session: AsyncSession, action: LineAction, line_ids: Sequence[int]) -> Selection:
+    """Which of the selected lines ``action`` applies to by their state now; the command checks again under lock."""
+    rows = await session.execute(
+        sa.select(OrderLine.id, Order.number, OrderLine.position, OrderLine.fulfillment_status)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.id.in_(line_ids))
+        .order_by(OrderLine.id)
+    )
+    taken, skipped = [], []
+    for line_id, number, position, status in rows:
+        if status in ACTION_STATES[action]:
+            taken.append(line_id)
+        else:
+            skipped.append(Skipped(f"{number}/{position}", LineStatus(status)))
+    return Selection(taken, skipped)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager, load_only, raiseload
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, load_only, raiseload
 
+from app.fulfillment.models import Provider
 from app.i18n import N_
 from app.orders import states
 from app.orders.models import Order, OrderLine
@@ -89,10 +90,16 @@ class _Summary:
         return _Summary(self.count + count, earliest)
 
 
+def provider_options() -> sa.Select[tuple[int, str]]:
+    """Every provider by name: what lists and the board filter by."""
+    return sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id)
+
+
 async def _summaries(
-    session: AsyncSession, now: datetime, stuck_after: timedelta
+    session: AsyncSession, now: datetime, stuck_after: timedelta, scope: sa.ColumnElement[bool]
 ) -> tuple[dict[LineStatus, _Summary], _Summary]:
-    """Count and oldest time in state of every queue state, and of the stuck lines: one read of the status index."""
+    """Count and oldest time in state of every queue state, and of the stuck lines (their age: since their last
+    movement, as on their cards): one read of the status index."""
     queued_states = sorted({state for queue in QUEUES for state in queue.states})
     stuck = now - stuck_after > LAST_MOVEMENT
     rows = (
@@ -102,9 +109,9 @@ async def _summaries(
                 sa.func.count(),
                 sa.func.min(OrderLine.status_changed_at),
                 sa.func.count().filter(stuck),
-                sa.func.min(OrderLine.status_changed_at).filter(stuck),
+                sa.func.min(LAST_MOVEMENT).filter(stuck),
             )
-            .where(OrderLine.fulfillment_status.in_(queued_states))
+            .where(OrderLine.fulfillment_status.in_(queued_states), scope)
             .group_by(OrderLine.fulfillment_status)
         )
     ).all()
@@ -118,10 +125,15 @@ async def _summaries(
     return by_state, stuck_summary
 
 
+def _since(queue_key: str) -> sa.ColumnElement[datetime] | InstrumentedAttribute[datetime]:
+    """A line's age on the board: since its last movement in the stuck queue, since its state changed elsewhere."""
+    return LAST_MOVEMENT if queue_key == STUCK.key else OrderLine.status_changed_at
+
+
 async def _previews(
     session: AsyncSession, conditions: dict[str, sa.ColumnElement[bool]], limit: int
 ) -> dict[str, list[OrderLine]]:
-    """The first ``limit`` lines of each queue (longest in their state first), with their order number.
+    """The first ``limit`` lines of each queue (oldest first, by :func:`_since`), with their order number.
 
     Two statements for all queues: the ids of each queue's first lines (UNION ALL of ordered, limited index reads),
     then those lines with what the board shows of them.
@@ -129,16 +141,16 @@ async def _previews(
     if not conditions:
         return {}
     firsts = [
-        sa.select(OrderLine.id, OrderLine.status_changed_at)
+        sa.select(OrderLine.id, _since(key).label("since"))
         .where(condition)
-        .order_by(OrderLine.status_changed_at, OrderLine.id)
+        .order_by(_since(key), OrderLine.id)
         .limit(limit)
         .subquery()
-        for condition in conditions.values()
+        for key, condition in conditions.items()
     ]
     picked = sa.union_all(
         *(
-            sa.select(sa.literal(key).label("queue"), first.c.id, first.c.status_changed_at)
+            sa.select(sa.literal(key).label("queue"), first.c.id, first.c.since)
             for key, first in zip(conditions, firsts, strict=True)
         )
     )
@@ -155,16 +167,23 @@ async def _previews(
     )
     lines = {line.id: line for line in (await session.scalars(stmt)).unique()}
     previews: dict[str, list[OrderLine]] = {key: [] for key in conditions}
-    for row in sorted(order, key=lambda row: (row.status_changed_at, row.id)):
+    for row in sorted(order, key=lambda row: (row.since, row.id)):
         previews[row.queue].append(lines[row.id])
     return previews
 
 
 async def fulfillment_queues(
-    session: AsyncSession, *, stuck_after: timedelta, now: datetime | None = None, limit: int = QUEUE_PREVIEW
+    session: AsyncSession,
+    *,
+    stuck_after: timedelta,
+    now: datetime | None = None,
+    limit: int = QUEUE_PREVIEW,
+    provider_id: int | None = None,
 ) -> list[Queue]:
+    """The board's queues; with ``provider_id``, only the lines sent (or to be sent) to that provider."""
     now = now or datetime.now(UTC)
-    by_state, stuck = await _summaries(session, now, stuck_after)
+    scope = OrderLine.provider_id == provider_id if provider_id is not None else sa.true()
+    by_state, stuck = await _summaries(session, now, stuck_after, scope)
     summaries: dict[str, _Summary] = {}
     conditions: dict[str, sa.ColumnElement[bool]] = {}
     for q in QUEUES:
@@ -173,10 +192,10 @@ async def fulfillment_queues(
             summary = summary.add(by_state.get(state, _Summary()).count, by_state.get(state, _Summary()).oldest)
         summaries[q.key] = summary
         if summary.count:
-            conditions[q.key] = OrderLine.fulfillment_status.in_(q.states)
+            conditions[q.key] = sa.and_(OrderLine.fulfillment_status.in_(q.states), scope)
     summaries[STUCK.key] = stuck
     if stuck.count:
-        conditions[STUCK.key] = stuck_condition(now, stuck_after)
+        conditions[STUCK.key] = sa.and_(stuck_condition(now, stuck_after), scope)
     previews = await _previews(session, conditions, limit)
     return [
         Queue(q.key, q.title, q.hint, summaries[q.key].count, summaries[q.key].oldest, previews.get(q.key, []))

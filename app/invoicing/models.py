@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.db.base import JSONB, Currency, DateTimeUTC, DefaultBase, IdentityBase, Money, enum_type, server_now
 from app.invoicing.tax import TaxTreatment
@@ -75,6 +75,8 @@ class Invoice(IdentityBase):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=server_now())
     # Its booking in Lexware Office (a table of its own: this row never changes); loaded only where asked for.
     lexoffice_sync: Mapped[LexofficeSync | None] = relationship(viewonly=True, lazy="raise")
+    # The order's number, loaded where a list or page shows it (with_expression).
+    order_number: Mapped[str | None] = query_expression()
 
     __table_args__ = (
         # One invoice per order; credit notes as many as there are refunds.

@@ -346,3 +346,20 @@ async def resume_lines(
     uow.audit_changes(actor, "resume-line", details={"note": note})
     await uow.flush()
     return locked
+
+
+async def cancel_lines(
+    uow: UnitOfWork, *, line_ids: Sequence[int], actor: Actor, reason: str
+) -> list[tuple[Order, OrderLine]]:
+    """Cancel held or failed lines (never at a provider); an order whose lines all end closes. Refunds are a
+    separate step."""
+    reason = _text(reason, "reason", required=N_("say why the line is canceled"))
+    locked = await lock_lines(uow, line_ids)
+    for order, line in locked:
+        _refuse_unless(
+            order, line, LineAction.CANCEL, N_("%(line)s is %(state)s; only held or failed lines are canceled")
+        )
+        lifecycle.set_line_status(uow, order, line, LineStatus.CANCELED, actor, note=reason)
+    uow.audit_changes(actor, "cancel-line", details={"reason": reason})
+    await uow.flush()
+    return locked

@@ -98,6 +98,10 @@ class Refund(IdentityAuditBase):
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     requested_by: Mapped[str] = mapped_column(sa.String(254))
     failure: Mapped[str | None] = mapped_column(sa.Text)  # the processor's reason when it refused
+    # The order paid by its payment, and the line's name ("SMP-2026-000012/1"), loaded where a list shows them.
+    order_id: Mapped[int | None] = query_expression()
+    order_number: Mapped[str | None] = query_expression()
+    line_name: Mapped[str | None] = query_expression()
 
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 

@@ -117,7 +117,7 @@
     }
     mark();
     window.setInterval(function () {
-      if (document.hidden) return;
+      if (document.hidden || board.querySelector("input[data-line-pick]:checked")) return; // keep what is ticked
       fetch(board.dataset.refreshUrl, { credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
@@ -131,6 +131,18 @@
           stamp.textContent = board.dataset.failedText || "";
         });
     }, 30000);
+  }
+
+  // A board queue's buttons decide on the lines ticked in that queue: the confirmation page lists them.
+  function bindBoardSelection() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-bulk-action]");
+      if (!button) return;
+      var ticked = button.closest("[data-queue]").querySelectorAll("input[data-line-pick]:checked");
+      var ids = Array.prototype.map.call(ticked, function (box) { return box.value; });
+      event.preventDefault();
+      window.location.href = button.href + "&pks=" + ids.join(",");
+    });
   }
 
   // "Copy" buttons (a new checkout link's address, a one-time password): copy the named input's value or
@@ -267,5 +279,6 @@
     showToasts();
     bindDateRanges();
     refreshBoard();
+    bindBoardSelection();
   });
 })();

@@ -284,14 +284,24 @@ async def login(page: Any, server: LiveServer, role: Role | str, *, path: str = 
         await page.goto(server.url(path))
 
 
+BROWSER_LOCALES = {"de": "de-DE", "en": "en-GB"}
+
+
 @asynccontextmanager
-async def german_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 720) -> AsyncIterator[Any]:
-    """A page in a fresh German browser context of the given size, closed afterwards."""
+async def sized_page(
+    browser: Any, server: LiveServer, language: str, width: int = 1280, height: int = 720
+) -> AsyncIterator[Any]:
+    """A page in a fresh browser context of ``language`` ("de", "en") and the given size, closed afterwards."""
     context = await browser.new_context(
-        base_url=server.base_url, viewport={"width": width, "height": height}, locale="de-DE"
+        base_url=server.base_url, viewport={"width": width, "height": height}, locale=BROWSER_LOCALES[language]
     )
     context.set_default_timeout(10_000)
     try:
         yield await context.new_page()
     finally:
         await context.close()
+
+
+def german_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 720) -> Any:
+    """A page in a fresh German browser context of the given size, closed afterwards."""
+    return sized_page(browser, server, "de", width, height)

@@ -82,7 +82,7 @@ async def test_staff_holds_and_resumes_a_queued_line(page: Any, live_server: Liv
     # Hold: the confirmation page names the line and asks for a reason.
     await line.locator("[data-testid=line-action-hold-line]").click()
     await page.wait_for_url(re.compile(r"/admin/order-line/action/hold-line\?"))
-    await expect(page.locator("form.card")).to_contain_text(f"{number} · line 1")
+    await expect(page.locator("form.card")).to_contain_text(f"{number}/1 · ")
     await page.fill("#field-reason", "Customer asked us to wait (e2e)")
     await shot(page, "hold-confirmation")
     await page.click("[data-testid=confirm-action]")

@@ -212,7 +212,7 @@ def test_a_group_whose_pages_are_all_out_of_reach_is_hidden():
 async def test_the_top_bar_shows_who_is_signed_in_and_their_role(backoffice):
     html = await page(backoffice, "/admin/order/list", role=Role.FINANCE)
     assert backoffice.users[Role.FINANCE].email in html
-    assert re.search(r'data-testid="signed-in-role">finance<', html)
+    assert re.search(r'data-testid="signed-in-role">Role: Finance<', html)
 
 
 async def test_the_order_pages_actions_come_back_to_it_and_cancel_is_red(backoffice):
