@@ -78,3 +78,31 @@ class SalesDay(_SalesDayColumns, DefaultBase):
             "day", "currency", "buyer_country", "buyer_is_business", "source", "tax_treatment", "tax_rate"
         ),
     )
+
+
+class _SalesLineDayColumns:
+    """Lines of paid orders summed per Berlin day, currency, tax treatment and service (``reports/datasets.py``)."""
+
+    day: Mapped[date] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(Currency)
+    tax_treatment: Mapped[str] = mapped_column(sa.String(32))
+    service_id: Mapped[int] = mapped_column(sa.BigInteger)
+    lines: Mapped[int] = mapped_column(sa.BigInteger)
+    net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+
+
+class SalesLineDayChange(_SalesLineDayColumns, IdentityBase):
+    """Lines counted in (or, negative, taken out of) a day: written by triggers on ``orders`` and ``order_line``
+    in the transaction that changes them, insert-only; folded into :class:`SalesLineDay` every few minutes by
+    :func:`app.analytics.sales_line_days.fold_sales_line_day_changes`."""
+
+    __tablename__ = "sales_line_day_change"
+
+
+class SalesLineDay(_SalesLineDayColumns, DefaultBase):
+    """The folded line totals: one row per day, currency, tax treatment and service. A report sums this and the
+    changes not folded yet, so it is exact at any moment."""
+
+    __tablename__ = "sales_line_day"
+
+    __table_args__ = (sa.PrimaryKeyConstraint("day", "currency", "tax_treatment", "service_id"),)
