@@ -31,6 +31,7 @@ from psycopg.types.json import Jsonb
 
 from app.analytics.sales_days import REBUILD_SQL
 from app.analytics.sales_line_days import REBUILD_SQL as REBUILD_LINES_SQL
+from app.customers.first_paid import REBUILD_SQL as REBUILD_FIRST_PAID_SQL
 from app.db.session import engine_for, transaction
 from app.db.urls import conninfo
 from app.demo.seed import seed_demo_data
@@ -560,6 +561,8 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
         conn.execute("DELETE FROM sales_line_day_change")
         conn.execute("DELETE FROM sales_line_day")
         conn.execute(REBUILD_LINES_SQL)
+        # ... and each customer's first payment.
+        conn.execute(REBUILD_FIRST_PAID_SQL)
         conn.execute("SELECT setval('order_number_seq', %s)", (number_base + orders,))
         conn.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
     return history

@@ -1,10 +1,14 @@
-"""Line sales per Berlin day and service for the reports, kept exact by triggers on orders and order lines.
+"""For the reports: line sales per Berlin day and service, and each customer's first payment, kept by triggers.
 
 ``sales_line_day_change`` gets rows from a trigger whenever a paid order's lines change (a line added, removed,
 or its service or net changed) and whenever an order's payment day, currency or tax treatment changes (its lines
 out under the old facts, in under the new), insert-only so concurrent payments never wait on each other; a job
 folds the changes into ``sales_line_day`` (app/analytics/sales_line_days.py). Existing paid lines are counted
 here.
+
+``customer.first_paid_at`` is the earliest ``paid_at`` of the customer's orders, set by a trigger on ``orders``
+whenever an order is paid, its payment time changes or it moves to another customer, so the customer reports
+need not find every customer's first order among all orders.
 
 Revision ID: 0032
 Revises: 0030
@@ -65,7 +69,38 @@ def _changed(columns: Sequence[str]) -> str:
     return f"(({', '.join('OLD.' + c for c in columns)}) IS DISTINCT FROM ({', '.join('NEW.' + c for c in columns)}))"
 
 
+FIRST_PAID = (
+    "UPDATE customer SET first_paid_at = f.first_paid_at FROM (SELECT min(paid_at) AS first_paid_at FROM orders "
+    "WHERE customer_id = {customer}) f WHERE customer.id = {customer} "
+    "AND customer.first_paid_at IS DISTINCT FROM f.first_paid_at"
+)
+
+
 def upgrade() -> None:
+    op.add_column("customer", sa.Column("first_paid_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(f"""
+        CREATE FUNCTION customer_first_paid() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {FIRST_PAID.format(customer="NEW.customer_id")};
+            IF TG_OP = 'UPDATE' AND OLD.customer_id <> NEW.customer_id THEN
+                {FIRST_PAID.format(customer="OLD.customer_id")};
+            END IF;
+            RETURN NULL;
+        END $$
+    """)
+    op.execute(
+        "CREATE TRIGGER orders_paid_customer_first_paid AFTER INSERT ON orders FOR EACH ROW "
+        "WHEN (NEW.paid_at IS NOT NULL) EXECUTE FUNCTION customer_first_paid()"
+    )
+    op.execute(
+        "CREATE TRIGGER orders_changed_customer_first_paid AFTER UPDATE OF paid_at, customer_id ON orders "
+        "FOR EACH ROW WHEN ((OLD.paid_at, OLD.customer_id) IS DISTINCT FROM (NEW.paid_at, NEW.customer_id)) "
+        "EXECUTE FUNCTION customer_first_paid()"
+    )
+    op.execute(
+        "UPDATE customer SET first_paid_at = f.first_paid_at FROM (SELECT customer_id, min(paid_at) AS first_paid_at "
+        "FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id) f WHERE customer.id = f.customer_id"
+    )
     op.create_table(
         "sales_line_day_change",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
@@ -123,6 +158,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER orders_changed_customer_first_paid ON orders")
+    op.execute("DROP TRIGGER orders_paid_customer_first_paid ON orders")
+    op.execute("DROP FUNCTION customer_first_paid()")
+    op.drop_column("customer", "first_paid_at")
     op.execute("DROP TRIGGER order_line_changed_sales_line_day ON order_line")
     op.execute("DROP TRIGGER order_line_added_sales_line_day ON order_line")
     op.execute("DROP TRIGGER orders_changed_sales_line_day ON orders")
