@@ -1,7 +1,8 @@
-"""Analytics jobs: fold the day changes of paid orders and their lines into the daily totals every five minutes."""
+"""Analytics jobs: every five minutes, fold the day changes of paid orders, their lines and the funnel."""
 
 from __future__ import annotations
 
+from app.analytics.funnel_days import fold_funnel_day_changes
 from app.analytics.sales_days import fold_sales_day_changes
 from app.analytics.sales_line_days import fold_sales_line_day_changes
 from app.jobs import job_app, job_sessions
@@ -13,4 +14,5 @@ async def fold_sales_days_job(timestamp: int) -> str:  # noqa: ARG001 - periodic
     async with job_sessions()() as session, session.begin():
         days = await fold_sales_day_changes(session)
         line_days = await fold_sales_line_day_changes(session)
-        return f"folded into {days} day rows and {line_days} line day rows"
+        funnel_days = await fold_funnel_day_changes(session)
+        return f"folded into {days} day rows, {line_days} line day rows and {funnel_days} funnel day rows"

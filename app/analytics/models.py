@@ -35,6 +35,7 @@ class FunnelEvent(IdentityBase):
 
     __table_args__ = (
         sa.Index("ix_funnel_event_at", "at"),
+        sa.Index("ix_funnel_event_visitor_id_kind_at", "visitor_id", "kind", "at"),
         sa.Index("ix_funnel_event_order_id", "order_id", postgresql_where=sa.text("order_id IS NOT NULL")),
     )
 
@@ -106,3 +107,32 @@ class SalesLineDay(_SalesLineDayColumns, DefaultBase):
     __tablename__ = "sales_line_day"
 
     __table_args__ = (sa.PrimaryKeyConstraint("day", "currency", "tax_treatment", "service_id"),)
+
+
+class _FunnelDayColumns:
+    """Visitors seen on a Berlin day at a step whose previous day at that step was ``prev_day`` (``-infinity``:
+    never), over all services or (``by_service``) per service: see :mod:`app.analytics.funnel_days`."""
+
+    by_service: Mapped[bool]
+    day: Mapped[date] = mapped_column(sa.Date)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    service_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    prev_day: Mapped[date] = mapped_column(sa.Date)
+    visitors: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class FunnelDayChange(_FunnelDayColumns, IdentityBase):
+    """A change of the daily visitor counts, written by a trigger on ``funnel_event`` as the event is inserted;
+    folded into :class:`FunnelDay` by :func:`app.analytics.funnel_days.fold_funnel_day_changes`."""
+
+    __tablename__ = "funnel_day_change"
+
+
+class FunnelDay(_FunnelDayColumns, IdentityBase):
+    """The folded visitor counts: one row per day, step, service (or all) and previous day."""
+
+    __tablename__ = "funnel_day"
+
+    __table_args__ = (
+        sa.UniqueConstraint("by_service", "day", "kind", "service_id", "prev_day", postgresql_nulls_not_distinct=True),
+    )

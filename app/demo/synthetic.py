@@ -29,6 +29,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
+from app.analytics.funnel_days import REBUILD_SQL as REBUILD_FUNNEL_SQL
 from app.analytics.sales_days import REBUILD_SQL
 from app.analytics.sales_line_days import REBUILD_SQL as REBUILD_LINES_SQL
 from app.customers.first_paid import REBUILD_SQL as REBUILD_FIRST_PAID_SQL
@@ -563,6 +564,10 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
         conn.execute(REBUILD_LINES_SQL)
         # ... and each customer's first payment.
         conn.execute(REBUILD_FIRST_PAID_SQL)
+        # ... and the funnel's visitors per day.
+        conn.execute("DELETE FROM funnel_day_change")
+        conn.execute("DELETE FROM funnel_day")
+        conn.execute(REBUILD_FUNNEL_SQL)
         conn.execute("SELECT setval('order_number_seq', %s)", (number_base + orders,))
         conn.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
     return history

@@ -8,7 +8,16 @@ here.
 
 ``customer.first_paid_at`` is the earliest ``paid_at`` of the customer's orders, set by a trigger on ``orders``
 whenever an order is paid, its payment time changes or it moves to another customer, so the customer reports
-need not find every customer's first order among all orders.
+need not find every customer's first order among all orders. An index on ``invoice.issued_at`` lets the
+bookkeeping report read only the documents of its period.
+
+The storefront funnel counts distinct visitors per bucket. ``funnel_day_change`` gets rows from a trigger on
+``funnel_event``: per day and step, visitors seen that day whose previous day at that step was ``prev_day``
+(``-infinity``: never before), overall and per service (``by_service``). A visitor is in a bucket's count exactly
+once, on the first day in it, where ``prev_day`` lies before the bucket's start; so any bucket (day, week,
+month, quarter, a whole range) is counted exactly from these rows. A late event moves the next day's previous
+day. A job folds the changes into ``funnel_day`` (app/analytics/funnel_days.py); existing events are counted
+here.
 
 Revision ID: 0032
 Revises: 0030
@@ -76,7 +85,98 @@ FIRST_PAID = (
 )
 
 
+FUNNEL_FACTS = "by_service, day, kind, service_id, prev_day"
+
+
+def _funnel_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("by_service", sa.Boolean(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("service_id", sa.BigInteger(), nullable=True),
+        sa.Column("prev_day", sa.Date(), nullable=False),
+        sa.Column("visitors", sa.BigInteger(), nullable=False),
+    ]
+
+
+def _funnel_rows(by_service: bool) -> str:
+    service = "service_id" if by_service else "NULL::bigint"
+    chain = "visitor_id, kind, service_id" if by_service else "visitor_id, kind"
+    return (
+        f"SELECT {str(by_service).lower()}, day, kind, {service}, "
+        f"coalesce(lag(day) OVER (PARTITION BY {chain} ORDER BY day), '-infinity') "
+        f"FROM (SELECT DISTINCT (at AT TIME ZONE 'Europe/Berlin')::date AS day, {chain} FROM funnel_event "
+        "WHERE visitor_id IS NOT NULL) seen"
+    )
+
+
+FUNNEL_TRIGGER = """
+CREATE FUNCTION funnel_day_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    seen date := (NEW.at AT TIME ZONE 'Europe/Berlin')::date;
+    seen_from timestamptz := seen::timestamp AT TIME ZONE 'Europe/Berlin';
+    seen_to timestamptz := (seen + 1)::timestamp AT TIME ZONE 'Europe/Berlin';
+    per_service boolean;
+    service bigint;
+    earlier date;
+    later date;
+BEGIN
+    -- One visitor's events are counted one transaction at a time, each seeing those committed before it.
+    PERFORM pg_advisory_xact_lock(hashtext('funnel_event'), hashtext(NEW.visitor_id));
+    FOREACH per_service IN ARRAY ARRAY[false, true] LOOP
+        service := CASE WHEN per_service THEN NEW.service_id END;
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM funnel_event e WHERE e.visitor_id = NEW.visitor_id AND e.kind = NEW.kind
+            AND (NOT per_service OR e.service_id IS NOT DISTINCT FROM NEW.service_id)
+            AND e.at >= seen_from AND e.at < seen_to);
+        SELECT (max(e.at) AT TIME ZONE 'Europe/Berlin')::date INTO earlier FROM funnel_event e
+        WHERE e.visitor_id = NEW.visitor_id AND e.kind = NEW.kind
+        AND (NOT per_service OR e.service_id IS NOT DISTINCT FROM NEW.service_id) AND e.at < seen_from;
+        SELECT (min(e.at) AT TIME ZONE 'Europe/Berlin')::date INTO later FROM funnel_event e
+        WHERE e.visitor_id = NEW.visitor_id AND e.kind = NEW.kind
+        AND (NOT per_service OR e.service_id IS NOT DISTINCT FROM NEW.service_id) AND e.at >= seen_to;
+        earlier := coalesce(earlier, '-infinity');
+        INSERT INTO funnel_day_change (by_service, day, kind, service_id, prev_day, visitors)
+        VALUES (per_service, seen, NEW.kind, service, earlier, 1);
+        IF later IS NOT NULL THEN
+            INSERT INTO funnel_day_change (by_service, day, kind, service_id, prev_day, visitors)
+            VALUES (per_service, later, NEW.kind, service, earlier, -1), (per_service, later, NEW.kind, service, seen, 1);
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END $$
+"""
+
+
 def upgrade() -> None:
+    op.create_table(
+        "funnel_day_change",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        *_funnel_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_funnel_day_change")),
+    )
+    op.create_table(
+        "funnel_day",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        *_funnel_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_funnel_day")),
+        sa.UniqueConstraint(
+            *FUNNEL_FACTS.split(", "), name=op.f("uq_funnel_day_by_service"), postgresql_nulls_not_distinct=True
+        ),
+    )
+    op.create_index(op.f("ix_funnel_event_visitor_id_kind_at"), "funnel_event", ["visitor_id", "kind", "at"])
+    op.execute(FUNNEL_TRIGGER)
+    op.execute(
+        "CREATE TRIGGER funnel_event_funnel_day BEFORE INSERT ON funnel_event FOR EACH ROW "
+        "WHEN (NEW.visitor_id IS NOT NULL) EXECUTE FUNCTION funnel_day_change()"
+    )
+    op.execute(f"""
+        INSERT INTO funnel_day ({FUNNEL_FACTS}, visitors)
+        SELECT {FUNNEL_FACTS}, count(*) FROM ({_funnel_rows(False)} UNION ALL {_funnel_rows(True)})
+            AS seen ({FUNNEL_FACTS})
+        GROUP BY 1, 2, 3, 4, 5
+    """)
+    op.create_index(op.f("ix_invoice_issued_at"), "invoice", ["issued_at"])
     op.add_column("customer", sa.Column("first_paid_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(f"""
         CREATE FUNCTION customer_first_paid() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -158,10 +258,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER funnel_event_funnel_day ON funnel_event")
+    op.execute("DROP FUNCTION funnel_day_change()")
+    op.drop_index(op.f("ix_funnel_event_visitor_id_kind_at"), table_name="funnel_event")
+    op.drop_table("funnel_day")
+    op.drop_table("funnel_day_change")
     op.execute("DROP TRIGGER orders_changed_customer_first_paid ON orders")
     op.execute("DROP TRIGGER orders_paid_customer_first_paid ON orders")
     op.execute("DROP FUNCTION customer_first_paid()")
     op.drop_column("customer", "first_paid_at")
+    op.drop_index(op.f("ix_invoice_issued_at"), table_name="invoice")
     op.execute("DROP TRIGGER order_line_changed_sales_line_day ON order_line")
     op.execute("DROP TRIGGER order_line_added_sales_line_day ON order_line")
     op.execute("DROP TRIGGER orders_changed_sales_line_day ON orders")
