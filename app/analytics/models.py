@@ -82,14 +82,19 @@ class SalesDay(_SalesDayColumns, DefaultBase):
 
 
 class _SalesLineDayColumns:
-    """Lines of paid orders summed per Berlin day, currency, tax treatment and service (``reports/datasets.py``)."""
+    """Lines of paid orders summed per Berlin day, currency, tax treatment, service and provider (none: fulfilled by
+    hand) for ``reports/datasets.py`` and ``reports/margin.py``: the provider's ``charge`` in its currency, and
+    the lines it has not charged yet."""
 
     day: Mapped[date] = mapped_column(sa.Date)
     currency: Mapped[str] = mapped_column(Currency)
     tax_treatment: Mapped[str] = mapped_column(sa.String(32))
     service_id: Mapped[int] = mapped_column(sa.BigInteger)
+    provider_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     lines: Mapped[int] = mapped_column(sa.BigInteger)
+    uncharged_lines: Mapped[int] = mapped_column(sa.BigInteger)
     net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    charge: Mapped[Decimal] = mapped_column(sa.Numeric(20, 5))
 
 
 class SalesLineDayChange(_SalesLineDayColumns, IdentityBase):
@@ -100,13 +105,17 @@ class SalesLineDayChange(_SalesLineDayColumns, IdentityBase):
     __tablename__ = "sales_line_day_change"
 
 
-class SalesLineDay(_SalesLineDayColumns, DefaultBase):
-    """The folded line totals: one row per day, currency, tax treatment and service. A report sums this and the
-    changes not folded yet, so it is exact at any moment."""
+class SalesLineDay(_SalesLineDayColumns, IdentityBase):
+    """The folded line totals: one row per day, currency, tax treatment, service and provider. A report sums this
+    and the changes not folded yet, so it is exact at any moment."""
 
     __tablename__ = "sales_line_day"
 
-    __table_args__ = (sa.PrimaryKeyConstraint("day", "currency", "tax_treatment", "service_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "day", "currency", "tax_treatment", "service_id", "provider_id", postgresql_nulls_not_distinct=True
+        ),
+    )
 
 
 class _FunnelDayColumns:

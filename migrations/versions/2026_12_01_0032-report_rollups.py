@@ -1,7 +1,7 @@
-"""For the reports: line sales per Berlin day and service, and each customer's first payment, kept by triggers.
+"""For the reports: line sales per Berlin day, service and provider, and each customer's first payment, kept by triggers.
 
 ``sales_line_day_change`` gets rows from a trigger whenever a paid order's lines change (a line added, removed,
-or its service or net changed) and whenever an order's payment day, currency or tax treatment changes (its lines
+or its service, provider, net or provider's charge changed) and whenever an order's payment day, currency or tax treatment changes (its lines
 out under the old facts, in under the new), insert-only so concurrent payments never wait on each other; a job
 folds the changes into ``sales_line_day`` (app/analytics/sales_line_days.py). Existing paid lines are counted
 here.
@@ -37,10 +37,10 @@ down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-FACTS = "day, currency, tax_treatment, service_id"
-MEASURES = "lines, net"
+FACTS = "day, currency, tax_treatment, service_id, provider_id"
+MEASURES = "lines, uncharged_lines, net, charge"
 ORDER_WATCHED = ("paid_at", "currency", "tax_treatment")
-LINE_WATCHED = ("order_id", "service_id", "net")
+LINE_WATCHED = ("order_id", "service_id", "provider_id", "net", "charge")
 
 
 def _columns() -> list[sa.Column[object]]:
@@ -49,18 +49,22 @@ def _columns() -> list[sa.Column[object]]:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("tax_treatment", sa.String(length=32), nullable=False),
         sa.Column("service_id", sa.BigInteger(), nullable=False),
+        sa.Column("provider_id", sa.BigInteger(), nullable=True),
         sa.Column("lines", sa.BigInteger(), nullable=False),
+        sa.Column("uncharged_lines", sa.BigInteger(), nullable=False),
         sa.Column("net", sa.Numeric(16, 2), nullable=False),
+        sa.Column("charge", sa.Numeric(20, 5), nullable=False),
     ]
 
 
 def _order_lines(record: str, sign: str) -> str:
-    """The lines of order ``record``, per service, on its payment day and under its facts."""
+    """The lines of order ``record``, per service and provider, on its payment day and under its facts."""
     return (
         f"INSERT INTO sales_line_day_change ({FACTS}, {MEASURES}) "
         f"SELECT ({record}.paid_at AT TIME ZONE 'Europe/Berlin')::date, {record}.currency, {record}.tax_treatment, "
-        f"l.service_id, {sign}count(*), {sign}sum(l.net) FROM order_line l WHERE l.order_id = {record}.id "
-        "GROUP BY l.service_id"
+        f"l.service_id, l.provider_id, {sign}count(*), {sign}count(*) FILTER (WHERE l.charge IS NULL), "
+        f"{sign}sum(l.net), {sign}coalesce(sum(l.charge), 0) FROM order_line l WHERE l.order_id = {record}.id "
+        "GROUP BY l.service_id, l.provider_id"
     )
 
 
@@ -69,7 +73,8 @@ def _line(record: str, sign: str) -> str:
     return (
         f"INSERT INTO sales_line_day_change ({FACTS}, {MEASURES}) "
         "SELECT (o.paid_at AT TIME ZONE 'Europe/Berlin')::date, o.currency, o.tax_treatment, "
-        f"{record}.service_id, {sign}1, {sign}{record}.net FROM orders o "
+        f"{record}.service_id, {record}.provider_id, {sign}1, {sign}({record}.charge IS NULL)::int, "
+        f"{sign}{record}.net, {sign}coalesce({record}.charge, 0) FROM orders o "
         f"WHERE o.id = {record}.order_id AND o.paid_at IS NOT NULL"
     )
 
@@ -209,8 +214,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "sales_line_day",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
         *_columns(),
-        sa.PrimaryKeyConstraint(*FACTS.split(", "), name=op.f("pk_sales_line_day")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_line_day")),
+        sa.UniqueConstraint(*FACTS.split(", "), name=op.f("uq_sales_line_day_day"), postgresql_nulls_not_distinct=True),
     )
     op.execute(f"""
         CREATE FUNCTION sales_line_day_order_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -250,10 +257,10 @@ def upgrade() -> None:
     )
     op.execute(f"""
         INSERT INTO sales_line_day ({FACTS}, {MEASURES})
-        SELECT (o.paid_at AT TIME ZONE 'Europe/Berlin')::date, o.currency, o.tax_treatment, l.service_id, count(*),
-               sum(l.net)
+        SELECT (o.paid_at AT TIME ZONE 'Europe/Berlin')::date, o.currency, o.tax_treatment, l.service_id,
+               l.provider_id, count(*), count(*) FILTER (WHERE l.charge IS NULL), sum(l.net), coalesce(sum(l.charge), 0)
         FROM order_line l JOIN orders o ON o.id = l.order_id WHERE o.paid_at IS NOT NULL
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5
     """)
 
 

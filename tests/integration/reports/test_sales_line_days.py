@@ -14,12 +14,14 @@ from tests import factories
 from tests.integration.reports.conftest import History, berlin
 
 KEPT = (
-    f"SELECT day, currency, tax_treatment, service_id, sum(lines), sum(net) FROM ({SALES_LINE_DAYS}) k "
-    "GROUP BY 1, 2, 3, 4 HAVING sum(lines) <> 0 OR sum(net) <> 0"
+    f"SELECT day, currency, tax_treatment, service_id, provider_id, sum(lines), sum(uncharged_lines), sum(net), "
+    f"sum(charge) FROM ({SALES_LINE_DAYS}) k GROUP BY 1, 2, 3, 4, 5 "
+    "HAVING sum(lines) <> 0 OR sum(uncharged_lines) <> 0 OR sum(net) <> 0 OR sum(charge) <> 0"
 )
 AFRESH = (
-    "SELECT (o.paid_at AT TIME ZONE 'Europe/Berlin')::date, o.currency, o.tax_treatment, l.service_id, count(*), "
-    "sum(l.net) FROM order_line l JOIN orders o ON o.id = l.order_id WHERE o.paid_at IS NOT NULL GROUP BY 1, 2, 3, 4"
+    "SELECT (o.paid_at AT TIME ZONE 'Europe/Berlin')::date, o.currency, o.tax_treatment, l.service_id, "
+    "l.provider_id, count(*), count(*) FILTER (WHERE l.charge IS NULL), sum(l.net), coalesce(sum(l.charge), 0) "
+    "FROM order_line l JOIN orders o ON o.id = l.order_id WHERE o.paid_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
 )
 
 
@@ -46,15 +48,26 @@ async def test_line_totals_equal_the_lines_counted_afresh_after_every_kind_of_ch
         o.id: await session.scalar(sa.select(OrderLine).where(OrderLine.order_id == o.id).order_by(OrderLine.id))
         for o in orders
     }
+    provider = await factories.provider(session)
     # Backdated: a paid order moved to another day, another currency, another tax treatment.
     await session.execute(sa.update(Order).where(Order.id == a.id).values(paid_at=berlin(2026, 9, 30, 23, 59)))
     await session.execute(
         sa.update(Order).where(Order.id == d.id).values(currency="EUR", tax_treatment="reverse_charge")
     )
-    # A line's net and service changed, a line moved to an unpaid order, a line added to a paid order.
+    # A line's net, service and charge changed, a line moved to an unpaid order, a line added to a paid order.
     await session.execute(sa.update(OrderLine).where(OrderLine.id == first_line[b.id].id).values(net=Decimal("17.50")))
     await session.execute(
         sa.update(OrderLine).where(OrderLine.id == first_line[c.id].id).values(service_id=first_line[a.id].service_id)
+    )
+    await session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == first_line[a.id].id)
+        .values(provider_id=provider.id, charge=Decimal("1.23456"))
+    )
+    await session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == first_line[b.id].id)
+        .values(provider_id=provider.id, charge=Decimal("2.5"))
     )
     await session.execute(
         sa.update(OrderLine).where(OrderLine.id == first_line[d.id].id).values(order_id=unpaid.id, position=2)
