@@ -27,7 +27,7 @@ Create Date: 2026-12-01 00:32:00
 # ruff: noqa: S608 - the SQL is built from this file's constants only
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -153,22 +153,27 @@ END $$
 """
 
 
+def _create_rollup(name: str, columns: Callable[[], list[sa.Column[object]]], facts: str) -> None:
+    """The insert-only changes table and the totals table, one row per combination of ``facts`` (null as a value)."""
+    identity = "id", sa.BigInteger(), sa.Identity(always=True)
+    op.create_table(
+        f"{name}_change",
+        sa.Column(*identity, nullable=False),
+        *columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}_change")),
+    )
+    first = facts.split(", ", maxsplit=1)[0]
+    op.create_table(
+        name,
+        sa.Column(*identity, nullable=False),
+        *columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
+        sa.UniqueConstraint(*facts.split(", "), name=op.f(f"uq_{name}_{first}"), postgresql_nulls_not_distinct=True),
+    )
+
+
 def upgrade() -> None:
-    op.create_table(
-        "funnel_day_change",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        *_funnel_columns(),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_funnel_day_change")),
-    )
-    op.create_table(
-        "funnel_day",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        *_funnel_columns(),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_funnel_day")),
-        sa.UniqueConstraint(
-            *FUNNEL_FACTS.split(", "), name=op.f("uq_funnel_day_by_service"), postgresql_nulls_not_distinct=True
-        ),
-    )
+    _create_rollup("funnel_day", _funnel_columns, FUNNEL_FACTS)
     op.create_index(op.f("ix_funnel_event_visitor_id_kind_at"), "funnel_event", ["visitor_id", "kind", "at"])
     op.execute(FUNNEL_TRIGGER)
     op.execute(
@@ -206,19 +211,7 @@ def upgrade() -> None:
         "UPDATE customer SET first_paid_at = f.first_paid_at FROM (SELECT customer_id, min(paid_at) AS first_paid_at "
         "FROM orders WHERE paid_at IS NOT NULL GROUP BY customer_id) f WHERE customer.id = f.customer_id"
     )
-    op.create_table(
-        "sales_line_day_change",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        *_columns(),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_line_day_change")),
-    )
-    op.create_table(
-        "sales_line_day",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        *_columns(),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_line_day")),
-        sa.UniqueConstraint(*FACTS.split(", "), name=op.f("uq_sales_line_day_day"), postgresql_nulls_not_distinct=True),
-    )
+    _create_rollup("sales_line_day", _columns, FACTS)
     op.execute(f"""
         CREATE FUNCTION sales_line_day_order_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
