@@ -28,13 +28,13 @@ BERLIN_DAY = "({} AT TIME ZONE 'Europe/Berlin')::date"
 async def customers(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
     paid = bucket_sql(selection.grouping, "o.paid_at")
     # New in the bucket: first paid in it (the whole range as one bucket: first paid within the range).
-    new = f"{bucket_sql(selection.grouping, 'f.first_paid')} = {paid}" if selection.grouping else "f.first_paid >= $1"
+    first = "f.first_paid_at"
+    new = f"{bucket_sql(selection.grouping, first)} = {paid}" if selection.grouping else f"{first} >= $1"
     query = (
         f"SELECT {paid} AS period_start, count(DISTINCT o.customer_id), "  # noqa: S608
         f"count(DISTINCT o.customer_id) FILTER (WHERE {new}), count(*), "
         "coalesce(sum(o.net) FILTER (WHERE o.currency = 'EUR'), 0) "
-        "FROM orders o JOIN (SELECT customer_id, min(paid_at) AS first_paid FROM orders WHERE paid_at IS NOT NULL "
-        "GROUP BY customer_id) f ON f.customer_id = o.customer_id "
+        "FROM orders o JOIN customer f ON f.id = o.customer_id "
         "WHERE o.paid_at >= $1 AND o.paid_at < $2 GROUP BY 1"
     )
     args = bucket_args(selection.period, selection.grouping)

@@ -6,7 +6,8 @@ grain any report shows, so nothing is lost.
 
 - **Sales** count on the day an order was paid (the invoice date once invoices exist); a paid order stays a
   sale when it is refunded later. Split by order facts they come from the daily totals kept by a trigger
-  (``app/analytics/sales_days.py``: a few rows per day); split by lines, from the order lines themselves.
+  (``app/analytics/sales_days.py``: a few rows per day); split by lines, from the daily line totals kept by
+  triggers per service (``app/analytics/sales_line_days.py``), joined to the service's current category.
 - **Refunds** count on the day the processor confirmed them (the credit note's date once credit notes exist),
   gross as refunded; their net is the order's net share of that amount, rounded half-up to the cent, which is
   what the credit note reverses. Split by order facts they come from the same daily totals.
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.sales_days import SALES_DAYS
+from app.analytics.sales_line_days import SALES_LINE_DAYS
 from app.invoicing.tax import TaxTreatment
 from reports.load import Schema, copy_frame
 from reports.periods import DateRange
@@ -95,8 +97,8 @@ def _group_by(dimensions: Sequence[Dimension]) -> str:
     return ", ".join(str(i) for i in range(1, 3 + len(dimensions)))
 
 
-def _only(treatment: TaxTreatment | None) -> str:
-    return "" if treatment is None else " AND o.tax_treatment = $3"
+def _only(treatment: TaxTreatment | None, alias: str = "o") -> str:
+    return "" if treatment is None else f" AND {alias}.tax_treatment = $3"
 
 
 def _args(period: DateRange, treatment: TaxTreatment | None) -> tuple[object, ...]:
@@ -130,10 +132,14 @@ async def daily_sales(
     """Per day paid, currency and dimension: ``orders`` (or ``lines`` sold, when a line dimension splits them)
     and ``net``; ``vat`` and ``gross`` too when only order dimensions split them."""
     if level_of(dimensions) is Level.LINE:
-        tables = f"order_line l JOIN orders o ON o.id = l.order_id {LINE_JOINS.replace('LEFT ', '')}"
-        query = _aggregate("o.paid_at", "count(*), sum(l.net)", tables, dimensions, _only(treatment))
+        if any(d.level is Level.ORDER for d in dimensions):
+            raise ValueError("line sales split by line dimensions only")
+        query = (
+            f"SELECT l.day, l.currency{_selects(dimensions)}, sum(l.lines), sum(l.net) "  # noqa: S608
+            f"FROM ({SALES_LINE_DAYS}) l {LINE_JOINS.replace('LEFT ', '')} WHERE l.day >= $1 AND l.day <= $2"
+            f"{_only(treatment, 'l')} GROUP BY {_group_by(dimensions)}"
+        )
         schema = _schema(dimensions, {"lines": pl.Int64, "net": MONEY})
-        args = _args(period, treatment)
     else:
         query = (
             f"SELECT o.day, o.currency{_selects(dimensions)}, sum(o.orders), sum(o.net), sum(o.tax), sum(o.gross) "  # noqa: S608
@@ -141,8 +147,7 @@ async def daily_sales(
             f"GROUP BY {_group_by(dimensions)}"
         )
         schema = _schema(dimensions, {"orders": pl.Int64, "net": MONEY, "vat": MONEY, "gross": MONEY})
-        args = _day_args(period, treatment)
-    frame = await copy_frame(session, query, args, schema)
+    frame = await copy_frame(session, query, _day_args(period, treatment), schema)
     return await named(session, frame, dimensions, locale)
 
 

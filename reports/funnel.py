@@ -1,8 +1,10 @@
 """The storefront funnel: landing view → service view → checkout started → paid, in distinct visitors.
 
 A visitor is the random id of the storefront's first-party cookie (``app/analytics/funnel.py``); "paid" carries
-the id of the visitor who started that checkout. Visitors are counted distinct per bucket, so the buckets are
-cut in SQL (a visitor seen on Monday and Tuesday is one visitor of that week).
+the id of the visitor who started that checkout. Visitors are counted distinct per bucket (a visitor seen on
+Monday and Tuesday is one visitor of that week), exactly, from the daily counts kept by a trigger
+(``app/analytics/funnel_days.py``): each visitor counts on their first day in the bucket. Events without a
+visitor id count nowhere; a bucket with no visitor at all has no row.
 
 Columns: ``period`` (unless the range is one bucket), [``service``,] ``landing_visitors`` (overall only),
 ``service_visitors``, ``checkout_visitors``, ``paid_visitors``, ``checkout_percent`` (of service visitors),
@@ -15,10 +17,11 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics.funnel_days import FUNNEL_DAYS
 from app.analytics.models import FunnelKind
 from reports.datasets import DIMENSIONS, named
 from reports.load import copy_frame
-from reports.periods import bucket_args, bucket_sql, period_column
+from reports.periods import period_column
 from reports.revenue import Selection, percent
 
 STEPS = {
@@ -30,13 +33,15 @@ STEPS = {
 
 
 async def funnel(session: AsyncSession, selection: Selection, *, by_service: bool = False) -> pl.DataFrame:
-    bucket = bucket_sql(selection.grouping, "at")
-    service = "service_id::text" if by_service else "NULL::text"
+    grouping, period = selection.grouping, selection.period
+    bucket = f"date_trunc('{grouping.value}', f.day::timestamp)::date" if grouping else "$3::date"
+    service = "f.service_id::text" if by_service else "NULL::text"
     query = (
-        f"SELECT {bucket}, kind, {service}, count(DISTINCT visitor_id) FROM funnel_event "  # noqa: S608 - constants
-        "WHERE at >= $1 AND at < $2 GROUP BY 1, 2, 3"
+        f"SELECT {bucket}, f.kind, {service}, sum(f.visitors) FROM ({FUNNEL_DAYS}) f "  # noqa: S608 - constants
+        f"WHERE f.by_service = {str(by_service).lower()} AND f.day >= $1 AND f.day <= $2 AND f.prev_day < {bucket} "
+        "GROUP BY 1, 2, 3 HAVING sum(f.visitors) > 0"
     )
-    args = bucket_args(selection.period, selection.grouping)
+    args = (period.first, period.last) if grouping else (period.first, period.last, period.first)
     schema = {"period_start": pl.Date, "kind": pl.String, "service": pl.String, "visitors": pl.Int64}
     events = await named(session, await copy_frame(session, query, args, schema), [DIMENSIONS["service"]], "en")
     if by_service:

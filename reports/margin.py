@@ -3,6 +3,8 @@
 Lines count in the bucket their order was paid in; euro orders only (the sale and the charge are compared in
 euros). The provider's charge is the one it reported for the line (``order_line.charge``, in the provider's
 currency, final after a partial delivery) converted with the provider's ``eur_per_unit``, rounded to the cent.
+Lines, net and charges come from the daily line totals kept by triggers (``app/analytics/sales_line_days.py``),
+the refunds from the refunds of those lines.
 
 Columns: ``period`` (unless one bucket), ``service`` or ``provider`` ("manual" for lines staff fulfil by hand),
 ``lines``, ``uncharged_lines`` (no charge reported yet, or fulfilled by hand: they count at no cost), ``net``,
@@ -15,6 +17,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics.sales_line_days import SALES_LINE_DAYS
 from app.i18n import Translate
 from reports.datasets import DIMENSIONS, MONEY, named
 from reports.load import Schema, copy_frame
@@ -23,32 +26,53 @@ from reports.periods import bucket_args, bucket_sql, period_column
 from reports.revenue import Selection, percent
 
 KEYS = {"service": "l.service_id::text", "provider": "p.name"}
-LINE_REFUNDS = (
-    "SELECT r.order_line_id, sum(round(r.amount * o.net / NULLIF(o.gross, 0), 2)) AS refunds_net FROM refund r "
-    "JOIN payment y ON y.id = r.payment_id JOIN orders o ON o.id = y.order_id "
-    "WHERE r.status = 'succeeded' AND r.order_line_id IS NOT NULL GROUP BY 1"
-)
 
 
-async def margin_by(session: AsyncSession, selection: Selection, translate: Translate, key: str) -> pl.DataFrame:
+def _bucket(selection: Selection) -> str:
+    """The first day of the bucket of a line day ``l.day`` (the range's first day, ``$3``, with no grouping)."""
+    return f"date_trunc('{selection.grouping.value}', l.day::timestamp)::date" if selection.grouping else "$3::date"
+
+
+async def _sales(session: AsyncSession, selection: Selection, key: str) -> pl.DataFrame:
+    """Lines, uncharged lines, net and the provider's charge in euros, from the daily line totals."""
+    period = selection.period
     query = (
-        f"SELECT {bucket_sql(selection.grouping, 'o.paid_at')}, {KEYS[key]}, count(*), "  # noqa: S608 - constants
-        "count(*) FILTER (WHERE l.charge IS NULL), sum(l.net), coalesce(sum(x.refunds_net), 0), "
+        f"SELECT {_bucket(selection)}, {KEYS[key]}, sum(l.lines), sum(l.uncharged_lines), sum(l.net), "  # noqa: S608
         "coalesce(round(sum(l.charge * p.eur_per_unit), 2), 0) "
-        "FROM order_line l JOIN orders o ON o.id = l.order_id LEFT JOIN provider p ON p.id = l.provider_id "
-        f"LEFT JOIN ({LINE_REFUNDS}) x ON x.order_line_id = l.id "
-        "WHERE o.paid_at >= $1 AND o.paid_at < $2 AND o.currency = 'EUR' GROUP BY 1, 2"
+        f"FROM ({SALES_LINE_DAYS}) l LEFT JOIN provider p ON p.id = l.provider_id "
+        "WHERE l.day >= $1 AND l.day <= $2 AND l.currency = 'EUR' GROUP BY 1, 2 HAVING sum(l.lines) <> 0"
     )
+    args = (period.first, period.last) if selection.grouping else (period.first, period.last, period.first)
     schema: Schema = {
         "period_start": pl.Date,
         key: pl.String,
         "lines": pl.Int64,
         "uncharged_lines": pl.Int64,
         "net": MONEY,
-        "refunds_net": MONEY,
         "provider_charge": MONEY,
     }
-    frame = await copy_frame(session, query, bucket_args(selection.period, selection.grouping), schema)
+    return await copy_frame(session, query, args, schema)
+
+
+async def _refunds(session: AsyncSession, selection: Selection, key: str) -> pl.DataFrame:
+    """The net refunded for the lines paid in each bucket, whenever refunded."""
+    query = (
+        f"SELECT {bucket_sql(selection.grouping, 'o.paid_at')}, {KEYS[key]}, "  # noqa: S608 - constants
+        "sum(round(r.amount * o.net / NULLIF(o.gross, 0), 2)) FROM refund r "
+        "JOIN order_line l ON l.id = r.order_line_id JOIN orders o ON o.id = l.order_id "
+        "LEFT JOIN provider p ON p.id = l.provider_id "
+        "WHERE r.status = 'succeeded' AND o.paid_at >= $1 AND o.paid_at < $2 AND o.currency = 'EUR' GROUP BY 1, 2"
+    )
+    schema: Schema = {"period_start": pl.Date, key: pl.String, "refunds_net": MONEY}
+    return await copy_frame(session, query, bucket_args(selection.period, selection.grouping), schema)
+
+
+async def margin_by(session: AsyncSession, selection: Selection, translate: Translate, key: str) -> pl.DataFrame:
+    keys = ["period_start", key]
+    frame = (await _sales(session, selection, key)).join(
+        await _refunds(session, selection, key), on=keys, how="left", nulls_equal=True
+    )
+    frame = frame.with_columns(pl.col("refunds_net").fill_null(pl.lit(0).cast(MONEY)))
     if key == "service":
         frame = await named(session, frame, [DIMENSIONS["service"]], selection.locale)
     else:

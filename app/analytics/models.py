@@ -35,6 +35,7 @@ class FunnelEvent(IdentityBase):
 
     __table_args__ = (
         sa.Index("ix_funnel_event_at", "at"),
+        sa.Index("ix_funnel_event_visitor_id_kind_at", "visitor_id", "kind", "at"),
         sa.Index("ix_funnel_event_order_id", "order_id", postgresql_where=sa.text("order_id IS NOT NULL")),
     )
 
@@ -77,4 +78,70 @@ class SalesDay(_SalesDayColumns, DefaultBase):
         sa.PrimaryKeyConstraint(
             "day", "currency", "buyer_country", "buyer_is_business", "source", "tax_treatment", "tax_rate"
         ),
+    )
+
+
+class _SalesLineDayColumns:
+    """Lines of paid orders summed per Berlin day, currency, tax treatment, service and provider (none: fulfilled by
+    hand) for ``reports/datasets.py`` and ``reports/margin.py``: the provider's ``charge`` in its currency, and
+    the lines it has not charged yet."""
+
+    day: Mapped[date] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(Currency)
+    tax_treatment: Mapped[str] = mapped_column(sa.String(32))
+    service_id: Mapped[int] = mapped_column(sa.BigInteger)
+    provider_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    lines: Mapped[int] = mapped_column(sa.BigInteger)
+    uncharged_lines: Mapped[int] = mapped_column(sa.BigInteger)
+    net: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    charge: Mapped[Decimal] = mapped_column(sa.Numeric(20, 5))
+
+
+class SalesLineDayChange(_SalesLineDayColumns, IdentityBase):
+    """Lines counted in (or, negative, taken out of) a day: written by triggers on ``orders`` and ``order_line``
+    in the transaction that changes them, insert-only; folded into :class:`SalesLineDay` every few minutes by
+    :func:`app.analytics.sales_line_days.fold_sales_line_day_changes`."""
+
+    __tablename__ = "sales_line_day_change"
+
+
+class SalesLineDay(_SalesLineDayColumns, IdentityBase):
+    """The folded line totals: one row per day, currency, tax treatment, service and provider. A report sums this
+    and the changes not folded yet, so it is exact at any moment."""
+
+    __tablename__ = "sales_line_day"
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "day", "currency", "tax_treatment", "service_id", "provider_id", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+
+class _FunnelDayColumns:
+    """Visitors seen on a Berlin day at a step whose previous day at that step was ``prev_day`` (``-infinity``:
+    never), over all services or (``by_service``) per service: see :mod:`app.analytics.funnel_days`."""
+
+    by_service: Mapped[bool]
+    day: Mapped[date] = mapped_column(sa.Date)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    service_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    prev_day: Mapped[date] = mapped_column(sa.Date)
+    visitors: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class FunnelDayChange(_FunnelDayColumns, IdentityBase):
+    """A change of the daily visitor counts, written by a trigger on ``funnel_event`` as the event is inserted;
+    folded into :class:`FunnelDay` by :func:`app.analytics.funnel_days.fold_funnel_day_changes`."""
+
+    __tablename__ = "funnel_day_change"
+
+
+class FunnelDay(_FunnelDayColumns, IdentityBase):
+    """The folded visitor counts: one row per day, step, service (or all) and previous day."""
+
+    __tablename__ = "funnel_day"
+
+    __table_args__ = (
+        sa.UniqueConstraint("by_service", "day", "kind", "service_id", "prev_day", postgresql_nulls_not_distinct=True),
     )

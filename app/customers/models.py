@@ -31,6 +31,8 @@ class Customer(IdentityAuditBase):
     portal_session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The subscription renewal notice (the only mail with a List-Unsubscribe link); off after a one-click unsubscribe.
     renewal_notices: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # When the customer's first paid order was paid: kept by a trigger on orders (migration 0032) for the reports.
+    first_paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     # Orders, spend and last order, loaded where the customer list shows them (app/customers/overview.py).
     order_figures: Mapped[dict[str, Any] | None] = query_expression()
 

@@ -29,7 +29,10 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
+from app.analytics.funnel_days import REBUILD_SQL as REBUILD_FUNNEL_SQL
 from app.analytics.sales_days import REBUILD_SQL
+from app.analytics.sales_line_days import REBUILD_SQL as REBUILD_LINES_SQL
+from app.customers.first_paid import REBUILD_SQL as REBUILD_FIRST_PAID_SQL
 from app.db.session import engine_for, transaction
 from app.db.urls import conninfo
 from app.demo.seed import seed_demo_data
@@ -552,10 +555,19 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
         conn.execute(
             "INSERT INTO order_status_tally (status, delta) SELECT status, count(*) FROM orders GROUP BY status"
         )
-        # ... and those that keep the daily revenue totals (sales_day): count afresh too.
+        # ... and those that keep the daily revenue totals (sales_day, sales_line_day): count afresh too.
         conn.execute("DELETE FROM sales_day_change")
         conn.execute("DELETE FROM sales_day")
         conn.execute(REBUILD_SQL)
+        conn.execute("DELETE FROM sales_line_day_change")
+        conn.execute("DELETE FROM sales_line_day")
+        conn.execute(REBUILD_LINES_SQL)
+        # ... and each customer's first payment.
+        conn.execute(REBUILD_FIRST_PAID_SQL)
+        # ... and the funnel's visitors per day.
+        conn.execute("DELETE FROM funnel_day_change")
+        conn.execute("DELETE FROM funnel_day")
+        conn.execute(REBUILD_FUNNEL_SQL)
         conn.execute("SELECT setval('order_number_seq', %s)", (number_base + orders,))
         conn.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
     return history

@@ -81,6 +81,8 @@ class Invoice(IdentityBase):
     __table_args__ = (
         # One invoice per order; credit notes as many as there are refunds.
         sa.Index("uq_invoice_order_id_invoice", "order_id", unique=True, postgresql_where=sa.text("kind = 'invoice'")),
+        # The bookkeeping report reads the documents issued in a period.
+        sa.Index("ix_invoice_issued_at", "issued_at"),
         sa.CheckConstraint(
             "(kind = 'invoice') = (corrects_invoice_id IS NULL)", name="credit_note_corrects_an_invoice"
         ),
