@@ -120,6 +120,7 @@ FIELD_LABELS = {
     "buyer_vat_id": N_("Buyer VAT ID"),
     "items": N_("Items"),
     "kind": N_("Kind"),
+    "first_paid_at": N_("First paid"),
     "last_login_at": N_("Last login"),
     "last_progress_at": N_("Last progress"),
     "legal_name": N_("Legal name"),

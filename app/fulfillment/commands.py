@@ -418,7 +418,8 @@ async def record_dispatches(uow: UnitOfWork, *, outcomes: Sequence[DispatchOutco
     for row in uow.audit_changes(actor, "record-dispatch"):
         outcome_of_line = by_line.get(int(row.entity_id or 0)) if row.entity_type == "order_line" else None
         if outcome_of_line is not None:
-            details = {"result": str(outcome_of_line.result), "note": outcome_of_line.note}
+            note = outcome_of_line.note
+            details = {"result": str(outcome_of_line.result), "note": None if note is None else str(note)}
             row.diff = {**(row.diff or {}), **{key: value for key, value in details.items() if value}}
     await send_orders_started(uow, (order for order, _line in locked), paid_before=paid_before)
     await uow.flush()
@@ -485,7 +486,7 @@ async def _apply_outcome(
     if outcome.result == DispatchResult.NOT_SENT:
         await queue_dispatch(uow, [line.id], at=retry_at or uow.now() + dispatch_backoff(line.attempts))
     if outcome.result == DispatchResult.LOW_BALANCE and line.provider_id is not None:
-        details = {"note": outcome.note, "line": line.id}
+        details = {"note": None if outcome.note is None else str(outcome.note), "line": line.id}
         uow.audit(actor, "provider-low-balance", "provider", line.provider_id, details=details)
 
 
