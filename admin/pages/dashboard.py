@@ -13,6 +13,7 @@ from admin import sqladmin_compat as compat
 from admin.attention import attention_label
 from admin.i18n import lazy
 from app.analytics.dashboard import build_dashboard
+from app.fulfillment.alerts import TOPIC_LABELS
 
 # The orders list's paid-date presets (admin.listing.DateRangeFilter) matching the revenue tiles, in their order.
 REVENUE_FILTERS = ("today", "7d", "30d")
@@ -40,6 +41,7 @@ class DashboardView(BaseView):
                 "attention": attention,
                 "low_balance": low_balance,
                 "revenue_filters": REVENUE_FILTERS,
+                "alert_labels": TOPIC_LABELS,
                 "title": lazy("Dashboard"),
             },
         )

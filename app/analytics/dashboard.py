@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fulfillment.alerts import RecentAlert, recent_alerts
 from app.fulfillment.attention import Attention, WorkerHealth, attention_counts, worker_health
 from app.fulfillment.models import Provider
 from app.i18n import BERLIN, N_
@@ -47,6 +48,7 @@ class Dashboard:
     providers: Sequence[Provider]
     failed_jobs: Sequence[FailedJob]
     failed_webhooks: Sequence[StripeEvent]
+    alerts: Sequence[RecentAlert]
 
 
 def berlin_midnight(now: datetime) -> datetime:
@@ -135,4 +137,5 @@ async def build_dashboard(session: AsyncSession, *, stuck_after: timedelta, now:
         providers=providers,
         failed_jobs=await failed_jobs(session),
         failed_webhooks=webhooks,
+        alerts=await recent_alerts(session, now=now),
     )

@@ -10,14 +10,19 @@ rolled-back change raises no alert.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor
 from app.audit.models import AuditLog
-from app.notifications.outbox import alert_staff_by_email
+from app.i18n import N_
+from app.notifications.outbox import alert_staff_by_email, record_path
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -35,8 +40,54 @@ class AlertTopic(StrEnum):
     DISPUTE_OPENED = "dispute-opened"
 
 
+TOPIC_LABELS = {
+    AlertTopic.PROVIDER_BALANCE_LOW: N_("Provider balance low"),
+    AlertTopic.PROVIDER_BALANCE_RESTORED: N_("Provider balance restored"),
+    AlertTopic.PROVIDER_SERVICE_REMOVED: N_("Provider service removed"),
+    AlertTopic.PROVIDER_RATE_CHANGED: N_("Provider rate changed"),
+    AlertTopic.LINE_STUCK: N_("Line stuck"),
+    AlertTopic.DISPATCH_UNKNOWN: N_("Dispatch unknown"),
+    AlertTopic.LEXOFFICE_SYNC_FAILED: N_("Lexware Office sync failed"),
+    AlertTopic.WEBHOOK_FAILED: N_("Webhook failed"),
+    AlertTopic.DISPUTE_OPENED: N_("Dispute opened"),
+}
+ALERT_PREFIX = "alert:"
+TOPICS = frozenset(topic.value for topic in AlertTopic)
+RECENT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class RecentAlert:
+    """An alert as the dashboard lists it: what, about which record (its back-office page), when."""
+
+    topic: AlertTopic
+    message: str
+    path: str
+    at: datetime
+
+
 def alert_action(topic: AlertTopic) -> str:
-    return f"alert:{topic}"
+    return f"{ALERT_PREFIX}{topic}"
+
+
+async def recent_alerts(session: AsyncSession, *, now: datetime, limit: int = 10) -> list[RecentAlert]:
+    """The newest alerts of the last 24 hours (the audit log's time index, read backwards)."""
+    rows = await session.execute(
+        sa.select(AuditLog.action, AuditLog.entity_type, AuditLog.entity_id, AuditLog.diff, AuditLog.at)
+        .where(AuditLog.at >= now - RECENT, AuditLog.action.startswith(ALERT_PREFIX))
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .limit(limit)
+    )
+    return [
+        RecentAlert(
+            AlertTopic(action.removeprefix(ALERT_PREFIX)),
+            str((diff or {}).get("message", "")),
+            record_path(entity_type, entity_id or ""),
+            at,
+        )
+        for action, entity_type, entity_id, diff, at in rows.all()
+        if action.removeprefix(ALERT_PREFIX) in TOPICS
+    ]
 
 
 async def alert_staff(

@@ -149,6 +149,11 @@ async def staff_address(uow: UnitOfWork) -> str | None:
     return company.email if company is not None else None
 
 
+def record_path(entity_type: str, entity_id: int | str) -> str:
+    """The back-office page of the record an alert is about."""
+    return f"/admin/{entity_type}/details/{entity_id}"
+
+
 async def alert_staff_by_email(
     uow: UnitOfWork, *, topic: str, entity_type: str, entity_id: int | str, message: str
 ) -> int | None:
@@ -164,7 +169,7 @@ async def alert_staff_by_email(
         "summary": message[:200],
         "message": message,
         "topic": topic,
-        "admin_url": f"{base}/admin/{entity_type}/details/{entity_id}",
+        "admin_url": base + record_path(entity_type, entity_id),
     }
     now = uow.now()
     email_id: int | None = await uow.session.scalar(

@@ -9,14 +9,18 @@ from html import unescape
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.actors import Actor
 from app.analytics.dashboard import COLLECTED, berlin_midnight
+from app.fulfillment.alerts import AlertTopic, alert_staff, recent_alerts
 from app.fulfillment.queues import QUEUES, stuck_condition
 from app.orders.models import Order, OrderLine
+from app.uow import UnitOfWork
 
 STATUS_ROW = re.compile(r'\?status=(\w+)">\s*<span>.*?</span><span>([\d.,]+)</span>', re.DOTALL)
 ORDERS_IN_PERIOD = re.compile(r"(\d+) orders?</div>")
 QUEUE_COUNT = re.compile(r'data-testid="count-(\w+)">(\d+)<')
 QUEUE_CARD = re.compile(r'<div class="card" data-queue="(\w+)">(.*?)(?=<div class="col-12 col-md-6|\Z)', re.DOTALL)
+SYSTEM = Actor.system("test")
 LINE_LINK = re.compile(r'class="fw-bold">(SMP-\d{4}-\d{6,})/(\d+)</a>')
 
 
@@ -79,3 +83,24 @@ async def test_the_board_counts_and_lists_each_queue_longest_waiting_first(backo
 
     assert {key: int(n) for key, n in QUEUE_COUNT.findall(board)} == expected_counts
     assert {key: LINE_LINK.findall(card) for key, card in QUEUE_CARD.findall(board)} == expected_lines
+
+
+async def test_the_dashboard_lists_the_alerts_of_the_last_day_each_linking_to_its_record(backoffice):
+    async with backoffice.sessions() as session:
+        order = await session.scalar(sa.select(Order).order_by(Order.id).limit(1))
+        assert order is not None
+        uow = UnitOfWork(session)
+        await alert_staff(uow, SYSTEM, AlertTopic.DISPUTE_OPENED, "order", order.id, message="dispute dp_new opened")
+        await uow.flush()
+        await session.commit()
+        two_days_on = await recent_alerts(session, now=datetime.now(UTC) + timedelta(days=2))
+
+    html = unescape(await page(backoffice, "/admin/dashboard"))
+    alerts = html[html.index('data-testid="alerts"') :]
+    alerts = alerts[: alerts.index("</div>\n  </div>")]
+
+    assert (
+        f'href="/admin/order/details/{order.id}"><span class="badge bg-orange-lt me-2">Dispute opened</span>' in alerts
+    )
+    assert "dispute dp_new opened" in alerts
+    assert "dispute dp_new opened" not in [alert.message for alert in two_days_on]  # older than a day: gone
