@@ -61,7 +61,6 @@ class RecentAlert:
     """An alert as the dashboard lists it: what, about which record (its back-office page), when."""
 
     topic: AlertTopic
-    message: str
     path: str
     at: datetime
 
@@ -73,19 +72,14 @@ def alert_action(topic: AlertTopic) -> str:
 async def recent_alerts(session: AsyncSession, *, now: datetime, limit: int = 10) -> list[RecentAlert]:
     """The newest alerts of the last 24 hours (the audit log's time index, read backwards)."""
     rows = await session.execute(
-        sa.select(AuditLog.action, AuditLog.entity_type, AuditLog.entity_id, AuditLog.diff, AuditLog.at)
+        sa.select(AuditLog.action, AuditLog.entity_type, AuditLog.entity_id, AuditLog.at)
         .where(AuditLog.at >= now - RECENT, AuditLog.action.startswith(ALERT_PREFIX))
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     )
     return [
-        RecentAlert(
-            AlertTopic(action.removeprefix(ALERT_PREFIX)),
-            str((diff or {}).get("message", "")),
-            record_path(entity_type, entity_id or ""),
-            at,
-        )
-        for action, entity_type, entity_id, diff, at in rows.all()
+        RecentAlert(AlertTopic(action.removeprefix(ALERT_PREFIX)), record_path(entity_type, entity_id or ""), at)
+        for action, entity_type, entity_id, at in rows.all()
         if action.removeprefix(ALERT_PREFIX) in TOPICS
     ]
 
