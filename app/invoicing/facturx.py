@@ -64,7 +64,6 @@ CATEGORIES: dict[TaxTreatment, tuple[str, str | None]] = {
 }
 UNIT = "C62"  # "one": our quantities are counts of followers, likes, views …
 PER_THOUSAND = Decimal(1000)
-CENT = Decimal("0.01")
 
 
 def category(invoice: Invoice) -> tuple[str, str | None]:
@@ -108,7 +107,8 @@ def cii_xml(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
         settlement.trade_tax.add(_tax(row, code, exemption_code, invoice.legal_note))
 
     paid = invoice.payment.get("paid_at")
-    settlement.terms.add(PaymentTerms(description=f"Paid {paid[:10]}" if paid else "Paid"))
+    settled = "Refunded" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Paid"  # BT-20: nothing is due
+    settlement.terms.add(PaymentTerms(description=f"{settled} {paid[:10]}" if paid else settled))
     net, tax, gross = abs(invoice.net), abs(invoice.tax), abs(invoice.gross)
     totals = settlement.monetary_summation
     totals.line_total = net
