@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.actors import Actor
 from app.customers.models import Customer
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.i18n import N_
 from app.invoicing.models import Invoice
 from app.notifications.messages import send_invoice_copy
@@ -28,6 +28,11 @@ async def resend_invoices(uow: UnitOfWork, invoice_ids: Sequence[int], actor: Ac
     ).all()
     if len(rows) != len(set(invoice_ids)):
         raise NotFound(N_("Some of the selected invoices no longer exist."))
+    for invoice, customer in rows:
+        if customer.erased_at is not None:
+            raise Conflict(
+                N_("Invoice %(number)s belongs to an erased client: there is no address."), number=invoice.number
+            )
     for invoice, customer in rows:
         await send_invoice_copy(uow, invoice, customer)
         uow.audit(actor, "resend-invoice", "invoice", invoice.id, details={"number": invoice.number})

@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.actors import Actor
+from app.customers.models import Customer
 from app.db.engine import session_factory
+from app.errors import Conflict
 from app.fulfillment.alerts import AlertTopic, alert_staff
 from app.fulfillment.commands import DispatchResult, UpstreamProgress, record_dispatch, record_progress
 from app.invoicing.commands import issue_invoice
@@ -284,3 +286,19 @@ async def test_an_invoice_sent_again_carries_its_stored_pdf(engine, session, smt
     )
     assert hashlib.sha256(attachment.get_content()).hexdigest() == stored
     assert f"unsere Rechnung {invoice.number} noch einmal" in received.message.get_body(("plain",)).get_content()
+
+
+async def test_an_invoice_of_an_erased_client_is_not_sent_again(session):
+    await factories.company_settings(session)
+    placed = await factories.place_order(session)
+    await pay(session, placed.order)
+    invoice = await session.scalar(sa.select(Invoice).where(Invoice.order_id == placed.order.id))
+    assert invoice is not None
+    customer = await session.get(Customer, invoice.customer_id)
+    assert customer is not None
+    customer.erased_at = utc_now()
+    await session.commit()
+
+    with pytest.raises(Conflict, match="erased client"):
+        await resend_invoices(UnitOfWork(session), [invoice.id], factories.TEST_ACTOR)
+    assert await outbox(session, template="invoice_copy") == []
