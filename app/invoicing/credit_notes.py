@@ -56,8 +56,12 @@ async def issue_credit_note(
     correction = Correction(
         refund.amount, refund.currency, refund.reason, "refund", refund.stripe_refund_id, refund_id=refund.id
     )
-    missing = Message(N_("no credit note for refund %(refund)s: no invoice"), {"refund": refund.id})
-    return await _issue(uow, order, correction, line, actor, missing=missing)
+    original = await invoice_of_order(uow, order.id)
+    if original is None:
+        missing = Message(N_("no credit note for refund %(refund)s: no invoice"), {"refund": refund.id})
+        record_event(uow, order, EventKind.NOTE, actor, note=missing)
+        return None
+    return await _issue(uow, order, original, correction, line, actor)
 
 
 async def issue_dispute_credit_note(
@@ -68,29 +72,34 @@ async def issue_dispute_credit_note(
     existing: Invoice | None = await uow.session.scalar(sa.select(Invoice).where(Invoice.dispute_id == dispute_id))
     if existing is not None:
         return existing
+    original = await invoice_of_order(uow, order.id)
+    if original is None:
+        missing = Message(N_("no credit note for dispute %(dispute)s: no invoice"), {"dispute": dispute_id})
+        record_event(uow, order, EventKind.NOTE, actor, note=missing)
+        return None
     credited = await uow.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross), 0)).where(
             Invoice.order_id == order.id, Invoice.kind == InvoiceKind.CREDIT_NOTE
         )
     )
-    original = await invoice_of_order(uow, order.id)
-    remaining = original.gross + (credited or 0) if original is not None else amount
+    remaining = original.gross + (credited or 0)
     correction = Correction(min(amount, remaining), currency, reason, "dispute", dispute_id, dispute_id=dispute_id)
     if correction.amount <= 0:
         nothing_left = Message(N_("no credit note for dispute %(dispute)s: nothing left"), {"dispute": dispute_id})
         record_event(uow, order, EventKind.NOTE, actor, note=nothing_left)
         return None
-    missing = Message(N_("no credit note for dispute %(dispute)s: no invoice"), {"dispute": dispute_id})
-    return await _issue(uow, order, correction, None, actor, missing=missing)
+    return await _issue(uow, order, original, correction, None, actor)
 
 
 async def _issue(
-    uow: UnitOfWork, order: Order, correction: Correction, line: OrderLine | None, actor: Actor, *, missing: Message
-) -> Invoice | None:
-    original = await invoice_of_order(uow, order.id)
-    if original is None:
-        record_event(uow, order, EventKind.NOTE, actor, note=missing)
-        return None
+    uow: UnitOfWork,
+    order: Order,
+    original: Invoice,
+    correction: Correction,
+    line: OrderLine | None,
+    actor: Actor,
+) -> Invoice:
+    """The credit note correcting ``original``, the order's invoice (read once by the caller)."""
     company = await uow.session.get(CompanySettings, SINGLETON_ID)
     credit = await _new_credit_note(uow, original, correction, line, company)
     record_event(
