@@ -22,7 +22,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Used in dev and test only; production refuses to start with it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
-INSTAGRAM_SOURCES = ("off", "sandbox")
+INSTAGRAM_SOURCES = ("off", "graph")
+INSTAGRAM_API_BASE = "https://graph.facebook.com/v25.0"
 
 
 class ConfigError(ValueError):
@@ -50,9 +51,16 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
     stuck_after_hours: int = 6
-    # Where Instagram follower counts come from for the tracking page's chart: "off" (no chart) or "sandbox"
-    # (app/instagram/profiles.py: counts that follow the delivery; demo and tests, never in production).
+    # Where Instagram follower counts come from for the tracking page's chart: "off" (no chart) or "graph" (the
+    # Graph API's Business Discovery, asked through the agency's own professional account; app/instagram/graph_api.py).
     instagram_source: str = "off"
+    instagram_api_base: str = INSTAGRAM_API_BASE
+    instagram_account_id: str | None = None
+    instagram_access_token: str | None = field(default=None, repr=False)
+    # Meta allows 200 calls per hour and user; the snapshot job stays under it across runs.
+    instagram_calls_per_hour: int = 180
+    # A profile counted less than this many minutes ago is not asked about again.
+    instagram_refresh_minutes: int = 60
     data_dir: Path = field(default_factory=lambda: platformdirs.user_data_path("smplat"))
     # Peers (IP addresses or networks) whose X-Forwarded-For/-Proto/-Host headers are believed.
     trusted_proxies: tuple[str, ...] = ()
@@ -130,8 +138,26 @@ class Settings:
     def _validate_instagram_source(self) -> None:
         if self.instagram_source not in INSTAGRAM_SOURCES:
             raise ConfigError(f"SMPLAT_INSTAGRAM_SOURCE must be one of {', '.join(INSTAGRAM_SOURCES)}")
-        if self.is_prod and self.instagram_source == "sandbox":
-            raise ConfigError("SMPLAT_INSTAGRAM_SOURCE=sandbox invents follower counts: not in production")
+        if self.instagram_source != "graph":
+            return
+        missing = [
+            f"SMPLAT_INSTAGRAM_{name}"
+            for name, value in (
+                ("ACCOUNT_ID", self.instagram_account_id),
+                ("ACCESS_TOKEN", self.instagram_access_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"SMPLAT_INSTAGRAM_SOURCE=graph needs {' and '.join(missing)} (the agency's professional account)"
+            )
+        if urlsplit(self.instagram_api_base).scheme not in ("http", "https"):
+            raise ConfigError("SMPLAT_INSTAGRAM_API_BASE must start with https:// (or http:// for a local fake)")
+        if self.instagram_calls_per_hour < 1:
+            raise ConfigError("SMPLAT_INSTAGRAM_CALLS_PER_HOUR must be at least 1")
+        if self.instagram_refresh_minutes < 1:
+            raise ConfigError("SMPLAT_INSTAGRAM_REFRESH_MINUTES must be at least 1")
 
     def _validate_encryption_keys(self) -> None:
         """Every key of the ring is a real key: never empty; in production private and long, like SECRET_KEY."""
@@ -158,6 +184,8 @@ class Settings:
             stuck_hours = int(get("STUCK_AFTER_HOURS") or 6)
         except ValueError as exc:
             raise ConfigError("SMPLAT_STUCK_AFTER_HOURS must be a whole number of hours") from exc
+        calls_per_hour = _whole(get("INSTAGRAM_CALLS_PER_HOUR"), 180, "SMPLAT_INSTAGRAM_CALLS_PER_HOUR")
+        refresh_minutes = _whole(get("INSTAGRAM_REFRESH_MINUTES"), 60, "SMPLAT_INSTAGRAM_REFRESH_MINUTES")
         settings = cls(
             env=env,  # type: ignore[arg-type]  # checked in validate()
             database_url=get("DATABASE_URL"),
@@ -176,11 +204,23 @@ class Settings:
             log_json=(get("LOG_JSON") or ("1" if env == "prod" else "0")) in ("1", "true", "yes"),
             stuck_after_hours=stuck_hours,
             instagram_source=(get("INSTAGRAM_SOURCE") or "off").lower(),
+            instagram_api_base=(get("INSTAGRAM_API_BASE") or INSTAGRAM_API_BASE).rstrip("/"),
+            instagram_account_id=get("INSTAGRAM_ACCOUNT_ID"),
+            instagram_access_token=get("INSTAGRAM_ACCESS_TOKEN"),
+            instagram_calls_per_hour=calls_per_hour,
+            instagram_refresh_minutes=refresh_minutes,
             data_dir=Path(data_dir).expanduser() if data_dir else platformdirs.user_data_path("smplat"),
             trusted_proxies=_list(get("TRUSTED_PROXIES")),
             allowed_hosts=_list(allowed_hosts) if (allowed_hosts := get("ALLOWED_HOSTS")) else None,
         )
         return settings.validate()
+
+
+def _whole(value: str | None, default: int, name: str) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number") from exc
 
 
 def _list(value: str | None) -> tuple[str, ...]:

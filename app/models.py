@@ -9,7 +9,7 @@ from app.customers.models import Customer
 from app.db.base import metadata
 from app.fulfillment.models import Provider, ProviderKind, ProviderService, RefillRequest
 from app.gdpr.models import DataExport, ErasureRequest
-from app.instagram.models import InstagramSnapshot
+from app.instagram.models import InstagramLookup, InstagramSnapshot
 from app.invoicing.models import Invoice, InvoiceKind, InvoiceSequence
 from app.lexoffice.models import LexofficeSync
 from app.notifications.models import EmailOutbox, EmailStatus
@@ -30,6 +30,7 @@ __all__ = [
     "ErasureRequest",
     "EventKind",
     "FunnelEvent",
+    "InstagramLookup",
     "InstagramSnapshot",
     "Invoice",
     "InvoiceKind",

@@ -31,6 +31,7 @@ from app.db.embedded import EmbeddedPostgres
 from app.db.session import engine_for, transaction
 from app.db.urls import redact
 from app.demo.catalog import SERVICES
+from app.demo.instagram import DemoInstagram, seeded_followers, start_demo_instagram
 from app.demo.seed import seed_demo_data, upstream_id
 from app.providers.clients import register_sandbox
 from app.sandbox import FakeStripe
@@ -71,11 +72,14 @@ def demo_logins(data_dir: Path) -> dict[str, str]:
     return logins
 
 
-async def prepare(url: str, logins: dict[str, str]) -> str:
-    """Seed the demo data and make the printed demo logins work (created, or reset to the printed password)."""
+async def prepare(url: str, logins: dict[str, str], instagram: DemoInstagram | None = None) -> str:
+    """Seed the demo data and make the printed demo logins work (created, or reset to the printed password);
+    the demo's Instagram learns the seeded profiles' counts."""
     actor = Actor.system("smplat demo")
     async with engine_for(url) as engine, transaction(engine) as session:
         report = await seed_demo_data(session)
+        if instagram is not None:
+            instagram.remember_seeded(await seeded_followers(session))
         uow = UnitOfWork(session)
         users = StaffUserService(session=session)
         for email, role in DEMO_USERS:
@@ -200,15 +204,15 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
     if not os.environ.get("SMPLAT_SECRET_KEY"):
         os.environ["SMPLAT_SECRET_KEY"] = demo_secret(settings.data_dir)
     os.environ.setdefault("SMPLAT_BASE_URL", f"http://{host}:{port}")
-    os.environ.setdefault("SMPLAT_INSTAGRAM_SOURCE", "sandbox")  # follower charts from counts that follow delivery
     payments = start_demo_payments(settings.data_dir, os.environ["SMPLAT_BASE_URL"])
     bookkeeping = start_demo_bookkeeping()
+    provider = start_demo_provider()
+    instagram = start_demo_instagram(provider)  # follower charts from counts that follow the delivery
     settings = reload_settings()
 
     if reset and settings.database_url:
         raise fail("--reset only resets the embedded demo database; unset SMPLAT_DATABASE_URL to use it")
     url, embedded = resolve_database(settings)
-    provider = start_demo_provider()
     try:
         if reset and embedded is not None:
             drop_database(url)
@@ -216,7 +220,7 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
             click.echo("demo database reset")
         migrations.upgrade(url)
         logins = demo_logins(settings.data_dir)
-        summary = asyncio.run(prepare(url, logins))
+        summary = asyncio.run(prepare(url, logins, instagram[1] if instagram else None))
         _banner(
             host=host,
             port=port,
@@ -236,6 +240,8 @@ def run_demo(*, host: str, port: int, reset: bool) -> None:
         if bookkeeping is not None:
             bookkeeping.stop()
         stop_demo_provider(provider)
+        if instagram is not None:
+            instagram[0].stop()
     click.echo("stopped")
 
 

@@ -23,12 +23,13 @@ from app.company.models import CompanySettings
 from app.customers.commands import create_customer
 from app.customers.models import Customer
 from app.demo.catalog import CATEGORIES, COMPANY, CUSTOMERS, PROVIDER_RATE_CURRENCY, SERVICES
+from app.demo.instagram import stable_following, stable_media
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.commands import DispatchResult, UpstreamProgress
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
 from app.i18n import N_
 from app.instagram.models import InstagramSnapshot
-from app.instagram.profiles import ProfileTarget, SandboxProfileStats, profile_handle
+from app.instagram.profiles import profile_handle
 from app.invoicing.commands import issue_invoice
 from app.invoicing.tax import TaxDecision, TaxTreatment
 from app.orders import commands
@@ -507,8 +508,8 @@ GROWTH_SCENARIO = "seed:in-progress"  # an Instagram profile being delivered: it
 
 
 async def _follower_history(session: AsyncSession, report: SeedReport) -> None:
-    """Snapshots every two hours from half a day before the delivery started until now, as the sandbox source
-    would have recorded them (flat before the start, then growing with what was delivered)."""
+    """Snapshots every two hours from half a day before the delivery started until now, as the demo's Instagram
+    (app/demo/instagram.py) would have shown them: flat before the start, then growing with what was delivered."""
     line = await session.scalar(
         sa.select(OrderLine).join(Order).where(Order.idempotency_key == GROWTH_SCENARIO).order_by(OrderLine.id)
     )
@@ -520,19 +521,16 @@ async def _follower_history(session: AsyncSession, report: SeedReport) -> None:
     now, started = utc_now(), line.dispatched_at
     delivered = line.quantity - (line.remains or 0)
     moment = started - timedelta(hours=12)
-    stats = SandboxProfileStats()
     while moment <= now:
         share = max(0.0, (moment - started) / (now - started)) if moment > started else 0.0
-        target = ProfileTarget(handle, line.id, line.start_count, round(delivered * share))
-        counts = await stats.counts(target)
         session.add(
             InstagramSnapshot(
                 line_id=line.id,
                 handle=handle,
                 taken_at=moment,
-                followers=counts.followers,
-                following=counts.following,
-                media_count=counts.media_count,
+                followers=line.start_count + round(delivered * share),
+                following=stable_following(handle),
+                media_count=stable_media(handle),
             )
         )
         report.add("follower snapshots")

@@ -1,5 +1,6 @@
 """Staff alerts: something needs a person (a provider low on funds, a line stuck, a provider dropping a service,
-a Stripe event that failed processing, a dispute opened, a Lexware Office sync that failed).
+a Stripe event that failed processing, a dispute opened, a Lexware Office sync that failed, an Instagram access
+token refused).
 
 An alert is an audit row (``alert:<topic>``, the back office's audit log lists every one) and a mail to the staff
 address with a link to the record's back-office page, at most one per topic and record per hour
@@ -38,6 +39,7 @@ class AlertTopic(StrEnum):
     LEXOFFICE_SYNC_FAILED = "lexoffice-sync-failed"
     WEBHOOK_FAILED = "webhook-failed"
     DISPUTE_OPENED = "dispute-opened"
+    INSTAGRAM_TOKEN_REFUSED = "instagram-token-refused"  # noqa: S105 - a topic, not a secret
 
 
 TOPIC_LABELS = {
@@ -50,6 +52,7 @@ TOPIC_LABELS = {
     AlertTopic.LEXOFFICE_SYNC_FAILED: N_("Lexware Office sync failed"),
     AlertTopic.WEBHOOK_FAILED: N_("Webhook failed"),
     AlertTopic.DISPUTE_OPENED: N_("Dispute opened"),
+    AlertTopic.INSTAGRAM_TOKEN_REFUSED: N_("Instagram access refused"),
 }
 ALERT_PREFIX = "alert:"
 TOPICS = frozenset(topic.value for topic in AlertTopic)

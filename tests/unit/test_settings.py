@@ -59,11 +59,36 @@ def test_base_url_loses_trailing_slash():
     assert Settings.from_env({"SMPLAT_BASE_URL": "https://shop.example/"}).base_url == "https://shop.example"
 
 
-def test_instagram_snapshots_are_off_unless_a_source_is_named_and_never_invented_in_production():
+def test_instagram_snapshots_are_off_unless_the_graph_source_is_named():
     assert Settings.from_env({}).instagram_source == "off"
-    assert Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "Sandbox"}).instagram_source == "sandbox"
-    with pytest.raises(ConfigError, match="SMPLAT_INSTAGRAM_SOURCE must be one of off, sandbox"):
-        Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "graph"})
-    prod = {"SMPLAT_ENV": "prod", "SMPLAT_SECRET_KEY": PROD_SECRET, "SMPLAT_DATABASE_URL": "postgresql://db/smplat"}
-    with pytest.raises(ConfigError, match="not in production"):
-        Settings.from_env({**prod, "SMPLAT_INSTAGRAM_SOURCE": "sandbox"})
+    with pytest.raises(ConfigError, match="SMPLAT_INSTAGRAM_SOURCE must be one of off, graph"):
+        Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "sandbox"})
+
+
+def test_the_graph_source_says_which_account_settings_are_missing():
+    with pytest.raises(ConfigError, match="needs SMPLAT_INSTAGRAM_ACCOUNT_ID and SMPLAT_INSTAGRAM_ACCESS_TOKEN"):
+        Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "Graph"})
+    with pytest.raises(ConfigError, match=r"needs SMPLAT_INSTAGRAM_ACCESS_TOKEN \("):
+        Settings.from_env({"SMPLAT_INSTAGRAM_SOURCE": "graph", "SMPLAT_INSTAGRAM_ACCOUNT_ID": "17841405309211844"})
+    graph = {
+        "SMPLAT_INSTAGRAM_SOURCE": "graph",
+        "SMPLAT_INSTAGRAM_ACCOUNT_ID": "17841405309211844",
+        "SMPLAT_INSTAGRAM_ACCESS_TOKEN": "EAAG-secret",
+    }
+    with pytest.raises(ConfigError, match="SMPLAT_INSTAGRAM_CALLS_PER_HOUR must be a whole number"):
+        Settings.from_env({**graph, "SMPLAT_INSTAGRAM_CALLS_PER_HOUR": "lots"})
+    with pytest.raises(ConfigError, match="SMPLAT_INSTAGRAM_REFRESH_MINUTES must be at least 1"):
+        Settings.from_env({**graph, "SMPLAT_INSTAGRAM_REFRESH_MINUTES": "0"})
+
+    settings = Settings.from_env(
+        {
+            **graph,
+            "SMPLAT_ENV": "prod",
+            "SMPLAT_SECRET_KEY": PROD_SECRET,
+            "SMPLAT_DATABASE_URL": "postgresql://db/smplat",
+        }
+    )
+
+    assert settings.instagram_api_base == "https://graph.facebook.com/v25.0"
+    assert (settings.instagram_calls_per_hour, settings.instagram_refresh_minutes) == (180, 60)
+    assert "EAAG-secret" not in repr(settings)

@@ -14,12 +14,13 @@ from app.asgi import create_app
 from app.config import Settings
 from app.customers.models import Customer
 from tests.integration.admin.helpers import http_client, login_as
+from tests.integration.instagram.graph import graph_on
 from tests.integration.instagram.history import anna_history
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, instagram_source="sandbox")
+    return graph_on(settings)
 
 
 async def anna_id(session: AsyncSession) -> int:

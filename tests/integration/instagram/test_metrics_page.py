@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asgi import create_app
 from app.config import Settings
 from tests import factories
+from tests.integration.instagram.graph import graph_on
 from tests.integration.instagram.history import anna_history, ben_history
 from tests.integration.portal.conftest import log_in
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, instagram_source="sandbox")
+    return graph_on(settings)
 
 
 def profile_section(page: str, handle: str) -> str:

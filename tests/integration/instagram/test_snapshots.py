@@ -11,15 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.catalog.models import Platform
 from app.config import Settings, use_settings
-from app.db.engine import session_factory
+from app.instagram.graph_api import GraphProfileStats, configured_source
 from app.instagram.models import InstagramSnapshot
-from app.instagram.profiles import SandboxProfileStats, configured_source
-from app.instagram.snapshots import record_snapshots
 from app.orders import commands
 from app.orders.models import OrderLine
 from app.orders.states import LineStatus
+from app.sandbox.instagram_graph import SandboxAccount
 from app.uow import UnitOfWork, utc_now
 from tests import factories
+from tests.integration.instagram.graph import graph_on, loopback_graph, run_job
 
 S = LineStatus
 DELIVERING = (S.DISPATCHING, S.DISPATCHED, S.IN_PROGRESS)
@@ -42,12 +42,11 @@ async def snapshots(session: AsyncSession) -> list[InstagramSnapshot]:
     return list(rows.all())
 
 
-async def test_the_job_records_one_snapshot_per_profile_being_delivered_with_followers_following_the_delivery(
-    engine: AsyncEngine, session: AsyncSession
+async def test_the_job_records_one_snapshot_per_profile_being_delivered_with_instagrams_counts(
+    engine: AsyncEngine, session: AsyncSession, settings: Settings
 ):
     _token, same = await line_at(session, "https://www.instagram.com/Lena.Schmidt", (S.DISPATCHING, S.DISPATCHED))
     _token, line = await line_at(session, PROFILE, DELIVERING)  # the latest order for the profile is asked about
-    line.start_count, line.remains = 1000, 1500
     await line_at(session, "https://www.instagram.com/p/C0ffee123/", DELIVERING)  # a post, not a profile
     await line_at(session, "https://www.instagram.com/queued.only/", ())  # not started
     await line_at(session, "https://www.youtube.com/@lena", DELIVERING, platform=Platform.YOUTUBE)
@@ -55,42 +54,54 @@ async def test_the_job_records_one_snapshot_per_profile_being_delivered_with_fol
     old.finished_at = utc_now() - timedelta(days=8)
     _token, recent = await line_at(session, "https://www.instagram.com/just.done/", (*DELIVERING, S.COMPLETED))
     await session.commit()
+    world = {
+        "lena.schmidt": SandboxAccount(followers=1500, follows=310, media=42),
+        "just.done": SandboxAccount(followers=90, follows=10, media=3),
+        "long.ago": SandboxAccount(followers=1, follows=1, media=1),
+        "queued.only": SandboxAccount(followers=1, follows=1, media=1),
+    }
 
-    recorded = await record_snapshots(session_factory(engine), SandboxProfileStats())
+    with loopback_graph(world) as graph:
+        report = await run_job(engine, graph, settings)
+        asked = sorted(request.handle or "" for request in graph.requests)
 
     rows = await snapshots(session)
-    assert recorded == 2
+    assert report.recorded == 2 and report.asked == 2 and asked == ["just.done", "lena.schmidt"]
     assert sorted(row.handle for row in rows) == ["just.done", "lena.schmidt"]
     lena = next(row for row in rows if row.handle == "lena.schmidt")
-    assert lena.followers == 1000 + 500  # start count + delivered (2000 - 1500)
-    assert lena.following > 0 and lena.media_count > 0
+    assert (lena.followers, lena.following, lena.media_count) == (1500, 310, 42)
     assert lena.line_id == line.id and same.id != line.id  # one look per profile
     assert next(row for row in rows if row.handle == "just.done").line_id == recent.id
 
 
-async def test_no_source_is_configured_by_default_and_the_sandbox_only_when_asked(settings: Settings):
+async def test_no_source_is_configured_by_default_and_the_graph_source_only_when_asked(settings: Settings):
     previous = use_settings(settings)
     try:
         assert configured_source() is None
-        use_settings(Settings(env="test", database_url=settings.database_url, instagram_source="sandbox"))
-        assert isinstance(configured_source(), SandboxProfileStats)
+        use_settings(graph_on(settings))
+        source = configured_source()
+        assert isinstance(source, GraphProfileStats)
+        await source.aclose()
     finally:
         use_settings(previous)
 
 
 async def test_the_tracking_page_draws_the_follower_chart_with_the_start_marked(
-    client: AsyncTestClient[Litestar], engine: AsyncEngine, session: AsyncSession
+    client: AsyncTestClient[Litestar], engine: AsyncEngine, session: AsyncSession, settings: Settings
 ):
     await factories.company_settings(session)
     token, line = await line_at(session, PROFILE, DELIVERING)
     line.start_count, line.remains = 1000, 2000
-    line.dispatched_at = utc_now() - timedelta(hours=2)
+    line.dispatched_at = utc_now() - timedelta(hours=3)
     await session.commit()
-    sessions = session_factory(engine)
-    await record_snapshots(sessions, SandboxProfileStats())
-    await session.execute(sa.update(OrderLine).where(OrderLine.id == line.id).values(remains=800))
-    await session.commit()
-    await record_snapshots(sessions, SandboxProfileStats())
+    world = {"lena.schmidt": SandboxAccount(followers=1000, follows=300, media=40)}
+    with loopback_graph(world) as graph:
+        await run_job(engine, graph, settings)
+        # An hour and a half later, 1,200 were delivered.
+        await session.execute(sa.update(InstagramSnapshot).values(taken_at=utc_now() - timedelta(minutes=90)))
+        await session.commit()
+        world["lena.schmidt"] = SandboxAccount(followers=2200, follows=300, media=40)
+        await run_job(engine, graph, settings)
 
     page = (await client.get(f"/track/{token}?lang=en")).text
 
@@ -99,7 +110,7 @@ async def test_the_tracking_page_draws_the_follower_chart_with_the_start_marked(
     assert "Followers of instagram.com/lena.schmidt" in svg
     assert svg.count('class="chart-line"') == 1 and 'class="chart-start"' in svg
     assert "The dashed line marks the start of your order." in svg and 'class="chart-start-key"' in page
-    assert "1,000" in page and "2,200" in page.replace("\xa0", " ")  # start count, then 1,000 + 1,200 delivered
+    assert "1,000" in page and "2,200" in page.replace("\xa0", " ")  # the first count, then 1,200 more
 
 
 async def test_a_post_line_and_an_order_without_snapshots_show_no_chart(

@@ -16,17 +16,18 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.config import Settings
 from app.db.engine import session_factory
 from app.fulfillment import commands as fulfillment
 from app.fulfillment.models import RefillRequest, RefillStatus
-from app.instagram.profiles import SandboxProfileStats
-from app.instagram.snapshots import record_snapshots
 from app.invoicing.storage import store_pdf
 from app.orders.models import Order, OrderLine
 from app.orders.states import LineStatus
+from app.sandbox.instagram_graph import SandboxAccount
 from app.uow import UnitOfWork, utc_now
 from storefront import tracking_pages
 from tests import factories
+from tests.integration.instagram.graph import loopback_graph, run_job
 from tests.integration.invoicing.helpers import invoices_of, pay
 
 S = LineStatus
@@ -171,7 +172,7 @@ async def test_a_refill_requested_and_its_progress_are_each_on_the_next_page(
 
 
 async def test_a_new_follower_snapshot_is_on_the_next_page(
-    client: AsyncTestClient[Litestar], engine: AsyncEngine, session: AsyncSession
+    client: AsyncTestClient[Litestar], engine: AsyncEngine, session: AsyncSession, settings: Settings
 ):
     token, _order, line_id = await tracked(session, S.DISPATCHING, S.DISPATCHED, S.IN_PROGRESS, remains=1500)
     line = await session.get(OrderLine, line_id)
@@ -179,7 +180,8 @@ async def test_a_new_follower_snapshot_is_on_the_next_page(
     line.dispatched_at = utc_now() - timedelta(hours=2)
     await session.commit()
     before = await warm(client, token)
-    await record_snapshots(session_factory(engine), SandboxProfileStats())
+    with loopback_graph({"lena.schmidt": SandboxAccount(followers=1500, follows=300, media=40)}) as graph:
+        await run_job(engine, graph, settings)
 
     after = await page_of(client, token)
 
