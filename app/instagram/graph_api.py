@@ -74,13 +74,12 @@ def _usage_percent(value: Any) -> int:
 
 def usage_back_off(headers: Mapping[str, str]) -> timedelta | None:
     """How long to wait when X-App-Usage or X-Business-Use-Case-Usage says the allowance is (nearly) used up."""
-    highest, regain_minutes = 0, 0
     try:
         app_usage = json.loads(headers.get("x-app-usage") or "{}")
         business_usage = json.loads(headers.get("x-business-use-case-usage") or "{}")
     except ValueError:
         return None
-    highest = _usage_percent(app_usage)
+    highest, regain_minutes = _usage_percent(app_usage), 0
     if isinstance(business_usage, dict):
         for entries in business_usage.values():
             for entry in entries if isinstance(entries, list) else []:

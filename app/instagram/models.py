@@ -1,4 +1,5 @@
-"""Snapshots of an Instagram profile's counts, recorded while an order for it is delivered."""
+"""Snapshots of an Instagram profile's counts, recorded while an order for it is delivered, and the Graph API
+calls that asked for them."""
 
 from __future__ import annotations
 
