@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.company.services import CompanySettingsService
 from app.db.read_only import read_only_session
+from app.instagram.metrics import line_chart
 from app.instagram.profiles import profile_handle
-from app.instagram.snapshots import line_chart
 from app.orders.placing import tracking_token_hash
 from app.orders.services import OrderService
 from app.orders.tracking import tracking_facts, tracking_view

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import Category, Platform, Service
 from app.instagram.chart import ChartPoint, SeriesChart, series_chart
-from app.instagram.profiles import profile_handle
-from app.instagram.snapshots import CHART_POINTS, CHART_WINDOW
+from app.instagram.profiles import profile_handle, snapshots_enabled
+from app.instagram.snapshots import CHART_POINTS, CHART_WINDOW, snapshots_for
 from app.orders.models import Order, OrderLine
 
 GROWTH_DAYS = (7, 30, 90)
@@ -198,3 +198,36 @@ def _profile_metrics(
 
 def _at(item: ChartPoint | OrderStart) -> datetime:
     return item.at
+
+
+LOOK_BACK = timedelta(days=7)  # snapshots from before the order (an earlier one for the same profile) give context
+
+
+@dataclass(frozen=True)
+class LineChart:
+    chart: SeriesChart
+    source: CountSource
+
+
+async def line_chart(session: AsyncSession, line: OrderLine) -> LineChart | None:
+    """The follower chart of a line's Instagram profile, the order's start marked; None without enough data.
+
+    The provider's start count at dispatch is a point of its own when no snapshot is that old. While snapshots
+    are recorded but none exists for the profile (Instagram shows only business and creator accounts), the
+    chart is the provider's: its start count and what it reported delivered since, labelled as such.
+    """
+    handle = profile_handle(line.link)
+    started = line.dispatched_at
+    if handle is None or started is None:
+        return None
+    points = [ChartPoint(s.taken_at, s.followers) for s in await snapshots_for(session, handle, started - LOOK_BACK)]
+    source = CountSource.SNAPSHOTS
+    if not points and snapshots_enabled():
+        source = CountSource.PROVIDER
+        progress_at = line.finished_at or line.last_progress_at
+        delivered = max(0, line.quantity - line.remains) if line.remains is not None else 0
+        points = provider_points([ProfileLine("", started, line.start_count, delivered, progress_at)])
+    elif line.start_count is not None and not any(point.at <= started for point in points):
+        points.insert(0, ChartPoint(started, line.start_count))
+    chart = series_chart(points, [started])
+    return LineChart(chart, source) if chart is not None else None

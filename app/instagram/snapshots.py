@@ -20,7 +20,6 @@ from sqlalchemy.orm import aliased
 
 from app.catalog.models import Category, Platform, Service
 from app.config import Settings
-from app.instagram.chart import ChartPoint, SeriesChart, series_chart
 from app.instagram.commands import SNAPSHOT_ACTOR, record_lookup
 from app.instagram.graph_api import GraphProfileStats, LookupOutcome
 from app.instagram.lookups import plan_run, prune_lookups
@@ -118,21 +117,3 @@ async def snapshots_for(session: AsyncSession, handle: str, since: datetime) -> 
     )
     picked = aliased(InstagramSnapshot, latest)
     return (await session.scalars(sa.select(picked).order_by(picked.taken_at))).all()
-
-
-LOOK_BACK = timedelta(days=7)  # snapshots from before the order (an earlier one for the same profile) give context
-
-
-async def line_chart(session: AsyncSession, line: OrderLine) -> SeriesChart | None:
-    """The follower chart of a line's Instagram profile, the order's start marked; None without enough data.
-
-    The provider's start count at dispatch is a point of its own when no snapshot is that old.
-    """
-    handle = profile_handle(line.link)
-    started = line.dispatched_at
-    if handle is None or started is None:
-        return None
-    points = [ChartPoint(s.taken_at, s.followers) for s in await snapshots_for(session, handle, started - LOOK_BACK)]
-    if line.start_count is not None and not any(point.at <= started for point in points):
-        points.insert(0, ChartPoint(started, line.start_count))
-    return series_chart(points, [started])

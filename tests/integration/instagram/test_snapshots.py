@@ -123,3 +123,24 @@ async def test_a_post_line_and_an_order_without_snapshots_show_no_chart(
 
     for shown in (token, profile_token):
         assert "<svg" not in (await client.get(f"/track/{shown}")).text
+
+
+async def test_a_profile_instagram_does_not_show_is_charted_from_the_providers_counts_labelled_as_such(
+    client: AsyncTestClient[Litestar], session: AsyncSession, settings: Settings
+):
+    await factories.company_settings(session)
+    token, line = await line_at(session, PROFILE, DELIVERING)
+    line.start_count, line.remains = 400, 1300
+    line.dispatched_at, line.last_progress_at = utc_now() - timedelta(days=1), utc_now() - timedelta(hours=1)
+    await session.commit()
+
+    previous = use_settings(graph_on(settings))
+    try:
+        page = (await client.get(f"/track/{token}?lang=en")).text
+    finally:
+        use_settings(previous)
+
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert svg.count('class="chart-line"') == 1 and 'class="chart-start"' in svg
+    assert 'data-testid="provider-counts"' in page and "Provider counts" in page
+    assert "400" in page and "1,100" in page  # the provider's start count, then 700 delivered
