@@ -3,7 +3,8 @@
 Fonts are the vendored DejaVu TTFs (``fonts/``), embedded in every PDF, so umlauts and € print everywhere and no
 PDF references a font it does not carry: ``initialFontName`` on the document and ``FONT`` in every table style
 (ReportLab falls back to a non-embedded Helvetica otherwise). Labels follow the buyer's language; legal notes
-always print in German too. Fonts and styles are built once per process.
+always print in German too. Fonts and styles are built once per process, and so are the fonts' embedded subsets
+(``pdf_fonts.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import KeepTogether
@@ -340,6 +341,8 @@ def _footer_canvas(invoice: Invoice, text: Labels) -> Callable[..., Canvas]:
                 self.__dict__.update(page)
                 self._draw_footer(number, len(self._pages))
                 super().showPage()
+            for page in self._doc.Pages.pages:  # Flate alone: ReportLab's ASCII85 on top only costs time and size
+                page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[pdfdoc.PDFZCompress])
             super().save()
 
         def _draw_footer(self, number: int, pages: int) -> None:

@@ -35,7 +35,13 @@ class SubsetStreams:
 
 
 class EmbeddedFont(TTFont):  # type: ignore[misc] # ReportLab has no type hints
-    """A TrueType font that keeps the PDF streams of the subsets it has written."""
+    """A TrueType font that keeps the PDF streams of the subsets it has written, and the widths it has measured."""
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the fonts live as long as the process
+    def stringWidth(self, text: str, size: float, encoding: str = "utf8") -> float:
+        """Kept per text and size: layout measures the same labels, words and, splitting a long link, the same
+        characters again and again."""
+        return float(super().stringWidth(text, size, encoding))
 
     def seed(self, doc: Any) -> None:
         """Assign the seed characters their codes in ``doc`` before anything is drawn."""

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase.ttfonts import TTFont
 
-from app.invoicing.pdf import render_invoice
+from app.invoicing.pdf import REGULAR, register_fonts, render_invoice
 from app.invoicing.pdf_fonts import SEED, EmbeddedFont
 from tests.unit.invoice_samples import BUYER, sample_invoice
 from tests.unit.test_invoice_pdf import fonts_of, text_of
@@ -52,3 +52,12 @@ def test_the_kept_font_objects_are_the_bytes_reportlab_itself_writes(monkeypatch
     monkeypatch.setattr(EmbeddedFont, "addObjects", TTFont.addObjects)
 
     assert render_invoice(invoice) == kept
+
+
+@pytest.mark.parametrize(
+    "text", ["Rechnungsbetrag", "Łukasz Wójcik", "h", "https://www.instagram.com/baeckerei_schaefer_1/"]
+)
+def test_a_kept_width_is_the_width_reportlab_measures(text: str):
+    font = next(font for font in register_fonts() if font.fontName == REGULAR)
+
+    assert font.stringWidth(text, 8.5) == font.stringWidth(text, 8.5) == TTFont.stringWidth(font, text, 8.5)
