@@ -3,7 +3,8 @@
 Fonts are the vendored DejaVu TTFs (``fonts/``), embedded in every PDF, so umlauts and € print everywhere and no
 PDF references a font it does not carry: ``initialFontName`` on the document and ``FONT`` in every table style
 (ReportLab falls back to a non-embedded Helvetica otherwise). Labels follow the buyer's language; legal notes
-always print in German too. Fonts and styles are built once per process.
+always print in German too. Fonts and styles are built once per process, and so are the fonts' embedded subsets
+(``pdf_fonts.py``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import KeepTogether
 
 from app.i18n import babel_locale, format_money
 from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.pdf_fonts import EmbeddedFont
 from app.invoicing.pdf_text import Labels, labels_for
 from app.invoicing.snapshots import berlin_day
 
@@ -46,10 +47,15 @@ CONTENT_WIDTH = PAGE_WIDTH - LEFT - RIGHT - 2 * FRAME_PADDING
 
 
 @lru_cache(maxsize=1)
-def register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+def register_fonts() -> tuple[EmbeddedFont, ...]:
+    fonts = (
+        EmbeddedFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")),
+        EmbeddedFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")),
+    )
+    for font in fonts:
+        pdfmetrics.registerFont(font)
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+    return fonts
 
 
 @lru_cache(maxsize=1)
@@ -323,6 +329,8 @@ def _footer_canvas(invoice: Invoice, text: Labels) -> Callable[..., Canvas]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            for font in register_fonts():
+                font.seed(self._doc)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -333,6 +341,8 @@ def _footer_canvas(invoice: Invoice, text: Labels) -> Callable[..., Canvas]:
                 self.__dict__.update(page)
                 self._draw_footer(number, len(self._pages))
                 super().showPage()
+            for page in self._doc.Pages.pages:  # Flate alone: ReportLab's ASCII85 on top only costs time and size
+                page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[pdfdoc.PDFZCompress])
             super().save()
 
         def _draw_footer(self, number: int, pages: int) -> None:
