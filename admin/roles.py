@@ -74,7 +74,8 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": [*READ, *EXPORT],
             "refund": READ,
-            "invoice": [*READ, "action:retry-lexoffice-sync", "action:resend-by-email"],  # its PDF, Lexware booking
+            # Its PDF, its booking in Lexware Office, a credit note correcting it (no money moves).
+            "invoice": [*READ, "action:retry-lexoffice-sync", "action:resend-by-email", "action:issue-credit-note"],
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
 from sqladmin import expose
+from sqladmin.i18n import get_locale
 from sqlalchemy.sql import Select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from admin import sqladmin_compat as compat
-from admin.actions import ActionContext, ActionsMixin, business_action, done_message
+from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.base import ReadOnlyView, badge_html, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
 from admin.views.records import order_link, with_order_number
+from app import i18n
+from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.invoicing.credit_notes import issue_manual_credit_note, left_to_credit
 from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
 from app.invoicing.resending import resend_invoices
@@ -42,6 +47,42 @@ def pdf_link(record: Any, _attribute: Any) -> Markup | str:
         return admin_gettext(N_("being rendered"))
     pdf = link_to(f"/admin/invoice/pdf/{record.id}", admin_gettext(N_("Download PDF")))
     return Markup("{} · {}").format(pdf, link_to(f"/admin/invoice/xml/{record.id}", "XML"))
+
+
+def credit_state(record: Any, _attribute: Any) -> Markup | str:
+    """How far an invoice's credit notes corrected it (derived: the invoice itself never changes); for a credit
+    note, the invoice it corrects."""
+    if record.kind == InvoiceKind.CREDIT_NOTE:
+        shown = record.corrected_number or f"#{record.corrects_invoice_id}"
+        return Markup("{} {}").format(
+            admin_gettext(N_("corrects")), link_to(f"/admin/invoice/details/{record.corrects_invoice_id}", shown)
+        )
+    credited = -(record.credited or Decimal(0))
+    if credited <= 0:
+        return "–"
+    if credited >= record.gross:
+        return Markup('<span class="badge bg-red-lt" data-state="fully-credited">{}</span>').format(
+            admin_gettext(N_("fully credited (canceled)"))
+        )
+    amount = i18n.format_money(credited, record.currency, get_locale())
+    return Markup('<span class="badge bg-orange-lt" data-state="partially-credited">{}</span>').format(
+        admin_gettext(N_("partially credited: %(amount)s")) % {"amount": amount}
+    )
+
+
+def with_credit_state(stmt: Any) -> Any:
+    """``stmt`` loading what each invoice's credit notes credited, and each credit note's corrected number."""
+    credit, corrected = sa.orm.aliased(Invoice), sa.orm.aliased(Invoice)
+    credited = (
+        sa.select(sa.func.coalesce(sa.func.sum(credit.gross), 0))
+        .where(credit.order_id == Invoice.order_id, credit.corrects_invoice_id == Invoice.id)
+        .scalar_subquery()
+    )
+    corrected_number = sa.select(corrected.number).where(corrected.id == Invoice.corrects_invoice_id)
+    return stmt.options(
+        sa.orm.with_expression(Invoice.credited, credited),
+        sa.orm.with_expression(Invoice.corrected_number, corrected_number.scalar_subquery()),
+    )
 
 
 def lexoffice_status(reason_length: int | None) -> Callable[[Any, Any], Markup | str]:
@@ -110,6 +151,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "customer",
         Invoice.issued_at,
         Invoice.gross,
+        "credit",
         "lexoffice_sync",
         Invoice.tax_treatment,
         "download",
@@ -125,6 +167,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         Invoice.net,
         Invoice.tax,
         Invoice.gross,
+        "credit",
         Invoice.currency,
         Invoice.tax_treatment,
         Invoice.legal_note,
@@ -150,6 +193,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": lazy("Order"),
         "customer": lazy("Customer"),
         "download": lazy("PDF"),
+        "credit": lazy("Credit notes"),
         "lexoffice_sync": lazy("Lexware Office"),
     }
     column_searchable_list = [Invoice.number]
@@ -160,6 +204,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "credit": credit_state,
         "lexoffice_sync": lexoffice_status(LIST_REASON_LENGTH),
         Invoice.issued_at: when("issued_at"),
         Invoice.gross: money("gross"),
@@ -168,6 +213,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "credit": credit_state,
         "lexoffice_sync": lexoffice_status(None),
         Invoice.issued_at: when("issued_at"),
         Invoice.net: money("net"),
@@ -179,10 +225,25 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         return str(lazy("Invoice number"))
 
     def list_query(self, request: Request) -> Any:
-        return with_order_number(sa.select(Invoice), Invoice)
+        return with_credit_state(with_order_number(sa.select(Invoice), Invoice))
 
     def details_query(self, request: Request) -> Any:
-        return with_order_number(super().details_query(request), Invoice)
+        return with_credit_state(with_order_number(super().details_query(request), Invoice))
+
+    async def get_object_for_details(self, request: Request) -> Any:
+        invoice = await super().get_object_for_details(request)
+        request.state.creditable = (
+            invoice is not None and invoice.kind == InvoiceKind.INVOICE and invoice.gross + (invoice.credited or 0) > 0
+        )
+        return invoice
+
+    def _visible_custom_actions(self, request: Request, in_detail: bool = False) -> dict[str, str]:
+        """A credit note's page, and that of an invoice credited in full, offer no credit note (read with the
+        record, ``get_object_for_details``)."""
+        actions: dict[str, str] = super()._visible_custom_actions(request, in_detail)
+        if in_detail and not getattr(request.state, "creditable", False):
+            actions.pop("issue-credit-note", None)
+        return actions
 
     def describe_for_action(self, invoice: Invoice) -> str:
         return f"{invoice.number} · {money('gross')(invoice, None)}"
@@ -210,6 +271,59 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
     async def resend_by_email(self, ctx: ActionContext) -> str:
         numbers = await resend_invoices(ctx.uow, ctx.pks, ctx.actor)
         return done_message(N_("Sent again by email: %(items)s"), numbers)
+
+    async def credit_preview(self, pks: list[int]) -> list[str]:
+        locale = get_locale()
+        shown = []
+        async with self.session_maker(expire_on_commit=False) as session:
+            for invoice in await session.scalars(sa.select(Invoice).where(Invoice.id.in_(pks)).order_by(Invoice.id)):
+                if invoice.kind == InvoiceKind.CREDIT_NOTE:
+                    text = N_("%(number)s is a credit note: correct the invoice it credits instead.")
+                    shown.append(admin_gettext(text) % {"number": invoice.number})
+                    continue
+                left = await left_to_credit(session, invoice)
+                shown.append(
+                    admin_gettext(N_("%(number)s: gross %(gross)s, left to credit %(left)s"))
+                    % {
+                        "number": invoice.number,
+                        "gross": i18n.format_money(invoice.gross, invoice.currency, locale),
+                        "left": i18n.format_money(left, invoice.currency, locale),
+                    }
+                )
+        return shown
+
+    @business_action(
+        "issue-credit-note",
+        lazy("Issue credit note"),
+        add_in_list=False,
+        danger=True,
+        preview=credit_preview,
+        description=lazy(
+            "A credit note of its own number reduces the invoice by the amount (gross, in the invoice's "
+            "currency); it names the invoice and prints the reason. No money moves: refunds are made on the order "
+            "lines and issue their own credit notes. Crediting all that is left cancels the invoice. A credit "
+            "note cannot be taken back."
+        ),
+        fields=[
+            ActionField("amount", lazy("Amount (gross)")),
+            ActionField("reason", lazy("Reason (printed on the credit note)"), kind="textarea"),
+        ],
+    )
+    async def issue_credit_note(self, ctx: ActionContext) -> str:
+        if len(ctx.pks) != 1:
+            raise DomainError(N_("Issue credit notes one at a time: choose one invoice."))
+        try:
+            amount = i18n.parse_number(ctx.values["amount"], get_locale())
+        except i18n.NumberInputError as exc:
+            raise ValidationFailed({"amount": exc.text}) from exc
+        credit = await issue_manual_credit_note(
+            ctx.uow, invoice_id=ctx.pks[0], amount=amount, reason=ctx.values["reason"], actor=ctx.actor
+        )
+        ctx.redirect_to = f"/admin/invoice/details/{credit.id}"
+        return admin_gettext(N_("Credit note %(number)s issued for %(amount)s.")) % {
+            "number": credit.number,
+            "amount": i18n.format_money(-credit.gross, credit.currency, get_locale()),
+        }
 
     @expose("/pdf/{pk}")
     async def download_pdf(self, request: Request) -> Response:

@@ -27,6 +27,10 @@ class InvoiceKind(StrEnum):
     CREDIT_NOTE = "credit_note"  # Rechnungskorrektur: reverses (part of) an invoice, never edits it
 
 
+# A credit note's payment method when no money moves with it: finance corrected the document by hand (a price
+# reduction agreed, a wrong invoice cancelled).
+CORRECTION = "correction"
+
 # Number prefix per kind: RE-2026-000123, GS-2026-000001.
 SERIES: dict[InvoiceKind, str] = {InvoiceKind.INVOICE: "RE", InvoiceKind.CREDIT_NOTE: "GS"}
 
@@ -77,6 +81,9 @@ class Invoice(IdentityBase):
     lexoffice_sync: Mapped[LexofficeSync | None] = relationship(viewonly=True, lazy="raise")
     # The order's number, loaded where a list or page shows it (with_expression).
     order_number: Mapped[str | None] = query_expression()
+    # What the invoice's credit notes credited (negative), and a credit note's corrected number: where shown.
+    credited: Mapped[Decimal | None] = query_expression()
+    corrected_number: Mapped[str | None] = query_expression()
 
     __table_args__ = (
         # One invoice per order; credit notes as many as there are refunds.
