@@ -22,8 +22,10 @@ from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
 from admin.views.records import order_link, with_order_number
 from app import i18n
+from app.customers.models import Customer
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
+from app.invoicing import reissue
 from app.invoicing.credit_notes import issue_manual_credit_note, left_to_credit
 from app.invoicing.facturx import attached_xml
 from app.invoicing.models import Invoice, InvoiceKind
@@ -50,38 +52,50 @@ def pdf_link(record: Any, _attribute: Any) -> Markup | str:
 
 
 def credit_state(record: Any, _attribute: Any) -> Markup | str:
-    """How far an invoice's credit notes corrected it (derived: the invoice itself never changes); for a credit
-    note, the invoice it corrects."""
-    if record.kind == InvoiceKind.CREDIT_NOTE:
-        shown = record.corrected_number or f"#{record.corrects_invoice_id}"
-        return Markup("{} {}").format(
-            admin_gettext(N_("corrects")), link_to(f"/admin/invoice/details/{record.corrects_invoice_id}", shown)
-        )
+    """How far an invoice's credit notes corrected it (derived: the invoice itself never changes) and which invoice
+    it replaces; for a credit note, the invoice it corrects."""
+    parts: list[Markup] = []
+    for referenced_id, label in (
+        (record.corrects_invoice_id, N_("corrects")),
+        (record.replaces_invoice_id, N_("replaces")),
+    ):
+        if referenced_id is not None:
+            shown = record.referenced_number or f"#{referenced_id}"
+            parts.append(
+                Markup("{} {}").format(admin_gettext(label), link_to(f"/admin/invoice/details/{referenced_id}", shown))
+            )
     credited = -(record.credited or Decimal(0))
-    if credited <= 0:
-        return "–"
-    if credited >= record.gross:
-        return Markup('<span class="badge bg-red-lt" data-state="fully-credited">{}</span>').format(
-            admin_gettext(N_("fully credited (canceled)"))
+    if record.kind == InvoiceKind.INVOICE and credited >= record.gross:
+        parts.append(
+            Markup('<span class="badge bg-red-lt" data-state="fully-credited">{}</span>').format(
+                admin_gettext(N_("fully credited (canceled)"))
+            )
         )
-    amount = i18n.format_money(credited, record.currency, get_locale())
-    return Markup('<span class="badge bg-orange-lt" data-state="partially-credited">{}</span>').format(
-        admin_gettext(N_("partially credited: %(amount)s")) % {"amount": amount}
-    )
+    elif record.kind == InvoiceKind.INVOICE and credited > 0:
+        amount = i18n.format_money(credited, record.currency, get_locale())
+        parts.append(
+            Markup('<span class="badge bg-orange-lt" data-state="partially-credited">{}</span>').format(
+                admin_gettext(N_("partially credited: %(amount)s")) % {"amount": amount}
+            )
+        )
+    return Markup(" ").join(parts) if parts else "–"
 
 
 def with_credit_state(stmt: Any) -> Any:
-    """``stmt`` loading what each invoice's credit notes credited, and each credit note's corrected number."""
-    credit, corrected = sa.orm.aliased(Invoice), sa.orm.aliased(Invoice)
+    """``stmt`` loading what each invoice's credit notes credited, and the number of the invoice each corrects or
+    replaces."""
+    credit, referenced = sa.orm.aliased(Invoice), sa.orm.aliased(Invoice)
     credited = (
         sa.select(sa.func.coalesce(sa.func.sum(credit.gross), 0))
         .where(credit.order_id == Invoice.order_id, credit.corrects_invoice_id == Invoice.id)
         .scalar_subquery()
     )
-    corrected_number = sa.select(corrected.number).where(corrected.id == Invoice.corrects_invoice_id)
+    referenced_number = sa.select(referenced.number).where(
+        referenced.id == sa.func.coalesce(Invoice.corrects_invoice_id, Invoice.replaces_invoice_id)
+    )
     return stmt.options(
         sa.orm.with_expression(Invoice.credited, credited),
-        sa.orm.with_expression(Invoice.corrected_number, corrected_number.scalar_subquery()),
+        sa.orm.with_expression(Invoice.referenced_number, referenced_number.scalar_subquery()),
     )
 
 
@@ -232,17 +246,20 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
 
     async def get_object_for_details(self, request: Request) -> Any:
         invoice = await super().get_object_for_details(request)
-        request.state.creditable = (
-            invoice is not None and invoice.kind == InvoiceKind.INVOICE and invoice.gross + (invoice.credited or 0) > 0
-        )
+        credited = -(invoice.credited or 0) if invoice is not None else 0
+        is_invoice = invoice is not None and invoice.kind == InvoiceKind.INVOICE
+        request.state.creditable = is_invoice and credited < invoice.gross
+        request.state.replaceable = is_invoice and credited == 0
         return invoice
 
     def _visible_custom_actions(self, request: Request, in_detail: bool = False) -> dict[str, str]:
-        """A credit note's page, and that of an invoice credited in full, offer no credit note (read with the
-        record, ``get_object_for_details``)."""
+        """A credit note's page offers neither correction; an invoice credited in full no credit note, one credited
+        at all no replacement (read with the record, ``get_object_for_details``)."""
         actions: dict[str, str] = super()._visible_custom_actions(request, in_detail)
         if in_detail and not getattr(request.state, "creditable", False):
             actions.pop("issue-credit-note", None)
+        if in_detail and not getattr(request.state, "replaceable", False):
+            actions.pop("cancel-and-reissue", None)
         return actions
 
     def describe_for_action(self, invoice: Invoice) -> str:
@@ -323,6 +340,59 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         return admin_gettext(N_("Credit note %(number)s issued for %(amount)s.")) % {
             "number": credit.number,
             "amount": i18n.format_money(-credit.gross, credit.currency, get_locale()),
+        }
+
+    async def reissue_preview(self, pks: list[int]) -> list[str]:
+        locale = get_locale()
+        shown = []
+        async with self.session_maker(expire_on_commit=False) as session:
+            rows = await session.execute(
+                sa.select(Invoice, Customer)
+                .join(Customer, Customer.id == Invoice.customer_id)
+                .where(Invoice.id.in_(pks))
+                .order_by(Invoice.id)
+            )
+            for invoice, customer in rows.tuples():
+                if invoice.kind == InvoiceKind.CREDIT_NOTE:
+                    text = N_("%(number)s is a credit note: correct the invoice it credits instead.")
+                    shown.append(admin_gettext(text) % {"number": invoice.number})
+                    continue
+                buyer = [customer.company, customer.name, customer.address_line1, customer.address_line2]
+                buyer.append(" ".join(part for part in (customer.postal_code, customer.city) if part))
+                shown.append(
+                    admin_gettext(N_("%(number)s (%(gross)s) is cancelled; the new invoice is made out to: %(buyer)s"))
+                    % {
+                        "number": invoice.number,
+                        "gross": i18n.format_money(invoice.gross, invoice.currency, locale),
+                        "buyer": ", ".join(part for part in buyer if part),
+                    }
+                )
+        return shown
+
+    @business_action(
+        "cancel-and-reissue",
+        lazy("Cancel and reissue"),
+        add_in_list=False,
+        danger=True,
+        preview=reissue_preview,
+        description=lazy(
+            "For a wrong invoice, e.g. a wrong buyer address (correct the customer first): a credit note over all "
+            "of it cancels the invoice, and a new invoice for the same order, with the same amounts, is made out "
+            "from the customer's current data. Refunds of the order then correct the new invoice. Only for an "
+            "invoice nothing was credited on yet. No money moves; it cannot be taken back."
+        ),
+        fields=[ActionField("reason", lazy("Reason (printed on the credit note)"), kind="textarea")],
+    )
+    async def cancel_and_reissue(self, ctx: ActionContext) -> str:
+        if len(ctx.pks) != 1:
+            raise DomainError(N_("Issue credit notes one at a time: choose one invoice."))
+        cancellation, replacement = await reissue.cancel_and_reissue(
+            ctx.uow, invoice_id=ctx.pks[0], reason=ctx.values["reason"], actor=ctx.actor
+        )
+        ctx.redirect_to = f"/admin/invoice/details/{replacement.id}"
+        return admin_gettext(N_("Credit note %(credit)s cancels the invoice; new invoice %(number)s issued.")) % {
+            "credit": cancellation.number,
+            "number": replacement.number,
         }
 
     @expose("/pdf/{pk}")

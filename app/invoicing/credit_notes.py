@@ -129,10 +129,7 @@ async def issue_manual_credit_note(
         sa.select(Invoice).where(Invoice.id == invoice_id).with_for_update().execution_options(populate_existing=True)
     )
     assert original is not None  # an issued invoice is never deleted (trigger)
-    if original.kind == InvoiceKind.CREDIT_NOTE:
-        raise Conflict(
-            N_("%(number)s is a credit note: correct the invoice it credits instead."), number=original.number
-        )
+    refuse_credit_note(original)
     left = await left_to_credit(uow.session, original)
     if left <= 0:
         raise Conflict(N_("Invoice %(number)s is fully credited already."), number=original.number)
@@ -147,6 +144,14 @@ async def issue_manual_credit_note(
         )
     correction = Correction(amount, original.currency, reason, CORRECTION, None)
     return await _issue(uow, order, original, correction, None, actor)
+
+
+def refuse_credit_note(invoice: Invoice) -> None:
+    """Only invoices are corrected: a credit note is corrected through the invoice it credits."""
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        raise Conflict(
+            N_("%(number)s is a credit note: correct the invoice it credits instead."), number=invoice.number
+        )
 
 
 async def left_to_credit(session: AsyncSession, invoice: Invoice) -> Decimal:

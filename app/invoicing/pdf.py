@@ -79,8 +79,8 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def render_invoice(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
-    """The PDF of an issued invoice, or of a credit note with the invoice it ``corrects``; the same rows always
-    render the same bytes."""
+    """The PDF of an issued invoice (naming the one it replaces, if any), or of a credit note with the invoice it
+    ``corrects``; the same rows always render the same bytes."""
     register_fonts()
     text = labels_for(invoice.locale)
     buffer = io.BytesIO()
@@ -270,9 +270,10 @@ def _totals_table(invoice: Invoice, text: Labels) -> Table:
 def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[Flowable]:
     st = styles()
     parts: list[Flowable] = []
-    if corrects is not None:  # §14 UStG correction: which invoice, of which date
+    if corrects is not None:  # §14 UStG correction: which invoice, of which date (corrected or replaced)
         day = _day(berlin_day(corrects.issued_at), invoice.locale)
-        parts += [Paragraph(f"<b>{_esc(text.corrects(corrects.number, day))}</b>", st["note"]), Spacer(0, 3 * mm)]
+        named = (text.corrects if invoice.kind is InvoiceKind.CREDIT_NOTE else text.replaces)(corrects.number, day)
+        parts += [Paragraph(f"<b>{_esc(named)}</b>", st["note"]), Spacer(0, 3 * mm)]
     if invoice.legal_note:
         note = f"<b>{_esc(invoice.legal_note)}</b>"
         if invoice.legal_note_translation:

@@ -71,6 +71,9 @@ class Labels:
     def corrects(self, number: str, day: str) -> str:
         return self._(N_("Correction of invoice %(number)s of %(date)s")) % {"number": number, "date": day}
 
+    def replaces(self, number: str, day: str) -> str:
+        return self._(N_("Replaces invoice %(number)s of %(date)s")) % {"number": number, "date": day}
+
     def page(self, number: int, pages: int) -> str:
         return self._(N_("Page %(page)s of %(pages)s")) % {"page": number, "pages": pages}
 

@@ -1,5 +1,6 @@
-"""Issuing a credit note by hand from an invoice's page: finance and admins only, the amount as the staff member
-writes it, refusals on the form with the input kept, and the new credit note's page to land on."""
+"""Correcting an invoice from its page: a credit note by hand, or cancel and reissue; finance and admins only, the
+amount as the staff member writes it, refusals on the form with the input kept, the new document's page to land
+on."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from html import unescape
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
+from app.customers.models import Customer
 from app.invoicing.models import Invoice, InvoiceKind
 from tests.integration.admin.helpers import (
     Staff,
@@ -30,6 +33,8 @@ from tests.integration.invoicing.helpers import invoices_of
 # The invoices here (tests/integration/admin/test_invoices.py) are of 2.98 gross: net 2.50 at 19 %.
 ACTION = "/admin/invoice/action/issue-credit-note"
 BUTTON = 'data-testid="record-action-issue-credit-note"'
+REISSUE = "/admin/invoice/action/cancel-and-reissue"
+REISSUE_BUTTON = 'data-testid="record-action-cancel-and-reissue"'
 
 
 async def issue(web: AsyncTestClient[Any], staff: Staff, invoice_id: int, amount: str, reason: str) -> Any:
@@ -153,4 +158,53 @@ async def test_support_staff_neither_see_nor_use_the_action(session: AsyncSessio
     assert page.status_code == 200
     assert BUTTON not in page.text
     assert (form.status_code, response.status_code) == (403, 403)
+    assert await credit_notes(session, invoice) == []
+
+
+async def test_finance_cancels_a_wrong_invoice_and_lands_on_its_replacement(
+    session: AsyncSession, web: AsyncTestClient[Any]
+):
+    invoice = await issued_invoice(session, rendered=False)
+    customer = await session.get_one(Customer, invoice.customer_id)
+    customer.address_line1 = "Neue Straße 7"
+    await session.commit()
+    finance = await login_as(session, web, Role.FINANCE)
+    page = await web.get(f"/admin/invoice/details/{invoice.id}")
+    assert REISSUE_BUTTON in page.text
+    form = await web.get(f"{REISSUE}?pks={invoice.id}")
+    assert "the new invoice is made out to:" in form.text
+    assert "Neue Straße 7" in form.text
+
+    response = await web.post(
+        f"{REISSUE}?pks={invoice.id}",
+        data={"reason": "wrong address", "csrf_token": finance.csrf},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303, action_error(response.text)
+    (cancellation,) = await credit_notes(session, invoice)
+    replacement = await session.scalar(sa.select(Invoice).where(Invoice.replaces_invoice_id == invoice.id))
+    assert replacement is not None
+    assert response.headers["location"] == f"/admin/invoice/details/{replacement.id}"
+    landing = await web.get(response.headers["location"])
+    message = f"Credit note {cancellation.number} cancels the invoice; new invoice {replacement.number} issued."
+    assert message in toasts(landing.text)
+    assert f"/admin/invoice/details/{invoice.id}" in landing.text  # replaces …
+    assert BUTTON in landing.text and REISSUE_BUTTON in landing.text  # the replacement may be corrected in turn
+    old_page = await web.get(f"/admin/invoice/details/{invoice.id}")
+    assert "fully credited (canceled)" in old_page.text
+    assert BUTTON not in old_page.text and REISSUE_BUTTON not in old_page.text
+
+
+async def test_support_staff_cannot_cancel_and_reissue(session: AsyncSession, web: AsyncTestClient[Any]):
+    invoice = await issued_invoice(session, rendered=False)
+    staff = await login_as(session, web, Role.STAFF)
+
+    page = await web.get(f"/admin/invoice/details/{invoice.id}")
+    response = await web.post(
+        f"{REISSUE}?pks={invoice.id}", data={"reason": "wrong", "csrf_token": staff.csrf}, follow_redirects=False
+    )
+
+    assert REISSUE_BUTTON not in page.text
+    assert response.status_code == 403
     assert await credit_notes(session, invoice) == []
