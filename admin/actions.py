@@ -64,6 +64,8 @@ class ActionContext:
     sessions: async_sessionmaker[AsyncSession]
     ip: str | None = None
     results: list[str] = field(default_factory=list)
+    # Where the user lands when done, when not back where they came from (e.g. the record the action created).
+    redirect_to: str | None = None
 
     @property
     def uow(self) -> UnitOfWork:
@@ -178,6 +180,7 @@ def business_action(
                 context["error"] = admin_gettext(N_("Please fill in the marked fields."))
                 return await self._render_action(request, context, status_code=400)
             ip, actor = client_ip(request), actor_of(request)
+            ctx: ActionContext | None = None
             try:
                 if opens_units:
                     ctx = ActionContext(request, None, pks, values, actor, self.session_maker, ip)
@@ -197,7 +200,7 @@ def business_action(
                 context.update(result=message, fields=())
                 return await self._render_action(request, context)
             Flash.success(request, message)
-            return RedirectResponse(back, status_code=303)
+            return RedirectResponse((ctx and ctx.redirect_to) or back, status_code=303)
 
         endpoint.__name__ = handler.__name__
         endpoint.__qualname__ = handler.__qualname__

@@ -25,6 +25,8 @@ LINE_ACTIONS = tuple(f"action:{action.value}" for action in LineAction)
 SERVICE_ACTIONS = ("action:activate", "action:deactivate", "action:duplicate")
 # Money goes back to the client: finance (and admins) only.
 REFUND_ACTIONS = ("action:refund-line", "action:refund-remains")
+# A credit note, or a cancellation with a new invoice: bookkeeping documents, finance (and admins) only.
+INVOICE_CORRECTIONS = ("action:issue-credit-note", "action:cancel-and-reissue")
 CHECKOUT_LINK_ACTIONS = ("action:deactivate",)
 EMAIL_ACTIONS = ("action:resend",)
 
@@ -74,7 +76,8 @@ ROLE_GRANTS: dict[Role, frozenset[tuple[str, str]]] = {
             "order-event": READ,
             "payment": [*READ, *EXPORT],
             "refund": READ,
-            "invoice": [*READ, "action:retry-lexoffice-sync", "action:resend-by-email"],  # its PDF, Lexware booking
+            # Its PDF, its booking in Lexware Office, its corrections (no money moves).
+            "invoice": [*READ, "action:retry-lexoffice-sync", "action:resend-by-email", *INVOICE_CORRECTIONS],
             "stripe-event": READ,
             "checkout-link": READ,
             "subscription": READ,

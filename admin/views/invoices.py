@@ -18,6 +18,7 @@ from admin.base import ReadOnlyView, badge_html, link_to, money, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
+from admin.views.invoice_corrections import InvoiceCorrectionsMixin, credit_state, with_credit_state
 from admin.views.records import order_link, with_order_number
 from app.i18n import N_
 from app.invoicing.facturx import attached_xml
@@ -97,7 +98,7 @@ class LexofficeSyncFilter:
         return query
 
 
-class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
+class InvoiceAdmin(InvoiceCorrectionsMixin, ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
     name = lazy("Invoice")
     name_plural = lazy("Invoices")
     icon = "fa-solid fa-file-invoice"
@@ -110,6 +111,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "customer",
         Invoice.issued_at,
         Invoice.gross,
+        "credit",
         "lexoffice_sync",
         Invoice.tax_treatment,
         "download",
@@ -125,6 +127,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         Invoice.net,
         Invoice.tax,
         Invoice.gross,
+        "credit",
         Invoice.currency,
         Invoice.tax_treatment,
         Invoice.legal_note,
@@ -150,6 +153,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": lazy("Order"),
         "customer": lazy("Customer"),
         "download": lazy("PDF"),
+        "credit": lazy("Credit notes"),
         "lexoffice_sync": lazy("Lexware Office"),
     }
     column_searchable_list = [Invoice.number]
@@ -160,6 +164,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "credit": credit_state,
         "lexoffice_sync": lexoffice_status(LIST_REASON_LENGTH),
         Invoice.issued_at: when("issued_at"),
         Invoice.gross: money("gross"),
@@ -168,6 +173,7 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         "order": order_link,
         "customer": customer_of,
         "download": pdf_link,
+        "credit": credit_state,
         "lexoffice_sync": lexoffice_status(None),
         Invoice.issued_at: when("issued_at"),
         Invoice.net: money("net"),
@@ -179,10 +185,28 @@ class InvoiceAdmin(ActionsMixin, FastListMixin, ReadOnlyView, model=Invoice):
         return str(lazy("Invoice number"))
 
     def list_query(self, request: Request) -> Any:
-        return with_order_number(sa.select(Invoice), Invoice)
+        return with_credit_state(with_order_number(sa.select(Invoice), Invoice))
 
     def details_query(self, request: Request) -> Any:
-        return with_order_number(super().details_query(request), Invoice)
+        return with_credit_state(with_order_number(super().details_query(request), Invoice))
+
+    async def get_object_for_details(self, request: Request) -> Any:
+        invoice = await super().get_object_for_details(request)
+        credited = -(invoice.credited or 0) if invoice is not None else 0
+        is_invoice = invoice is not None and invoice.kind == InvoiceKind.INVOICE
+        request.state.creditable = is_invoice and credited < invoice.gross
+        request.state.replaceable = is_invoice and credited == 0
+        return invoice
+
+    def _visible_custom_actions(self, request: Request, in_detail: bool = False) -> dict[str, str]:
+        """A credit note's page offers neither correction; an invoice credited in full no credit note, one credited
+        at all no replacement (read with the record, ``get_object_for_details``)."""
+        actions: dict[str, str] = super()._visible_custom_actions(request, in_detail)
+        if in_detail and not getattr(request.state, "creditable", False):
+            actions.pop("issue-credit-note", None)
+        if in_detail and not getattr(request.state, "replaceable", False):
+            actions.pop("cancel-and-reissue", None)
+        return actions
 
     def describe_for_action(self, invoice: Invoice) -> str:
         return f"{invoice.number} · {money('gross')(invoice, None)}"

@@ -20,6 +20,7 @@ from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
 from app.customers.models import Customer
+from app.errors import Conflict
 from app.i18n import N_
 from app.invoicing import snapshots
 from app.invoicing.models import SERIES, Invoice, InvoiceKind
@@ -45,9 +46,19 @@ async def next_number(uow: UnitOfWork, kind: InvoiceKind, year: int) -> str:
     return f"{series}-{year}-{number:06d}"
 
 
+def current_invoice_id(order_id: Any) -> Any:
+    """The id of the order's invoice in force: its latest (a later one replaces a cancelled one), as a subquery."""
+    return (
+        sa.select(sa.func.max(Invoice.id))
+        .where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE)
+        .scalar_subquery()
+    )
+
+
 async def invoice_of_order(uow: UnitOfWork, order_id: int) -> Invoice | None:
+    """The order's invoice in force: what refunds and disputes correct."""
     invoice: Invoice | None = await uow.session.scalar(
-        sa.select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE)
+        sa.select(Invoice).where(Invoice.id == current_invoice_id(order_id))
     )
     return invoice
 
@@ -67,11 +78,42 @@ async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice 
         )
         log.warning("invoice not issued: no company settings", order=order.number)
         return None
+    return await _numbered(uow, order, company, customer, payment, actor, replaces=None)
+
+
+async def issue_replacement_invoice(uow: UnitOfWork, order: Order, replaced: Invoice, actor: Actor) -> Invoice:
+    """The invoice issued in place of ``replaced``, the order's invoice in force, which the caller has just
+    cancelled by a full credit note in this unit of work (the order locked): the same sale, with the buyer's
+    current name and address (the tax facts stay the order's, so the amounts are the same)."""
+    current, company, customer, payment = await _issue_facts(uow, order)
+    if current is None or current.id != replaced.id:
+        raise Conflict(N_("Invoice %(number)s is no longer the order's invoice."), number=replaced.number)
+    if company is None:
+        raise Conflict(N_("No invoice can be issued: the company's seller data is missing."))
+    if customer.erased_at is not None:
+        raise Conflict(
+            N_("Invoice %(number)s belongs to an erased client: there is no address."), number=replaced.number
+        )
+    return await _numbered(uow, order, company, customer, payment, actor, replaces=replaced)
+
+
+async def _numbered(
+    uow: UnitOfWork,
+    order: Order,
+    company: CompanySettings,
+    customer: Customer,
+    payment: Payment | None,
+    actor: Actor,
+    *,
+    replaces: Invoice | None,
+) -> Invoice:
     issued_at = uow.now()
     values = _invoice_values(order, company, customer, payment, issued_at)
+    values["replaces_invoice_id"] = replaces.id if replaces is not None else None
     # The rows that name the invoice, made as every command makes them; the numbering statement writes them.
     event = record_event(uow, order, EventKind.NOTE, actor)
-    audit = uow.audit(actor, "issue-invoice", "invoice", None, details={"order": order.number})
+    details = {"order": order.number, "replaces": replaces.number if replaces is not None else None}
+    audit = uow.audit(actor, "issue-invoice", "invoice", None, details=details)
     uow.session.expunge(event)
     uow.session.expunge(audit)
     params = issue_params(InvoiceKind.INVOICE, snapshots.berlin_day(issued_at).year, values, event, audit)
@@ -82,7 +124,8 @@ async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice 
 async def _issue_facts(
     uow: UnitOfWork, order: Order
 ) -> tuple[Invoice | None, CompanySettings | None, Customer, Payment | None]:
-    """In one query: the order's invoice if it has one, the seller, the buyer and the payment that settled it."""
+    """In one query: the order's invoice in force if it has one, the seller, the buyer and the payment that settled
+    it."""
     settling_payment = (
         sa.select(Payment.id)
         .where(Payment.order_id == order.id, Payment.status == PaymentRecordStatus.SUCCEEDED)
@@ -94,7 +137,7 @@ async def _issue_facts(
         await uow.session.execute(
             sa.select(Invoice, CompanySettings, Customer, Payment)
             .select_from(Customer)
-            .outerjoin(Invoice, sa.and_(Invoice.order_id == order.id, Invoice.kind == InvoiceKind.INVOICE))
+            .outerjoin(Invoice, Invoice.id == current_invoice_id(order.id))
             .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
             .outerjoin(Payment, Payment.id == settling_payment)
             .where(Customer.id == order.customer_id)

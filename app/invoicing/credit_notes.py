@@ -1,8 +1,10 @@
-"""Credit notes: a succeeded refund corrects the order's invoice by a document of its own (§14, §17 UStG).
+"""Credit notes: a succeeded refund, a lost dispute or finance's correction reduces the order's invoice by a
+document of its own (§14, §17 UStG).
 
 An issued invoice is never changed: the credit note has its own number from the ``GS`` series, names the
-invoice it corrects (number and date, printed on it) and reverses the refunded gross split back into net and
-VAT at the invoice's rate, so both amounts go negative by exactly what was given back.
+invoice it corrects (number and date, printed on it) and reverses the credited gross split back into net and
+VAT at the invoice's rate, so both amounts go negative by exactly what was credited. Together the credit notes
+of an invoice never credit more than its gross; one that credits all of what is left cancels it (Storno).
 """
 
 from __future__ import annotations
@@ -12,20 +14,25 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actors import Actor
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import N_, Message
 from app.invoicing import snapshots
 from app.invoicing.commands import invoice_of_order, next_number
-from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.models import CORRECTION, Invoice, InvoiceKind
 from app.invoicing.numbering import RENDER_LOCK_PREFIX, RENDER_QUEUE, RENDER_TASK
 from app.invoicing.tax import split_gross
-from app.orders.lifecycle import record_event
+from app.orders.lifecycle import lock_orders, record_event
 from app.orders.models import EventKind, Order, OrderLine
 from app.payments.models import Refund
 from app.uow import UnitOfWork
+
+CENT = Decimal("0.01")
+MAX_REASON_LENGTH = 300  # printed on the credit note, under its line
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,9 @@ class Correction:
 async def issue_credit_note(
     uow: UnitOfWork, order: Order, refund: Refund, line: OrderLine | None, actor: Actor
 ) -> Invoice | None:
-    """The credit note of a succeeded refund of an order this unit of work has locked; once per refund.
+    """The credit note of a succeeded refund of an order this unit of work has locked; once per refund. It credits
+    the refunded amount, at most what the invoice still holds after earlier credit notes (finance may have
+    credited part of it by hand before the money went back).
 
     An order paid before its invoice could be issued (no seller data then) has nothing to correct: the timeline
     says so and finance settles it by hand.
@@ -53,14 +62,19 @@ async def issue_credit_note(
     existing: Invoice | None = await uow.session.scalar(sa.select(Invoice).where(Invoice.refund_id == refund.id))
     if existing is not None:
         return existing
-    correction = Correction(
-        refund.amount, refund.currency, refund.reason, "refund", refund.stripe_refund_id, refund_id=refund.id
-    )
     original = await invoice_of_order(uow, order.id)
     if original is None:
         missing = Message(N_("no credit note for refund %(refund)s: no invoice"), {"refund": refund.id})
         record_event(uow, order, EventKind.NOTE, actor, note=missing)
         return None
+    amount = min(refund.amount, await left_to_credit(uow.session, original))
+    if amount <= 0:
+        nothing_left = Message(N_("no credit note for refund %(refund)s: nothing left"), {"refund": refund.id})
+        record_event(uow, order, EventKind.NOTE, actor, note=nothing_left)
+        return None
+    correction = Correction(
+        amount, refund.currency, refund.reason, "refund", refund.stripe_refund_id, refund_id=refund.id
+    )
     return await _issue(uow, order, original, correction, line, actor)
 
 
@@ -77,18 +91,77 @@ async def issue_dispute_credit_note(
         missing = Message(N_("no credit note for dispute %(dispute)s: no invoice"), {"dispute": dispute_id})
         record_event(uow, order, EventKind.NOTE, actor, note=missing)
         return None
-    credited = await uow.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross), 0)).where(
-            Invoice.order_id == order.id, Invoice.kind == InvoiceKind.CREDIT_NOTE
-        )
-    )
-    remaining = original.gross + (credited or 0)
+    remaining = await left_to_credit(uow.session, original)
     correction = Correction(min(amount, remaining), currency, reason, "dispute", dispute_id, dispute_id=dispute_id)
     if correction.amount <= 0:
         nothing_left = Message(N_("no credit note for dispute %(dispute)s: nothing left"), {"dispute": dispute_id})
         record_event(uow, order, EventKind.NOTE, actor, note=nothing_left)
         return None
     return await _issue(uow, order, original, correction, None, actor)
+
+
+async def issue_manual_credit_note(
+    uow: UnitOfWork, *, invoice_id: int, amount: Decimal, reason: str, actor: Actor
+) -> Invoice:
+    """Finance corrects an invoice by ``amount`` (gross, in the invoice's currency) without moving money: a price
+    reduction agreed with the client, or the cancellation of a wrong invoice by crediting all of it.
+
+    Locks the invoice's order (as refunds and disputes do before they credit it), so two corrections of one
+    invoice queue and the second sees what the first credited.
+    """
+    reason = reason.strip()
+    problems: dict[str, str | Message] = {}
+    if not reason:
+        problems["reason"] = N_("required")
+    elif len(reason) > MAX_REASON_LENGTH:
+        problems["reason"] = Message(N_("at most %(max)s characters"), {"max": MAX_REASON_LENGTH})
+    if not amount.is_finite() or amount <= 0:
+        problems["amount"] = N_("must be more than zero")
+    elif amount != amount.quantize(CENT):
+        problems["amount"] = Message(N_("at most %(places)s decimal places"), {"places": 2})
+    if problems:
+        raise ValidationFailed(problems)
+    order_id = await uow.session.scalar(sa.select(Invoice.order_id).where(Invoice.id == invoice_id))
+    if order_id is None:
+        raise NotFound(N_("Invoice %(id)s not found"), id=invoice_id)
+    (order,) = await lock_orders(uow, [order_id])
+    original = await uow.session.scalar(
+        sa.select(Invoice).where(Invoice.id == invoice_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert original is not None  # an issued invoice is never deleted (trigger)
+    refuse_credit_note(original)
+    left = await left_to_credit(uow.session, original)
+    if left <= 0:
+        raise Conflict(N_("Invoice %(number)s is fully credited already."), number=original.number)
+    if amount > left:
+        raise ValidationFailed(
+            {
+                "amount": Message(
+                    N_("at most %(left)s %(currency)s is left to credit on invoice %(number)s"),
+                    {"left": left, "currency": original.currency, "number": original.number},
+                )
+            }
+        )
+    correction = Correction(amount, original.currency, reason, CORRECTION, None)
+    return await _issue(uow, order, original, correction, None, actor)
+
+
+def refuse_credit_note(invoice: Invoice) -> None:
+    """Only invoices are corrected: a credit note is corrected through the invoice it credits."""
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        raise Conflict(
+            N_("%(number)s is a credit note: correct the invoice it credits instead."), number=invoice.number
+        )
+
+
+async def left_to_credit(session: AsyncSession, invoice: Invoice) -> Decimal:
+    """The invoice's gross less what its credit notes credited so far (their gross is negative)."""
+    credited = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross), 0)).where(
+            Invoice.order_id == invoice.order_id, Invoice.corrects_invoice_id == invoice.id
+        )
+    )
+    return invoice.gross + Decimal(credited or 0)
 
 
 async def _issue(
@@ -121,6 +194,7 @@ async def _issue(
             "corrects": original.number,
             "refund": correction.refund_id,
             "dispute": correction.dispute_id,
+            "reason": correction.reason if correction.method == CORRECTION else None,
         },
     )
     await uow.defer(

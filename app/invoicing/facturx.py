@@ -43,7 +43,7 @@ from PIL import ImageCms
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.models import CORRECTION, Invoice, InvoiceKind
 from app.invoicing.pdf import render_invoice
 from app.invoicing.snapshots import berlin_day
 from app.invoicing.tax import TaxTreatment
@@ -107,7 +107,7 @@ def cii_xml(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
         settlement.trade_tax.add(_tax(row, code, exemption_code, invoice.legal_note))
 
     paid = invoice.payment.get("paid_at")
-    settled = "Refunded" if invoice.kind == InvoiceKind.CREDIT_NOTE else "Paid"  # BT-20: nothing is due
+    settled = _settled(invoice)  # BT-20: nothing is due
     settlement.terms.add(PaymentTerms(description=f"{settled} {paid[:10]}" if paid else settled))
     net, tax, gross = abs(invoice.net), abs(invoice.tax), abs(invoice.gross)
     totals = settlement.monetary_summation
@@ -122,6 +122,12 @@ def cii_xml(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
     xml: bytes = doc.serialize(schema=None)
     schema().assertValid(etree.fromstring(xml))
     return xml
+
+
+def _settled(invoice: Invoice) -> str:
+    if invoice.kind == InvoiceKind.INVOICE:
+        return "Paid"
+    return "Corrected" if invoice.payment.get("method") == CORRECTION else "Refunded"
 
 
 @lru_cache(maxsize=1)

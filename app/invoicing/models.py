@@ -27,6 +27,10 @@ class InvoiceKind(StrEnum):
     CREDIT_NOTE = "credit_note"  # Rechnungskorrektur: reverses (part of) an invoice, never edits it
 
 
+# A credit note's payment method when no money moves with it: finance corrected the document by hand (a price
+# reduction agreed, a wrong invoice cancelled).
+CORRECTION = "correction"
+
 # Number prefix per kind: RE-2026-000123, GS-2026-000001.
 SERIES: dict[InvoiceKind, str] = {InvoiceKind.INVOICE: "RE", InvoiceKind.CREDIT_NOTE: "GS"}
 
@@ -54,6 +58,10 @@ class Invoice(IdentityBase):
     refund_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refund.id", ondelete="RESTRICT"), unique=True)
     dispute_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # Stripe's id of a lost dispute
     corrects_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice.id", ondelete="RESTRICT"))
+    # An invoice issued in place of one cancelled by a full credit note (a wrong buyer address): names it, once.
+    replaces_invoice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invoice.id", ondelete="RESTRICT"), unique=True
+    )
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     service_from: Mapped[date] = mapped_column(sa.Date)
     service_to: Mapped[date] = mapped_column(sa.Date)
@@ -77,10 +85,19 @@ class Invoice(IdentityBase):
     lexoffice_sync: Mapped[LexofficeSync | None] = relationship(viewonly=True, lazy="raise")
     # The order's number, loaded where a list or page shows it (with_expression).
     order_number: Mapped[str | None] = query_expression()
+    # What the invoice's credit notes credited (negative), and the number of the invoice a credit note corrects or
+    # an invoice replaces: loaded where shown.
+    credited: Mapped[Decimal | None] = query_expression()
+    referenced_number: Mapped[str | None] = query_expression()
 
     __table_args__ = (
-        # One invoice per order; credit notes as many as there are refunds.
-        sa.Index("uq_invoice_order_id_invoice", "order_id", unique=True, postgresql_where=sa.text("kind = 'invoice'")),
+        # One first invoice per order (any further one replaces a cancelled one); credit notes as many as needed.
+        sa.Index(
+            "uq_invoice_order_id_invoice",
+            "order_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'invoice' AND replaces_invoice_id IS NULL"),
+        ),
         # The bookkeeping report reads the documents issued in a period.
         sa.Index("ix_invoice_issued_at", "issued_at"),
         sa.CheckConstraint(
@@ -89,6 +106,7 @@ class Invoice(IdentityBase):
         sa.CheckConstraint("kind = 'credit_note' OR refund_id IS NULL", name="refund_only_on_credit_note"),
         sa.CheckConstraint("kind = 'credit_note' OR dispute_id IS NULL", name="dispute_only_on_credit_note"),
         sa.CheckConstraint("refund_id IS NULL OR dispute_id IS NULL", name="one_cause_per_credit_note"),
+        sa.CheckConstraint("kind = 'invoice' OR replaces_invoice_id IS NULL", name="replacement_is_an_invoice"),
         sa.CheckConstraint("net + tax = gross", name="amounts_add_up"),
         sa.CheckConstraint("service_from <= service_to", name="service_period"),
         sa.CheckConstraint("(pdf IS NULL) = (pdf_sha256 IS NULL)", name="pdf_with_checksum"),

@@ -49,6 +49,7 @@ _INVOICE_VALUES = {
     "legal_note": "text",
     "legal_note_translation": "text",
     "payment": "jsonb",
+    "replaces_invoice_id": "bigint",
 }
 _RETURNED = ", ".join(column.name for column in Invoice.__table__.c)
 _DIGITS = "greatest(6, length(last_number::text))"  # RE-2026-000123; a millionth invoice gets a seventh digit

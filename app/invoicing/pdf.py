@@ -29,7 +29,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from reportlab.platypus.flowables import KeepTogether
 
 from app.i18n import babel_locale, format_money
-from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.models import CORRECTION, Invoice, InvoiceKind
 from app.invoicing.pdf_fonts import EmbeddedFont
 from app.invoicing.pdf_text import Labels, labels_for
 from app.invoicing.snapshots import berlin_day
@@ -85,8 +85,8 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def render_invoice(invoice: Invoice, corrects: Invoice | None = None) -> bytes:
-    """The PDF of an issued invoice, or of a credit note with the invoice it ``corrects``; the same rows always
-    render the same bytes."""
+    """The PDF of an issued invoice (naming the one it replaces, if any), or of a credit note with the invoice it
+    ``corrects``; the same rows always render the same bytes."""
     register_fonts()
     text = labels_for(invoice.locale)
     buffer = io.BytesIO()
@@ -276,9 +276,10 @@ def _totals_table(invoice: Invoice, text: Labels) -> Table:
 def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[Flowable]:
     st = styles()
     parts: list[Flowable] = []
-    if corrects is not None:  # §14 UStG correction: which invoice, of which date
+    if corrects is not None:  # §14 UStG correction: which invoice, of which date (corrected or replaced)
         day = _day(berlin_day(corrects.issued_at), invoice.locale)
-        parts += [Paragraph(f"<b>{_esc(text.corrects(corrects.number, day))}</b>", st["note"]), Spacer(0, 3 * mm)]
+        named = (text.corrects if invoice.kind is InvoiceKind.CREDIT_NOTE else text.replaces)(corrects.number, day)
+        parts += [Paragraph(f"<b>{_esc(named)}</b>", st["note"]), Spacer(0, 3 * mm)]
     if invoice.legal_note:
         note = f"<b>{_esc(invoice.legal_note)}</b>"
         if invoice.legal_note_translation:
@@ -286,13 +287,22 @@ def _closing(invoice: Invoice, text: Labels, corrects: Invoice | None) -> list[F
         parts += [Paragraph(note, st["note"]), Spacer(0, 3 * mm)]
     paid_at = invoice.payment.get("paid_at")
     if invoice.kind is InvoiceKind.CREDIT_NOTE:
-        returned = text.charged_back if invoice.dispute_id else text.refunded
-        parts.append(Paragraph(_esc(returned), st["body"]))
+        parts.append(Paragraph(_esc(_settlement(invoice, text)), st["body"]))
     elif paid_at:
         paid = text.paid(invoice.payment.get("method"), _day(paid_at, invoice.locale))
         parts.append(Paragraph(_esc(paid), st["body"]))
     parts.append(Paragraph(_esc(text.thanks), st["body"]))
     return parts
+
+
+def _settlement(credit_note: Invoice, text: Labels) -> str:
+    """How the credited amount reaches the client: refunded, charged back by their bank, or not at all (a
+    correction of the document)."""
+    if credit_note.dispute_id:
+        return text.charged_back
+    if credit_note.payment.get("method") == CORRECTION:
+        return text.corrected_only
+    return text.refunded
 
 
 def _footer_columns(seller: dict[str, Any], text: Labels) -> list[list[str]]:

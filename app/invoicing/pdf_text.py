@@ -42,6 +42,7 @@ class Labels:
     thanks: str
     refunded: str
     charged_back: str
+    corrected_only: str
     managing_director: str
     vat_id: str
     tax_number: str
@@ -69,6 +70,9 @@ class Labels:
 
     def corrects(self, number: str, day: str) -> str:
         return self._(N_("Correction of invoice %(number)s of %(date)s")) % {"number": number, "date": day}
+
+    def replaces(self, number: str, day: str) -> str:
+        return self._(N_("Replaces invoice %(number)s of %(date)s")) % {"number": number, "date": day}
 
     def page(self, number: int, pages: int) -> str:
         return self._(N_("Page %(page)s of %(pages)s")) % {"page": number, "pages": pages}
@@ -98,6 +102,7 @@ def labels_for(locale: str) -> Labels:
         thanks=_(N_("Thank you for your trust. We look forward to working with you again.")),
         refunded=_(N_("The amount is refunded to the payment method you paid with.")),
         charged_back=_(N_("Your bank has already returned the amount to you (chargeback).")),
+        corrected_only=_(N_("This credit note corrects the invoice named above; no payment is made with it.")),
         managing_director=_(N_("Managing director")),
         vat_id=_(N_("VAT ID")),
         tax_number=_(N_("Tax number")),

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
+from app.invoicing.commands import current_invoice_id
 from app.invoicing.facturx import invoice_pdf
-from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.models import Invoice
 
 
 def _locked(*conditions: Any) -> sa.Select[tuple[Invoice]]:
@@ -21,8 +22,9 @@ def _locked(*conditions: Any) -> sa.Select[tuple[Invoice]]:
 async def ensure_pdf(session: AsyncSession, invoice: Invoice) -> bytes:
     """The PDF of an invoice this transaction has locked, rendered and stored first if it has none yet."""
     if invoice.pdf is None:
-        corrects = await session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
-        pdf = invoice_pdf(invoice, corrects)
+        referenced_id = invoice.corrects_invoice_id or invoice.replaces_invoice_id
+        referenced = await session.get(Invoice, referenced_id) if referenced_id else None
+        pdf = invoice_pdf(invoice, referenced)
         invoice.pdf, invoice.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
         await session.flush()
     return invoice.pdf
@@ -45,8 +47,8 @@ async def store_pdf(sessions: async_sessionmaker[AsyncSession], invoice_id: int)
 
 
 async def order_invoice_pdf(session: AsyncSession, order_id: int) -> tuple[str, bytes] | None:
-    """(number, PDF) of the order's invoice, rendered now if its job has not run yet; None without an invoice."""
-    return await _number_and_pdf(session, Invoice.order_id == order_id, Invoice.kind == InvoiceKind.INVOICE)
+    """(number, PDF) of the order's invoice in force, rendered now if its job has not run yet; None without one."""
+    return await _number_and_pdf(session, Invoice.id == current_invoice_id(order_id))
 
 
 async def refund_credit_note_pdf(session: AsyncSession, refund_id: int) -> tuple[str, bytes] | None:

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from saxonche import PySaxonProcessor
 
 from app.invoicing.facturx import FILE_NAME, cii_xml, embed, invoice_pdf
-from app.invoicing.models import Invoice, InvoiceKind
+from app.invoicing.models import CORRECTION, Invoice, InvoiceKind
 from app.invoicing.pdf import render_invoice
 from app.invoicing.tax import TaxTreatment
 from tests.unit.invoice_samples import BUYER, sample_invoice
@@ -168,6 +168,30 @@ def test_a_credit_note_states_positive_amounts_and_the_invoice_it_corrects(case,
     assert _text(root, "rsm:ExchangedDocument/ram:TypeCode") == ["381"]
     assert _text(root, ".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == ["RE-2026-000123"]
     assert _text(root, ".//ram:GrandTotalAmount") == [f"{invoice.gross}"]
+
+
+def test_a_correction_without_payment_says_so_in_its_payment_terms(schematron):
+    invoice = invoice_for("domestic")
+    credit = credit_note_for(invoice)
+    credit.payment = {"method": CORRECTION, "paid_at": "2026-12-01T10:00:00+00:00", "reference": None}
+    xml = cii_xml(credit, invoice)
+
+    assert schematron(xml) == []
+    assert _text(etree.fromstring(xml), ".//ram:SpecifiedTradePaymentTerms/ram:Description") == ["Corrected 2026-12-01"]
+
+
+def test_a_replacement_invoice_names_the_invoice_it_replaces(schematron):
+    replaced = invoice_for("domestic")
+    replacement = invoice_for("domestic")
+    replacement.number, replacement.replaces_invoice_id = "RE-2026-000124", 1
+    xml = cii_xml(replacement, replaced)
+    root = etree.fromstring(xml)
+
+    assert schematron(xml) == []
+    assert _text(root, "rsm:ExchangedDocument/ram:TypeCode") == ["380"]
+    assert _text(root, ".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == ["RE-2026-000123"]
+    text = text_of(render_invoice(replacement, replaced))
+    assert "Ersetzt die Rechnung RE-2026-000123 vom" in text
 
 
 def test_the_stored_pdf_is_a_factur_x_pdf_that_still_prints_the_invoice():
