@@ -2,7 +2,7 @@
 (once per invoice), and an order has one invoice that replaces none (its first).
 
 Revision ID: 0034
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-01 03:40:00
 """
 
