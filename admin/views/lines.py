@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqladmin.i18n import get_locale
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.attention import AttentionFilter
@@ -69,13 +70,21 @@ def progress(line: OrderLine, _attribute: Any) -> Markup | str:
     ).format(percent, percent)
 
 
-def describe_reason(line: str, reason: LineReason, *, sent: bool = False) -> str:
+def explained_reason(reason: LineReason) -> Markup | str:
+    """The reason in the staff member's language; a provider's error as its kind with the provider's words quoted."""
+    error = reason.provider_error
+    if error is None:
+        return event_note(reason) or "–"
+    return Markup('{} <q translate="no">{}</q>').format(admin_gettext(error.label), error.text)
+
+
+def describe_reason(line: str, reason: LineReason, *, sent: bool = False) -> Markup:
     """One line of a confirmation page: the line, its state's reason, who and when, the provider's answer (and
     with ``sent``, when the dispatch request was sent)."""
     locale = get_locale()
-    text = admin_gettext(N_("%(line)s: %(reason)s — %(by)s, %(at)s")) % {
+    text = escape(admin_gettext(N_("%(line)s: %(reason)s — %(by)s, %(at)s"))) % {
         "line": line,
-        "reason": event_note(reason) or "–",
+        "reason": explained_reason(reason),
         "by": reason.by,
         "at": i18n.format_datetime(reason.at, locale),
     }
@@ -212,6 +221,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         OrderLine.last_progress_at: when("last_progress_at"),
     }
     column_details_exclude_list = [OrderLine.service]
+    details_template = "smplat/line_details.html"
     column_export_list = [
         OrderLine.id,
         "order.number",
@@ -238,6 +248,15 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
 
     def search_query(self, stmt: Any, term: str) -> Any:
         return stmt.where(line_search_condition(term))
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Why the line waits for a decision, as on the board and the order page."""
+        line_id = parse_id(request.path_params["pk"])
+        if line_id is None:
+            return {"waiting_reason": None}
+        async with self.session_maker(expire_on_commit=False) as session:
+            reasons = await line_reasons(session, [line_id])
+        return {"waiting_reason": reasons.get(line_id)}
 
     def action_query(self) -> Any:
         return sa.select(OrderLine).options(selectinload(OrderLine.order))
@@ -470,15 +489,20 @@ ACTION_LABELS = {
 }
 
 
-async def offered_actions(session: AsyncSession, line_ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
-    """Per line, the decisions its state allows: (action slug, label, why it is unavailable or "")."""
+async def offered_actions(
+    session: AsyncSession, line_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str, str, bool]]]:
+    """Per line, the decisions its state allows: (action slug, label, why it is unavailable or "", whether it cannot
+    be undone: a red button)."""
     offers = await line_offers(session, line_ids)
+    danger = OrderLineAdmin.danger_actions()
     return {
         line_id: [
             (
                 offer.action.value,
                 str(ACTION_LABELS[offer.action]),
                 admin_gettext(offer.unavailable) if offer.unavailable else "",
+                offer.action in danger,
             )
             for offer in line_offers_of
         ]
