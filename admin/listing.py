@@ -130,7 +130,7 @@ class FastListMixin:
                     cell = linked(value, shown)
                 else:
                     cell = str(escape(shown))
-                out.append(f"<td>{cell}</td>")
+                out.append(f'<td data-column="{escape(name)}">{cell}</td>')
             out.append("</tr>")
         return Markup("".join(out))  # noqa: S704 - every value above went through escape()
 

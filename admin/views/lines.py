@@ -41,7 +41,7 @@ from app.payments.refund_flow import refund_line
 from app.payments.refunds import RefundAmount
 from app.validation import parse_id
 
-LIST_LINK_SHOWN = 32  # characters of a line's link in the list (the full link on hover)
+LIST_LINK_SHOWN = 22  # characters of a line's link in the list (the full link on hover): the list fits 1280 px
 
 
 def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
@@ -52,6 +52,14 @@ def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
     return link_to(f"/admin/order/details/{line.order_id}", line.order.number)
 
 
+def order_and_service(line: OrderLine, _attribute: Any) -> Markup:
+    """The order's number and below it the line's service: one column of the list, linked to the order by the
+    list."""
+    return Markup('<span class="text-nowrap">{}</span><div class="small text-secondary">{}</div>').format(
+        line.order.number, line.service_name
+    )
+
+
 def short_link(line: OrderLine, _attribute: Any) -> Markup:
     """The link without its scheme, shortened; the full link on hover and behind the click."""
     return Markup('<a href="{}" target="_blank" rel="noopener noreferrer" title="{}">{}</a>').format(
@@ -59,15 +67,24 @@ def short_link(line: OrderLine, _attribute: Any) -> Markup:
     )
 
 
-def progress(line: OrderLine, _attribute: Any) -> Markup | str:
+def quantity_and_progress(line: OrderLine, _attribute: Any) -> Markup:
+    """The quantity and below it how much of it is delivered (a bar, the share on hover): one narrow column."""
+    quantity = i18n.format_number(line.quantity, get_locale())
     share = line.progress
     if share is None:
-        return "–"
+        return Markup("{}").format(quantity)
     percent = round(share * 100)
     return Markup(
-        '<div class="progress progress-sm" style="min-width:80px" title="{}%"><div class="progress-bar" '
-        'style="width: {}%"></div></div>'
-    ).format(percent, percent)
+        '{}<div class="progress progress-sm mt-1" title="{}%"><div class="progress-bar" style="width: {}%"></div></div>'
+    ).format(quantity, percent, percent)
+
+
+def provider_and_order_id(line: OrderLine, _attribute: Any) -> Markup | str:
+    """The provider and below it the line's order id there: one narrow column."""
+    if line.provider is None:
+        return "–"
+    upstream = Markup('<div class="small"><code>{}</code></div>').format(line.provider_order_id or "–")
+    return Markup("{}{}").format(line.provider.name, upstream)
 
 
 def explained_reason(reason: LineReason) -> Markup | str:
@@ -175,12 +192,9 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     column_list = [
         OrderLine.fulfillment_status,
         OrderLine.order,
-        OrderLine.service_name,
         OrderLine.link,
         OrderLine.quantity,
         OrderLine.provider,
-        OrderLine.provider_order_id,
-        "progress",
         OrderLine.updated_at,
     ]
     column_labels = {
@@ -188,7 +202,6 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         OrderLine.service_name: lazy("Service"),
         OrderLine.fulfillment_status: lazy("Fulfillment"),
         OrderLine.provider_order_id: lazy("Provider order"),
-        "progress": lazy("Progress"),
         OrderLine.updated_at: lazy("Updated"),
     }
     column_searchable_list = [OrderLine.link, OrderLine.provider_order_id]
@@ -205,11 +218,12 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         ),
     ]
     column_formatters = {
-        OrderLine.order: line_order_link,
+        OrderLine.order: order_and_service,
         OrderLine.fulfillment_status: badge("fulfillment_status"),
         OrderLine.link: short_link,
+        OrderLine.quantity: quantity_and_progress,
+        OrderLine.provider: provider_and_order_id,
         OrderLine.updated_at: when("updated_at"),
-        "progress": progress,
     }
     column_formatters_detail = {
         OrderLine.order: line_order_link,
