@@ -34,7 +34,7 @@ from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
 from app import i18n
 from app.config import Settings
-from app.date_input import DAY_PATTERN, day_input_value
+from app.date_input import DAY_PATTERN, MONTH_PATTERN, day_input_value, month_input_value
 from app.i18n import N_
 from app.payments.gateway import PaymentGateway
 from app.web.templating import APP_TEMPLATES, SHARED_PARTIALS
@@ -122,6 +122,8 @@ def build_admin(
         format_date=i18n.format_date,
         day_input_value=lambda value: day_input_value(value, admin_locale()),
         day_pattern=DAY_PATTERN,
+        month_input_value=lambda value: month_input_value(value, admin_locale()),
+        month_pattern=MONTH_PATTERN,
         roles_for_request=roles_for_request,
         role_label=role_label,
     )
