@@ -17,6 +17,7 @@ from app.orders.event_notes import NOTE_KEY
 from app.providers.error_kinds import ERROR_KIND_LABELS, ProviderErrorKind, error_kind
 
 REFUSED_NOTE = N_("provider: %(message)s")
+REFUSED_PREFIX = "provider: "  # the note's English text, all that events written before its parameters keep
 LOW_BALANCE_NOTE = "provider low balance: "
 # The API v2 client's description of a call without usable answer starts with its action ("add: no answer in …").
 _CLIENT_ERROR = re.compile(r"^(add|status|services|balance|refill|refill_status|cancel): ")
@@ -45,6 +46,8 @@ def provider_error(
     text: str | None = None
     if isinstance(stored, Mapping) and stored.get("id") == REFUSED_NOTE:
         text = str((stored.get("params") or {}).get("message") or "")
+    elif stored is None and note.startswith(REFUSED_PREFIX):
+        text = note.removeprefix(REFUSED_PREFIX)
     elif stored is None and _CLIENT_ERROR.match(note):
         text = note
     return ProviderError(error_kind(text), text) if text else None

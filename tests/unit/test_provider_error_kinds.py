@@ -52,6 +52,12 @@ def test_a_refusal_stored_by_dispatch_is_explained_with_the_providers_words():
     assert error.label == "The provider refuses the link"
 
 
+def test_a_refusal_stored_before_notes_kept_their_parameters_is_explained_too():
+    error = provider_error("provider: Incorrect service ID", None, ActorKind.WORKER)
+
+    assert error is not None and (error.kind, error.text) == (K.SERVICE_UNAVAILABLE, "Incorrect service ID")
+
+
 def test_a_low_balance_hold_is_low_balance_whatever_the_provider_wrote():
     error = provider_error(LOW_BALANCE_NOTE + "Payment required", None, "worker")
 
