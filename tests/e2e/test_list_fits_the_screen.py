@@ -1,5 +1,6 @@
 """The order lines list fits a 1280 px screen with its filter panel open (no sideways scrolling), in German and
-English; German staff filter a list by typing German dates. Screenshots go to /tmp/e2e-shots."""
+English; German staff filter a list by typing German dates and read a provider's refusal in German beside the
+provider's words, with the line's cancel in red. Screenshots go to /tmp/e2e-shots."""
 
 from __future__ import annotations
 
@@ -58,3 +59,20 @@ async def test_german_staff_filter_orders_by_typing_german_dates(
         await expect(page.locator("table tbody tr").first).to_be_visible()
         await expect(created.locator("input[name=from]")).to_have_value("01.01.2020")
         await shot(page, "orders-created-between-german-dates")
+
+
+async def test_german_staff_read_a_providers_refusal_beside_its_words(
+    browser: Any, live_server: LiveServer, shot: Any
+) -> None:
+    number = live_server.orders["seed:failed"]
+    async with sized_page(browser, live_server, "de") as page:
+        await login(page, live_server, GERMAN_STAFF, path=f"/admin/order/list?search={number}")
+        await page.get_by_role("link", name=number).first.click()
+        reason = page.locator("[data-testid=order-lines] [data-testid=line-reason]")
+        await expect(reason.locator("[data-testid=provider-error-kind]")).to_have_text(
+            "Dienst beim Anbieter nicht verfügbar"
+        )
+        await expect(reason.locator("[data-testid=provider-error-text]")).to_have_text("Incorrect service ID")
+        cancel = page.locator("[data-testid=order-lines] [data-testid=line-action-cancel-line]")
+        await expect(cancel).to_have_class(re.compile(r"\bbtn-danger\b"))
+        await shot(page, "order-with-a-refused-line")
