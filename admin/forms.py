@@ -30,6 +30,7 @@ from admin import sqladmin_compat as compat
 from admin.i18n import admin_gettext
 from admin.labels import choice_label, field_label
 from app import i18n
+from app.date_input import day_input_value, parse_day_input
 from app.errors import DomainError, ValidationFailed
 from app.i18n import N_
 
@@ -105,6 +106,30 @@ class LocaleDecimalField(Field):  # type: ignore[misc]
             self.data = i18n.parse_number(text, get_locale())
         except i18n.NumberInputError as exc:
             raise ValueError(exc.text.render(admin_gettext)) from exc
+
+
+class DayField(Field):  # type: ignore[misc]
+    """A day as the staff member types it (``31.01.2026`` on German pages, the date picker's ISO on English ones;
+    both read back by ``app.date_input``); rendered by the ``day_input`` template macro."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return day_input_value(self.data, get_locale())
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0])
+        self.data = None
+        if not text.strip() or "\x00" in text:
+            return  # blank (required-ness is the validators' and the domain's call); NUL: refused in validate
+        try:
+            self.data = parse_day_input(text)
+        except ValueError as exc:
+            raise ValueError(admin_gettext(N_("Enter a date like 2026-01-31."))) from exc
 
 
 class SmplatConverter(ModelConverter):

@@ -13,6 +13,7 @@ from app.accounts.models import Role
 from app.actors import ActorKind
 from app.catalog.models import PLATFORM_LABELS, Platform, ServiceKind
 from app.fulfillment.models import ProviderKind
+from app.fulfillment.provider_errors import ProviderError, provider_error
 from app.i18n import N_
 from app.invoicing.models import InvoiceKind
 from app.invoicing.tax import ServiceClassification, TaxTreatment
@@ -45,6 +46,11 @@ def first_upper(text: str) -> str:
 def event_note(event: Any) -> str | None:
     """An event's note (or a line's reason, which is one) in the staff member's language."""
     return render_note(event.note, event.data, admin_gettext, get_locale())
+
+
+def event_provider_error(event: Any) -> ProviderError | None:
+    """The provider's error an event (or a line's reason) records, explained beside the provider's words."""
+    return provider_error(event.note, event.data, event.actor_kind)
 
 
 def event_label(value: Any) -> str:

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from admin import sqladmin_compat as compat
 from admin.i18n import lazy
 from admin.labels import first_upper, state_label
+from app.date_input import parse_day_input
 from app.i18n import BERLIN, N_
 from app.validation import parse_id
 
@@ -129,7 +130,7 @@ class FastListMixin:
                     cell = linked(value, shown)
                 else:
                     cell = str(escape(shown))
-                out.append(f"<td>{cell}</td>")
+                out.append(f'<td data-column="{escape(name)}">{cell}</td>')
             out.append("</tr>")
         return Markup("".join(out))  # noqa: S704 - every value above went through escape()
 
@@ -285,12 +286,17 @@ class RelatedExistsFilter:
         return query if pk is None else query.where(self.condition(pk))
 
 
-# Years of four to six digits: HTML date inputs accept years up to 275760, Python's dates end at 9999.
-DATE_RANGE = re.compile(r"^(\d{4,6}-\d{2}-\d{2})?\.\.(\d{4,6}-\d{2}-\d{2})?$")
+# Days as ISO (years of four to six digits: HTML date inputs accept years up to 275760, Python's dates end at
+# 9999) or as German pages ask for them (``31.01.2026``).
+_DAY = r"\d{4,6}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}"
+DATE_RANGE = re.compile(rf"^({_DAY})?\.\.({_DAY})?$")
 
 
 def parse_day(text: str) -> date:
-    """A ``YYYY-MM-DD`` day; a year beyond 9999 is clamped to 9999-12-31. ValueError when it names no day."""
+    """A ``YYYY-MM-DD`` or ``dd.mm.yyyy`` day; a year beyond 9999 is clamped to 9999-12-31. ValueError when it
+    names no day."""
+    if "-" not in text:
+        return parse_day_input(text)
     year, month, day = (int(part) for part in text.split("-"))
     if year > MAXYEAR:
         date(2000, month, day)  # month and day must still exist (2000 is a leap year)
@@ -329,7 +335,7 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None] | 
 
 
 class DateRangeFilter:
-    """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` in Berlin dates, either side open.
+    """Presets (today, 7 days, …) or ``YYYY-MM-DD..YYYY-MM-DD`` (or ``dd.mm.yyyy``) in Berlin dates, either side open.
 
     Malformed input is ignored; dates beyond what a datetime can hold are clamped (an open side).
     """

@@ -28,12 +28,13 @@ from admin.auth import LANGUAGE_COOKIE, StaffAuthBackend
 from admin.base import badge_html, human_age
 from admin.csrf import CSRFMiddleware, template_globals
 from admin.i18n import admin_gettext, admin_ngettext, lazy
-from admin.labels import event_label, event_note, role_label
+from admin.labels import event_label, event_note, event_provider_error, role_label
 from admin.pages.dashboard import DashboardView
 from admin.registry import ADMIN_VIEWS, configure_admin
 from admin.roles import RoleAuthorization, roles_for_request
 from app import i18n
 from app.config import Settings
+from app.date_input import DAY_PATTERN, MONTH_PATTERN, day_input_value, month_input_value
 from app.i18n import N_
 from app.payments.gateway import PaymentGateway
 from app.web.templating import APP_TEMPLATES, SHARED_PARTIALS
@@ -113,11 +114,16 @@ def build_admin(
         badge=badge_html,
         event_label=event_label,
         event_note=event_note,
+        event_provider_error=event_provider_error,
         age=human_age,
         format_money=i18n.format_money,
         format_number=lambda value: i18n.format_number(value, admin_locale()),
         format_datetime=i18n.format_datetime,
         format_date=i18n.format_date,
+        day_input_value=lambda value: day_input_value(value, admin_locale()),
+        day_pattern=DAY_PATTERN,
+        month_input_value=lambda value: month_input_value(value, admin_locale()),
+        month_pattern=MONTH_PATTERN,
         roles_for_request=roles_for_request,
         role_label=role_label,
     )

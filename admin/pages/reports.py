@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from admin import sqladmin_compat as compat
 from admin.i18n import admin_gettext, lazy
+from app.date_input import parse_day_input
 from app.db.read_only import READ_ONLY
 from app.i18n import N_
 from app.uow import utc_now
@@ -99,7 +100,7 @@ def read_query(params: Mapping[str, str], today: date, locale: str) -> tuple[Que
 def _date(params: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
     raw = (params.get(name) or "").strip()
     try:
-        return date.fromisoformat(raw)
+        return parse_day_input(raw)
     except ValueError:
         errors[name] = N_("Enter a date like 2026-01-31.") if raw else N_("required")
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Mapping
-from datetime import date
 from typing import IO, Any
 
 from sqladmin import BaseView, expose
@@ -15,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from admin import sqladmin_compat as compat
 from admin.base import staff_of
 from admin.i18n import admin_gettext, lazy
+from app.date_input import iso_month, parse_day_input
 from app.db.read_only import READ_ONLY
 from app.errors import DomainError
 from app.i18n import N_
@@ -36,7 +36,7 @@ NEEDS_STRIPE = N_(
 
 def read_month(params: Mapping[str, str], name: str = "month") -> tuple[DateRange | None, dict[str, str]]:
     try:
-        return calendar_month(params.get(name) or ""), {}
+        return calendar_month(iso_month(params.get(name) or "")), {}
     except ValueError:
         return None, {name: N_("Enter a month like 2026-10.")}
 
@@ -47,7 +47,7 @@ def read_period(params: Mapping[str, str]) -> tuple[DateRange | None, dict[str, 
     for name in ("from", "to"):
         raw = (params.get(name) or "").strip()
         try:
-            days[name] = date.fromisoformat(raw)
+            days[name] = parse_day_input(raw)
         except ValueError:
             errors[name] = N_("Enter a date like 2026-01-31.") if raw else N_("required")
     if errors:

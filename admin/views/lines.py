@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqladmin.i18n import get_locale
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
 from admin.attention import AttentionFilter
@@ -40,7 +41,7 @@ from app.payments.refund_flow import refund_line
 from app.payments.refunds import RefundAmount
 from app.validation import parse_id
 
-LIST_LINK_SHOWN = 32  # characters of a line's link in the list (the full link on hover)
+LIST_LINK_SHOWN = 22  # characters of a line's link in the list (the full link on hover): the list fits 1280 px
 
 
 def line_names(locked: Sequence[tuple[Order, OrderLine]]) -> list[str]:
@@ -51,6 +52,14 @@ def line_order_link(line: OrderLine, _attribute: Any) -> Markup:
     return link_to(f"/admin/order/details/{line.order_id}", line.order.number)
 
 
+def order_and_service(line: OrderLine, _attribute: Any) -> Markup:
+    """The order's number and below it the line's service: one column of the list, linked to the order by the
+    list."""
+    return Markup('<span class="text-nowrap">{}</span><div class="small text-secondary">{}</div>').format(
+        line.order.number, line.service_name
+    )
+
+
 def short_link(line: OrderLine, _attribute: Any) -> Markup:
     """The link without its scheme, shortened; the full link on hover and behind the click."""
     return Markup('<a href="{}" target="_blank" rel="noopener noreferrer" title="{}">{}</a>').format(
@@ -58,24 +67,41 @@ def short_link(line: OrderLine, _attribute: Any) -> Markup:
     )
 
 
-def progress(line: OrderLine, _attribute: Any) -> Markup | str:
+def quantity_and_progress(line: OrderLine, _attribute: Any) -> Markup:
+    """The quantity and below it how much of it is delivered (a bar, the share on hover): one narrow column."""
+    quantity = i18n.format_number(line.quantity, get_locale())
     share = line.progress
     if share is None:
-        return "–"
+        return Markup("{}").format(quantity)
     percent = round(share * 100)
     return Markup(
-        '<div class="progress progress-sm" style="min-width:80px" title="{}%"><div class="progress-bar" '
-        'style="width: {}%"></div></div>'
-    ).format(percent, percent)
+        '{}<div class="progress progress-sm mt-1" title="{}%"><div class="progress-bar" style="width: {}%"></div></div>'
+    ).format(quantity, percent, percent)
 
 
-def describe_reason(line: str, reason: LineReason, *, sent: bool = False) -> str:
+def provider_and_order_id(line: OrderLine, _attribute: Any) -> Markup | str:
+    """The provider and below it the line's order id there: one narrow column."""
+    if line.provider is None:
+        return "–"
+    upstream = Markup('<div class="small"><code>{}</code></div>').format(line.provider_order_id or "–")
+    return Markup("{}{}").format(line.provider.name, upstream)
+
+
+def explained_reason(reason: LineReason) -> Markup | str:
+    """The reason in the staff member's language; a provider's error as its kind with the provider's words quoted."""
+    error = reason.provider_error
+    if error is None:
+        return event_note(reason) or "–"
+    return Markup('{} <q translate="no">{}</q>').format(admin_gettext(error.label), error.text)
+
+
+def describe_reason(line: str, reason: LineReason, *, sent: bool = False) -> Markup:
     """One line of a confirmation page: the line, its state's reason, who and when, the provider's answer (and
     with ``sent``, when the dispatch request was sent)."""
     locale = get_locale()
-    text = admin_gettext(N_("%(line)s: %(reason)s — %(by)s, %(at)s")) % {
+    text = escape(admin_gettext(N_("%(line)s: %(reason)s — %(by)s, %(at)s"))) % {
         "line": line,
-        "reason": event_note(reason) or "–",
+        "reason": explained_reason(reason),
         "by": reason.by,
         "at": i18n.format_datetime(reason.at, locale),
     }
@@ -166,12 +192,9 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
     column_list = [
         OrderLine.fulfillment_status,
         OrderLine.order,
-        OrderLine.service_name,
         OrderLine.link,
         OrderLine.quantity,
         OrderLine.provider,
-        OrderLine.provider_order_id,
-        "progress",
         OrderLine.updated_at,
     ]
     column_labels = {
@@ -179,7 +202,6 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         OrderLine.service_name: lazy("Service"),
         OrderLine.fulfillment_status: lazy("Fulfillment"),
         OrderLine.provider_order_id: lazy("Provider order"),
-        "progress": lazy("Progress"),
         OrderLine.updated_at: lazy("Updated"),
     }
     column_searchable_list = [OrderLine.link, OrderLine.provider_order_id]
@@ -196,11 +218,12 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         ),
     ]
     column_formatters = {
-        OrderLine.order: line_order_link,
+        OrderLine.order: order_and_service,
         OrderLine.fulfillment_status: badge("fulfillment_status"),
         OrderLine.link: short_link,
+        OrderLine.quantity: quantity_and_progress,
+        OrderLine.provider: provider_and_order_id,
         OrderLine.updated_at: when("updated_at"),
-        "progress": progress,
     }
     column_formatters_detail = {
         OrderLine.order: line_order_link,
@@ -212,6 +235,7 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
         OrderLine.last_progress_at: when("last_progress_at"),
     }
     column_details_exclude_list = [OrderLine.service]
+    details_template = "smplat/line_details.html"
     column_export_list = [
         OrderLine.id,
         "order.number",
@@ -238,6 +262,15 @@ class OrderLineAdmin(FastListMixin, ActionsMixin, ReadOnlyView, model=OrderLine)
 
     def search_query(self, stmt: Any, term: str) -> Any:
         return stmt.where(line_search_condition(term))
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Why the line waits for a decision, as on the board and the order page."""
+        line_id = parse_id(request.path_params["pk"])
+        if line_id is None:
+            return {"waiting_reason": None}
+        async with self.session_maker(expire_on_commit=False) as session:
+            reasons = await line_reasons(session, [line_id])
+        return {"waiting_reason": reasons.get(line_id)}
 
     def action_query(self) -> Any:
         return sa.select(OrderLine).options(selectinload(OrderLine.order))
@@ -470,15 +503,20 @@ ACTION_LABELS = {
 }
 
 
-async def offered_actions(session: AsyncSession, line_ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
-    """Per line, the decisions its state allows: (action slug, label, why it is unavailable or "")."""
+async def offered_actions(
+    session: AsyncSession, line_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str, str, bool]]]:
+    """Per line, the decisions its state allows: (action slug, label, why it is unavailable or "", whether it cannot
+    be undone: a red button)."""
     offers = await line_offers(session, line_ids)
+    danger = OrderLineAdmin.danger_actions()
     return {
         line_id: [
             (
                 offer.action.value,
                 str(ACTION_LABELS[offer.action]),
                 admin_gettext(offer.unavailable) if offer.unavailable else "",
+                offer.action in danger,
             )
             for offer in line_offers_of
         ]

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -35,7 +34,7 @@ from admin import sqladmin_compat as compat
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
 from admin.auth import client_ip
 from admin.base import ReadOnlyView, actor_of, badge_html, money, when
-from admin.forms import FormRefused, LocaleDecimalField, SmplatForm
+from admin.forms import DayField, FormRefused, LocaleDecimalField, SmplatForm
 from admin.i18n import admin_gettext, lazy
 from app.actors import Actor
 from app.catalog.models import PRICE_BASIS, Category, Service, ServiceKind
@@ -69,7 +68,7 @@ class CheckoutLinkForm(SmplatForm):
     customer = StringField(lazy("Customer"))  # replaced by the view's ajax select
     lines = FieldList(FormField(LineForm), min_entries=FORM_LINES, max_entries=FORM_LINES)
     override_reason = StringField(lazy("Reason for the price override"), validators=[v.Length(max=500)])
-    valid_until = DateField(lazy("Valid until"), default=default_validity)
+    valid_until = DayField(lazy("Valid until"), default=default_validity)
     max_uses = IntegerField(lazy("Uses"), default=1, validators=[v.InputRequired()])
     note = TextAreaField(lazy("Internal note"), validators=[v.Optional()])
     email_customer = BooleanField(lazy("Email the link to the customer"), default=False)

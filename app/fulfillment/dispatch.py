@@ -42,9 +42,10 @@ from app.errors import DomainError
 from app.fulfillment.commands import DispatchOutcome, DispatchResult, record_dispatches, start_dispatches
 from app.fulfillment.holds import alert_refused_for_funds, hold_for_balance, known_low_on_funds
 from app.fulfillment.models import Provider, ProviderKind, ProviderService
+from app.fulfillment.provider_errors import LOW_BALANCE_NOTE, REFUSED_NOTE
 from app.fulfillment.queueing import drop_dispatch_jobs, queue_dispatch
 from app.fulfillment.taking import left_in_batch, lines_to_take_along, link_is_live, lock_queued, upstream_service_ids
-from app.i18n import N_, Message
+from app.i18n import Message
 from app.orders.models import OrderLine
 from app.orders.states import LineStatus
 from app.providers.clients import client_for
@@ -246,13 +247,13 @@ async def _add(batch: Batch, ticket: Ticket) -> DispatchOutcome:
     except OutcomeUnknown as exc:
         return DispatchOutcome(line_id, DispatchResult.UNKNOWN, note=str(exc), raw=exc.raw)
     except InsufficientFunds as exc:
-        note = f"provider low balance: {exc.provider_message}"
+        note = LOW_BALANCE_NOTE + exc.provider_message
         return DispatchOutcome(line_id, DispatchResult.LOW_BALANCE, note=note, raw=exc.raw)
     except ProviderRefused as exc:
         return DispatchOutcome(
             line_id,
             DispatchResult.REFUSED,
-            note=Message(N_("provider: %(message)s"), {"message": exc.provider_message}),
+            note=Message(REFUSED_NOTE, {"message": exc.provider_message}),
             raw=exc.raw,
         )
     return DispatchOutcome(line_id, DispatchResult.ACCEPTED, provider_order_id=placed.order_id, raw=placed.raw)

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.actors import ActorKind
 from app.fulfillment.decisions import ACTION_STATES, LineAction
+from app.fulfillment.provider_errors import ProviderError, provider_error
 from app.orders.event_notes import NOTE_KEY
 from app.orders.models import OrderEvent, OrderLine
 from app.orders.states import LineStatus
@@ -38,6 +40,11 @@ class LineReason:
     answer: str | None = None
     sent_at: datetime | None = None  # when the last dispatch request was about to leave
     data: dict[str, Any] | None = None  # the note's catalog id and parameters (app/orders/event_notes.py)
+    actor_kind: ActorKind | None = None
+
+    @property
+    def provider_error(self) -> ProviderError | None:
+        return provider_error(self.note, self.data, self.actor_kind)
 
     @property
     def answer_shown(self) -> str | None:
@@ -58,6 +65,7 @@ async def line_reasons(session: AsyncSession, line_ids: Sequence[int]) -> dict[i
             sa.func.coalesce(OrderEvent.actor_label, sa.cast(OrderEvent.actor_kind, sa.Text)),
             OrderEvent.at,
             OrderEvent.data[NOTE_KEY],
+            OrderEvent.actor_kind,
         )
         .join(
             OrderLine, sa.and_(OrderLine.id == OrderEvent.line_id, OrderEvent.to_state == OrderLine.fulfillment_status)
@@ -83,8 +91,8 @@ async def line_reasons(session: AsyncSession, line_ids: Sequence[int]) -> dict[i
         for line_id, sent_at, answers in await session.execute(dispatches)
     }
     reasons = {}
-    for line_id, status, note, by, at, note_text in await session.execute(entered):
+    for line_id, status, note, by, at, note_text, actor_kind in await session.execute(entered):
         sent_at, answer = sent.get(line_id, (None, None))
         data = {NOTE_KEY: note_text} if note_text else None
-        reasons[line_id] = LineReason(LineStatus(status), note, by, at, answer, sent_at, data)
+        reasons[line_id] = LineReason(LineStatus(status), note, by, at, answer, sent_at, data, actor_kind)
     return reasons

@@ -24,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from app.providers.error_kinds import ProviderErrorKind, error_kind
+
 UPSTREAM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RAW_EXCERPT = 200  # characters of a response quoted in an error message (the whole text stays on ``raw``)
 
@@ -76,15 +78,9 @@ class ProviderRefused(ProviderError):
     """Any other definitive error: bad link, unknown service, an active order for the link, a bad key…"""
 
 
-_NO_FUNDS = re.compile(
-    r"not\s+enough\s+(funds|balance|money)|low\s+balance|insufficient\s+(funds|balance)|balance\s+is\s+too\s+low",
-    re.IGNORECASE,
-)
-
-
 def classify_error(message: str) -> type[ProviderError]:
     """The error class for a provider's ``{"error": message}``."""
-    return InsufficientFunds if _NO_FUNDS.search(message) else ProviderRefused
+    return InsufficientFunds if error_kind(message) is ProviderErrorKind.LOW_BALANCE else ProviderRefused
 
 
 def refusal(message: str, *, action: str, raw: str | None = None, http_status: int | None = None) -> ProviderError:

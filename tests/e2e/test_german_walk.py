@@ -17,10 +17,11 @@ pytestmark = pytest.mark.e2e
 
 MARKERS_FILE = LOCALE_DIR / "de" / "untranslated_markers.txt"
 # Everything a person reads on the page: the text, and the placeholders, tooltips and button values. Records'
-# raw data (``pre``, ``code``: a provider's answer, a payload) is data, not labels.
+# raw data (``pre``, ``code``: a provider's answer, a payload) and quotes marked ``translate="no"`` (a provider's
+# error text) are data, not labels.
 VISIBLE_TEXT = """() => [
   document.title,
-  Array.from(document.querySelectorAll('pre, code'), (e) => e.innerText)
+  Array.from(document.querySelectorAll('pre, code, [translate=no]'), (e) => e.innerText)
     .reduce((text, data) => text.replace(data, ''), document.body.innerText),
   ...Array.from(document.querySelectorAll('[placeholder]'), (e) => e.getAttribute('placeholder')),
   ...Array.from(document.querySelectorAll('[title]'), (e) => e.getAttribute('title')),

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.i18n import BERLIN
 from app.notifications.models import EmailOutbox, EmailStatus
 from app.payments.links import link_token_hash
 from app.payments.models import CheckoutLink
@@ -87,9 +88,17 @@ async def test_staff_create_a_link_and_see_its_address_once(web, session, shop_d
         ({"lines-0-quantity": "5"}, "lines[0].quantity"),
         ({"lines-0-unit_price": "1.90"}, "override_reason"),
         ({"valid_until": "2020-01-01"}, "valid_until"),
+        ({"valid_until": "12/31/2030"}, "valid_until"),
         ({"customer": ""}, "customer"),
     ],
-    ids=["no-lines", "quantity-out-of-range", "override-without-reason", "expiry-in-the-past", "no-customer"],
+    ids=[
+        "no-lines",
+        "quantity-out-of-range",
+        "override-without-reason",
+        "expiry-in-the-past",
+        "expiry-not-a-date",
+        "no-customer",
+    ],
 )
 async def test_bad_input_stays_on_the_form_and_creates_nothing(web, session, shop_data, changes, field):
     staff = await login_as(session, web, Role.STAFF)
@@ -101,6 +110,23 @@ async def test_bad_input_stays_on_the_form_and_creates_nothing(web, session, sho
     assert sent.status_code == 400
     assert f'data-field-error="{field}"' in sent.text or (field == "lines" and 'data-testid="lines-error"' in sent.text)
     assert await links(session) == []
+
+
+async def test_a_german_page_asks_for_the_validity_as_a_german_date(web, session, shop_data):
+    staff = await login_as(session, web, Role.STAFF)
+    page = await web.get("/admin/checkout-link/create?lang=de")
+    in_a_week = (datetime.now(UTC) + timedelta(days=7)).date()
+
+    sent = await web.post(
+        "/admin/checkout-link/create",
+        data=link_form(page.text, shop_data, staff.csrf, valid_until=f"{in_a_week:%d.%m.%Y}"),
+        follow_redirects=False,
+    )
+
+    assert 'type="text" inputmode="numeric" autocomplete="off" id="valid_until" name="valid_until"' in page.text
+    assert sent.status_code == 200, sent.text
+    (link,) = await links(session)
+    assert link.expires_at.astimezone(BERLIN).date() == in_a_week
 
 
 async def test_finance_may_read_links_but_not_create_them(web, session, shop_data):

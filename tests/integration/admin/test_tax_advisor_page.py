@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +72,26 @@ async def test_finance_downloads_the_periods_pdfs_as_a_zip(
     assert sorted(archive.namelist()) == ["RE-2026-000001.pdf", "index.csv"]
 
 
+async def test_periods_and_months_may_be_typed_the_german_way(
+    web: AsyncTestClient[Any], session: AsyncSession, october_invoice: str
+):
+    await login_as(session, web, Role.FINANCE)
+
+    form = await web.get("/admin/tax-advisor?lang=de")
+    response = await web.get("/admin/tax-advisor?download=pdfs&from=01.10.2026&to=31.10.2026")
+    datev = await web.get("/admin/tax-advisor?download=datev&month=10.2026")
+    refused = await web.get("/admin/tax-advisor?download=pdfs&from=10/01/2026&to=31.10.2026&lang=de")
+
+    assert 'type="text" inputmode="numeric" autocomplete="off" id="from" name="from"' in form.text
+    assert re.search(r'type="text" [^>]*id="month" name="month" value="\d{2}\.\d{4}" placeholder="MM.JJJJ"', form.text)
+    assert 'filename="EXTF_Buchungsstapel_2026-10.csv"' in datev.headers["content-disposition"]
+    assert response.headers["content-type"] == "application/zip"
+    assert sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist()) == ["RE-2026-000001.pdf", "index.csv"]
+    assert refused.status_code == 400
+    assert "Geben Sie ein Datum wie 31.01.2026 ein." in refused.text
+    assert 'value="10/01/2026"' in refused.text  # shown as typed, to be corrected
+
+
 async def test_finance_is_told_to_enter_the_advisor_numbers_first(web: AsyncTestClient[Any], session: AsyncSession):
     await factories.company_settings(session, datev_client_number=None)
     await session.commit()
@@ -88,8 +109,10 @@ async def test_finance_is_told_to_enter_the_advisor_numbers_first(web: AsyncTest
     [
         ("download=datev&month=2026-13", "month"),
         ("download=datev&month=", "month"),
+        ("download=datev&month=13.2026", "month"),
         ("download=pdfs&from=2026-10-31&to=2026-10-01", "to"),
-        ("download=pdfs&from=31.10.2026&to=2026-10-31", "from"),
+        ("download=pdfs&from=31.13.2026&to=2026-10-31", "from"),
+        ("download=pdfs&from=10/31/2026&to=2026-10-31", "from"),
         ("download=pdfs&from=2020-01-01&to=2026-10-31", "to"),
     ],
 )

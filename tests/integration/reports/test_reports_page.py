@@ -72,7 +72,8 @@ async def test_downloads_carry_the_same_figures(finance: AsyncTestClient[Any], h
     [
         ("report=revenue&preset=custom&from=2026-12-31&to=2026-10-01", "to"),
         ("report=revenue&preset=custom&from=&to=2026-10-01", "from"),
-        ("report=revenue&preset=custom&from=31.12.2026&to=2026-12-31", "from"),
+        ("report=revenue&preset=custom&from=31.13.2026&to=2026-12-31", "from"),
+        ("report=revenue&preset=custom&from=12/31/2026&to=2026-12-31", "from"),
         ("report=revenue&preset=custom&from=99999-01-01&to=2026-12-31", "from"),
         ("report=nonsense", "report"),
         ("report=revenue&preset=someday", "preset"),
@@ -85,6 +86,23 @@ async def test_bad_input_is_a_field_error_not_a_crash(finance: AsyncTestClient[A
     assert page.status_code == 400
     assert f'data-field-error="{field}"' in page.text
     assert (await finance.get(f"/admin/reports?{query}&download=csv")).status_code == 400
+
+
+async def test_a_german_period_is_typed_as_german_dates_and_reads_like_iso(finance: AsyncTestClient[Any]) -> None:
+    iso = await finance.get(f"{Q4_BY_MONTH}&lang=de")
+    german = await finance.get(
+        "/admin/reports?report=revenue&preset=custom&from=1.10.2026&to=31.12.2026&by=month&lang=de"
+    )
+
+    assert german.status_code == 200
+    table = german.text.split('data-testid="report-table"')[1].split("</table>")[0]
+    assert table == iso.text.split('data-testid="report-table"')[1].split("</table>")[0]
+    for page in (iso.text, german.text):
+        field = re.search(r'class="form-control" type="([a-z]+)"[^>]* id="from" name="from" value="([^"]*)"', page)
+        assert field is not None and field.groups() == ("text", "01.10.2026")
+        assert 'placeholder="TT.MM.JJJJ"' in page
+    english = await finance.get(f"{Q4_BY_MONTH}&lang=en")
+    assert re.search(r'type="date" id="from" name="from" value="2026-10-01"', english.text)
 
 
 async def test_unknown_download_format_is_refused(finance: AsyncTestClient[Any]) -> None:
