@@ -1,4 +1,4 @@
-"""The order lines list fits a 1280 px screen with its filter panel open (no sideways scrolling), in German and
+"""The orders and order lines lists fit a 1280 px screen with its filter panel open (no sideways scrolling), in German and
 English; German staff filter a list by typing German dates and read a provider's refusal in German beside the
 provider's words, with the line's cancel in red. Screenshots go to /tmp/e2e-shots."""
 
@@ -27,20 +27,21 @@ OVERFLOW = """() => {
 
 @pytest.mark.parametrize("width", [1280, 1440])
 @pytest.mark.parametrize("language", ["de", "en"])
-async def test_the_order_lines_list_fits_beside_the_open_filters(
-    browser: Any, live_server: LiveServer, shot: Any, language: str, width: int
+@pytest.mark.parametrize("listed", ["order-line", "order"])
+async def test_the_order_and_order_lines_lists_fit_beside_the_open_filters(
+    browser: Any, live_server: LiveServer, shot: Any, listed: str, language: str, width: int
 ) -> None:
     user = GERMAN_STAFF if language == "de" else live_server.users[Role.STAFF]
     async with sized_page(browser, live_server, language, width=width, height=800) as page:
-        await login(page, live_server, user, path="/admin/order-line/list")
+        await login(page, live_server, user, path=f"/admin/{listed}/list")
         await page.locator("#filters-toggle").click()
         await expect(page.locator("#filter-sidebar")).to_be_visible()
         await expect(page.locator("table tbody tr").first).to_be_visible()
-        await shot(page, f"order-lines-{language}-{width}")
+        await shot(page, f"{listed}-list-{language}-{width}")
 
         assert await page.evaluate(OVERFLOW) == {"page": 0, "list": 0}
         headers = await page.locator("table thead th").all_inner_texts()
-        assert len([text for text in headers if text.strip()]) >= 5  # status, order, link, quantity, provider
+        assert len([text for text in headers if text.strip()]) >= 5  # e.g. status, order, link, quantity, provider
 
 
 async def test_german_staff_filter_orders_by_typing_german_dates(
