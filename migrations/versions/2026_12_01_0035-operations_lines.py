@@ -6,9 +6,10 @@ finished (and so the seconds from payment to each), whether staff acted on it an
 Each column is written only by the trigger on the row it comes from, from that row's new values, while that row
 is locked by the change: the line's columns by the line's insert or update, ``paid_at`` by the order's update,
 ``staff_acted`` by a staff event's insert, ``refilled`` by a refill request's insert. So concurrent changes to one
-line never overwrite each other with stale values. A new line reads its order's payment time under a share lock,
-which waits for a payment being recorded and makes a payment wait for the line: neither misses the other. Events
-and refill requests are never updated or deleted but with their line. Existing lines are counted here.
+line never overwrite each other with stale values. A new line has no events or refill requests yet; it reads its
+order's payment time under a share lock, which waits for a payment being recorded and makes a payment wait for
+the line: neither misses the other. Events and refill requests are never updated or deleted but with their line.
+Existing lines are counted here.
 
 ``ix_invoice_issued_at`` includes the invoice id, so the bookkeeping report counts a period's documents from the
 index alone instead of reading every wide invoice row of the period.
@@ -77,9 +78,7 @@ def upgrade() -> None:
             INSERT INTO operations_line (line_id, order_id, paid_at, provider_id, fulfillment_status, dispatched_at,
                                          finished_at, staff_acted, refilled)
             VALUES (NEW.id, NEW.order_id, (SELECT paid_at FROM orders WHERE id = NEW.order_id FOR SHARE),
-                    NEW.provider_id, NEW.fulfillment_status, NEW.dispatched_at, NEW.finished_at,
-                    EXISTS (SELECT 1 FROM order_event WHERE line_id = NEW.id AND actor_kind = 'staff'),
-                    EXISTS (SELECT 1 FROM refill_request WHERE order_line_id = NEW.id));
+                    NEW.provider_id, NEW.fulfillment_status, NEW.dispatched_at, NEW.finished_at, false, false);
             RETURN NULL;
         END $$
     """)
