@@ -1,7 +1,9 @@
 """Fulfilment operations per provider: how fast paid lines are sent and finished, how often by hand, how well.
 
 Lines count in the bucket their order was paid in. Percentiles are exact (``percentile_cont`` in PostgreSQL, per
-bucket and provider: percentiles do not add up, so the buckets are cut in SQL). Durations are measured from
+bucket and provider: percentiles do not add up, so the buckets are cut in SQL). Each line's facts are read from
+``operations_line`` (one narrow row per line kept by triggers: :mod:`app.analytics.operations_lines`), not joined
+together from orders, lines, events and refill requests. Durations are measured from
 payment: ``dispatch_minutes_*`` until the provider accepted the line, ``completion_hours_*`` until a completed
 line finished. A line is *automated* when no staff member acted on it (no staff event on its timeline).
 
@@ -43,21 +45,16 @@ async def operations(
 ) -> pl.DataFrame:
     """Per provider, or (``by_provider=False``) over all lines, without the ``provider`` column."""
     provider = "l.provider_id" if by_provider else "NULL::bigint"
-    bucket = bucket_sql(selection.grouping, "o.paid_at")
-    dispatch = "extract(epoch FROM l.dispatched_at - o.paid_at)"
-    completion = "extract(epoch FROM l.finished_at - o.paid_at)"
     counted = (
-        f"SELECT {bucket} AS period_start, {provider} AS provider_id, count(*) AS lines, "  # noqa: S608 - constants only
-        "count(*) FILTER (WHERE l.fulfillment_status = 'completed') AS completed, "
+        f"SELECT {bucket_sql(selection.grouping, 'l.paid_at')} AS period_start, {provider} AS provider_id, "  # noqa: S608
+        "count(*) AS lines, count(*) FILTER (WHERE l.fulfillment_status = 'completed') AS completed, "
         "count(*) FILTER (WHERE l.fulfillment_status = 'partial') AS partial, "
         "count(*) FILTER (WHERE l.fulfillment_status = 'canceled') AS canceled, "
         f"count(*) FILTER (WHERE l.fulfillment_status IN ({ISSUES})) AS open_issues, "
-        "count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM order_event e WHERE e.line_id = l.id "
-        "AND e.actor_kind = 'staff')) AS automated, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM refill_request r WHERE r.order_line_id = l.id)) AS refilled, "
-        f"{_percentiles(dispatch)} AS dispatch, {_percentiles(completion, COMPLETED)} AS completion "
-        "FROM order_line l JOIN orders o ON o.id = l.order_id "
-        "WHERE o.paid_at >= $1 AND o.paid_at < $2 GROUP BY 1, 2"
+        "count(*) FILTER (WHERE NOT l.staff_acted) AS automated, count(*) FILTER (WHERE l.refilled) AS refilled, "
+        f"{_percentiles('l.dispatch_seconds')} AS dispatch, "
+        f"{_percentiles('l.finish_seconds', COMPLETED)} AS completion "
+        "FROM operations_line l WHERE l.paid_at >= $1 AND l.paid_at < $2 GROUP BY 1, 2"
     )
     query = (
         "SELECT c.period_start, p.name, c.lines, c.completed, c.partial, c.canceled, c.open_issues, c.automated, "  # noqa: S608

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics.sales_days import SALES_DAYS
 from app.fulfillment.alerts import RecentAlert, recent_alerts
 from app.fulfillment.attention import Attention, WorkerHealth, attention_counts, worker_health
 from app.fulfillment.models import Provider
 from app.i18n import BERLIN, N_
-from app.orders.models import Order, OrderStatusTally
-from app.orders.states import OrderStatus, PaymentStatus
+from app.orders.models import OrderStatusTally
+from app.orders.states import OrderStatus
 from app.payments.models import StripeEvent
-
-COLLECTED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.DISPUTED)
 
 
 @dataclass(frozen=True)
@@ -51,34 +50,28 @@ class Dashboard:
     alerts: Sequence[RecentAlert]
 
 
-def berlin_midnight(now: datetime) -> datetime:
-    local = now.astimezone(BERLIN)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+def berlin_today(now: datetime) -> date:
+    return now.astimezone(BERLIN).date()
 
 
-async def revenues(session: AsyncSession, periods: Sequence[tuple[str, datetime]]) -> list[Revenue]:
-    """Orders paid (and not refunded) since each period's start, in one pass over the longest period's payments.
-
-    Each payment is counted once, in the shortest period it falls in; a longer period adds up the shorter ones.
-    ``ix_orders_paid_at`` includes every column read here, so this is an index-only scan.
-    """
-    starts = sorted({since for _label, since in periods}, reverse=True)  # latest first: the shortest period
-    bucket = sa.case(*((Order.paid_at >= since, i) for i, since in enumerate(starts[:-1])), else_=len(starts) - 1)
-    rows = (
-        await session.execute(
-            sa.select(bucket, sa.func.count(), sa.func.sum(Order.net), sa.func.sum(Order.gross))
-            .where(Order.paid_at >= starts[-1], Order.payment_status.in_(COLLECTED), Order.currency == "EUR")
-            .group_by(bucket)
-        )
-    ).all()
-    per_bucket = {int(i): (int(n), Decimal(net), Decimal(gross)) for i, n, net, gross in rows}
-    totals: dict[datetime, tuple[int, Decimal, Decimal]] = {}
-    orders, net, gross = 0, Decimal("0.00"), Decimal("0.00")
-    for i, since in enumerate(starts):
-        n, bucket_net, bucket_gross = per_bucket.get(i, (0, Decimal("0.00"), Decimal("0.00")))
-        orders, net, gross = orders + n, net + bucket_net, gross + bucket_gross
-        totals[since] = (orders, net, gross)
-    return [Revenue(label, *totals[since]) for label, since in periods]
+async def revenues(session: AsyncSession, periods: Sequence[tuple[str, date]]) -> list[Revenue]:
+    """Euro sales from each period's first Berlin day through today, as the revenue report counts them: orders
+    paid on those days, net and gross less the refunds made on those days (``net_after_refunds``,
+    ``gross_after_refunds``), read off the daily totals (:data:`~app.analytics.sales_days.SALES_DAYS`) in one pass
+    over at most the longest period's days."""
+    sums = ", ".join(
+        f"coalesce(sum(orders) FILTER (WHERE day >= :since_{i}), 0), "
+        f"coalesce(sum(net - refunds_net) FILTER (WHERE day >= :since_{i}), 0), "
+        f"coalesce(sum(gross - refunds_gross) FILTER (WHERE day >= :since_{i}), 0)"
+        for i in range(len(periods))
+    )
+    since = {f"since_{i}": first for i, (_label, first) in enumerate(periods)}
+    query = f"SELECT {sums} FROM ({SALES_DAYS}) s WHERE day >= :earliest AND currency = 'EUR'"  # noqa: S608
+    row = (await session.execute(sa.text(query), {**since, "earliest": min(since.values())})).one()
+    return [
+        Revenue(label, int(row[3 * i]), Decimal(row[3 * i + 1]), Decimal(row[3 * i + 2]))
+        for i, (label, _first) in enumerate(periods)
+    ]
 
 
 async def orders_by_status(session: AsyncSession) -> dict[str, int]:
@@ -109,7 +102,7 @@ async def failed_jobs(session: AsyncSession, limit: int = 10) -> list[FailedJob]
 
 async def build_dashboard(session: AsyncSession, *, stuck_after: timedelta, now: datetime | None = None) -> Dashboard:
     now = now or datetime.now(UTC)
-    today = berlin_midnight(now)
+    today = berlin_today(now)
     revenue = await revenues(
         session,
         [

@@ -145,3 +145,28 @@ class FunnelDay(_FunnelDayColumns, IdentityBase):
     __table_args__ = (
         sa.UniqueConstraint("by_service", "day", "kind", "service_id", "prev_day", postgresql_nulls_not_distinct=True),
     )
+
+
+def _seconds_since_payment(at: str) -> sa.Computed:
+    return sa.Computed(f"(EXTRACT(epoch FROM ({at} - paid_at)))::double precision", persisted=True)
+
+
+class OperationsLine(DefaultBase):
+    """The operations report's facts of one order line, kept by triggers on ``order_line``, ``orders``,
+    ``order_event`` and ``refill_request`` (migration 0035): see :mod:`app.analytics.operations_lines`."""
+
+    __tablename__ = "operations_line"
+
+    line_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("order_line.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    order_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    fulfillment_status: Mapped[str] = mapped_column(sa.String(32))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    dispatch_seconds: Mapped[float | None] = mapped_column(sa.Double, _seconds_since_payment("dispatched_at"))
+    finish_seconds: Mapped[float | None] = mapped_column(sa.Double, _seconds_since_payment("finished_at"))
+    staff_acted: Mapped[bool]
+    refilled: Mapped[bool]

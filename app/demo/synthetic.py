@@ -10,7 +10,7 @@ makes it faster than ``COPY`` fed from Python. Data are reproducible (``setseed`
 schema's CHECKs and the state machines: order, payment and line statuses agree, totals add up, order numbers
 follow ``SMP-YYYY-NNNNNN`` off the sequence, invoice and credit note numbers are gapless per year off
 ``invoice_sequence``. The triggers are skipped during the load (the replica role), so what they keep (orders by
-status, the daily sales totals) is counted afresh at the end.
+status, the daily sales totals, the operations report's line facts) is counted afresh at the end.
 
 Orders carry the idempotency key ``synthetic:<id>``, as the demo's carry ``seed:…``: any other order is real, and
 the seed refuses to add a history next to real orders unless forced.
@@ -30,6 +30,7 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
 from app.analytics.funnel_days import REBUILD_SQL as REBUILD_FUNNEL_SQL
+from app.analytics.operations_lines import REBUILD_SQL as REBUILD_OPERATIONS_SQL
 from app.analytics.sales_days import REBUILD_SQL
 from app.analytics.sales_line_days import REBUILD_SQL as REBUILD_LINES_SQL
 from app.customers.first_paid import REBUILD_SQL as REBUILD_FIRST_PAID_SQL
@@ -562,6 +563,8 @@ def _bulk(url: str, orders: int, log: Callable[[str], None]) -> SyntheticHistory
         conn.execute("DELETE FROM sales_line_day_change")
         conn.execute("DELETE FROM sales_line_day")
         conn.execute(REBUILD_LINES_SQL)
+        conn.execute("DELETE FROM operations_line")
+        conn.execute(REBUILD_OPERATIONS_SQL)
         # ... and each customer's first payment.
         conn.execute(REBUILD_FIRST_PAID_SQL)
         # ... and the funnel's visitors per day.

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fulfillment.models import Provider
-from app.fulfillment.queues import QUEUES, stuck_condition
+from app.fulfillment.queues import DELIVERING, QUEUES, stuck_condition
 from app.i18n import N_
 from app.jobs import STALLED_AFTER_SECONDS
 from app.orders import states
@@ -48,6 +48,16 @@ def _queue_states(key: str) -> frozenset[LineStatus]:
     return next(queue.states for queue in QUEUES if queue.key == key)
 
 
+# Every state some kind of trouble is in: each condition below holds only for lines in one of these.
+ATTENTION_STATES = (
+    _queue_states(states.FAILED)
+    | _queue_states(states.ON_HOLD)
+    | _queue_states(states.NEEDS_REVIEW)
+    | DELIVERING
+    | {LineStatus.QUEUED}
+)
+
+
 def attention_condition(kind: Attention, *, now: datetime, stuck_after: timedelta) -> sa.ColumnElement[bool]:
     """The lines of one kind of trouble (the board's queues, as app/orders/states.py assigns states to them)."""
     if kind == Attention.STUCK:
@@ -61,12 +71,14 @@ def attention_condition(kind: Attention, *, now: datetime, stuck_after: timedelt
 
 
 async def attention_counts(session: AsyncSession, *, now: datetime, stuck_after: timedelta) -> dict[Attention, int]:
-    """Lines of each kind, in one statement."""
+    """Lines of each kind, in one statement over the lines in the states some kind needs (read by the status
+    index: the finished lines, nearly all of them, are never read)."""
     counts = [
         sa.func.count().filter(attention_condition(kind, now=now, stuck_after=stuck_after)).label(kind.value)
         for kind in Attention
     ]
-    row = (await session.execute(sa.select(*counts).select_from(OrderLine))).one()
+    troubled = OrderLine.fulfillment_status.in_(ATTENTION_STATES)
+    row = (await session.execute(sa.select(*counts).select_from(OrderLine).where(troubled))).one()
     return {kind: int(row._mapping[kind.value]) for kind in Attention}
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html import unescape
 
 import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.actors import Actor
-from app.analytics.dashboard import COLLECTED, berlin_midnight
 from app.fulfillment.alerts import AlertTopic, alert_staff, recent_alerts
 from app.fulfillment.queues import QUEUES, stuck_condition
+from app.i18n import BERLIN
 from app.orders.models import Order, OrderLine
 from app.uow import UnitOfWork
 
@@ -45,12 +45,12 @@ async def test_the_dashboard_counts_orders_by_status_as_the_orders_say(backoffic
 
 
 async def test_the_dashboard_revenue_counts_the_paid_orders_of_each_period(backoffice):
-    today = berlin_midnight(datetime.now(UTC))
+    today = datetime.now(UTC).astimezone(BERLIN).date()
     expected = []
     async with backoffice.sessions() as session:
-        for since in (today, today - timedelta(days=6), today - timedelta(days=29)):
+        for first in (today, today - timedelta(days=6), today - timedelta(days=29)):
             paid = sa.select(sa.func.count()).where(
-                Order.paid_at >= since, Order.payment_status.in_(COLLECTED), Order.currency == "EUR"
+                Order.paid_at >= datetime.combine(first, time(0), tzinfo=BERLIN), Order.currency == "EUR"
             )
             expected.append(await session.scalar(paid))
     assert expected[-1], "the demo data has no order paid in the last 30 days"
