@@ -15,7 +15,7 @@ Existing lines are counted here.
 index alone instead of reading every wide invoice row of the period.
 
 Revision ID: 0035
-Revises: 0032
+Revises: 0034
 Create Date: 2026-12-01 03:00:00
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0035"
-down_revision: str | None = "0032"
+down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,5 @@
-"""The orders and order lines lists fit a 1280 px screen with its filter panel open (no sideways scrolling), in German and
-English; German staff filter a list by typing German dates and read a provider's refusal in German beside the
+"""The orders and order lines lists fit a 1280 px screen with the filter panel open (no sideways scrolling), in
+German and English; German staff filter a list by typing German dates and read a provider's refusal in German beside the
 provider's words, with the line's cancel in red. Screenshots go to /tmp/e2e-shots."""
 
 from __future__ import annotations
