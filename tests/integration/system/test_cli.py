@@ -13,6 +13,8 @@ from app.db.urls import conninfo
 from tests.conftest import TEST_SECRET
 
 SMPLAT = [sys.executable, "-m", "app"]
+# A guard against a hanging command, not a speed limit: a loaded CI machine can take a minute for a seed.
+HANG_GUARD_SECONDS = 180
 
 
 def smplat(*args: str, database_url: str | None, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -21,7 +23,13 @@ def smplat(*args: str, database_url: str | None, stdin: str = "", **env: str) ->
     if database_url:
         environment["SMPLAT_DATABASE_URL"] = database_url
     return subprocess.run(
-        [*SMPLAT, *args], input=stdin, capture_output=True, text=True, env=environment, timeout=60, check=False
+        [*SMPLAT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=HANG_GUARD_SECONDS,
+        check=False,
     )
 
 
