@@ -161,7 +161,7 @@ async def fulfill_checkout(
         uow, order, actor, note=Message(N_("paid by %(method)s checkout"), {"method": method.value})
     )
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
-    await uow.flush()
+    await uow.write(order, *order.lines, payment)
     await funnel.record_paid(uow, order_id=order.id)
     await after_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
     return PaymentOutcome(order, payment, newly_paid=True)
