@@ -3,14 +3,16 @@
 The ORM's flush sends one ``UPDATE`` per changed row, each a round trip with its own unit-of-work bookkeeping,
 and the trail (``app.audit.trail``) in one more. A command on a hot path (paying an order: the order, its lines
 and the payment) calls :func:`write_rows` instead of flushing: every changed column of the given rows, stamped
-``updated_at`` as the flush would, and the session's new audit and order-event rows, in one statement. The rows'
-new values then count as loaded from the database, so no later flush sends them again.
+``updated_at`` as the flush would, and the session's new audit and order-event rows, in one statement, with
+any other rows the command writes (its jobs, say) as companions of that statement. The rows' new values then
+count as loaded from the database, so no later flush sends them again.
 """
 
 # ruff: noqa: S608 - the SQL is built from the models' table and column names only
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -28,6 +30,16 @@ STAMP = "updated_at"  # stamped on every written row, as Advanced Alchemy's flus
 _Shape = tuple[Mapper[Any], tuple[str, ...]]
 
 
+@dataclass(frozen=True)
+class Companion:
+    """Rows written along with a write: a data-modifying statement (no ``WITH``, no ``RETURNING``) that becomes a
+    common table expression named ``name``; its parameters' names start with ``name`` so that none collide."""
+
+    name: str
+    sql: str
+    params: Mapping[str, Any]
+
+
 def _changed(record: Any) -> dict[str, Any]:
     """The record's column attributes set since it was loaded, with their new values."""
     state = sa.inspect(record)
@@ -36,9 +48,10 @@ def _changed(record: Any) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=128)
-def _statement(shapes: tuple[_Shape, ...]) -> sa.TextClause:
-    """The trail's inserts and one ``UPDATE`` per row, as common table expressions of one statement."""
-    ctes = [TRAIL_CTES]
+def _statement(shapes: tuple[_Shape, ...], companions: tuple[tuple[str, str], ...]) -> sa.TextClause:
+    """The trail's inserts, one ``UPDATE`` per row and the companions, as common table expressions of one
+    statement."""
+    ctes = [TRAIL_CTES, *(f"{name} AS ({sql})" for name, sql in companions)]
     params = []
     for index, (mapper, keys) in enumerate(shapes):
         (key_column,) = mapper.primary_key
@@ -53,8 +66,9 @@ def _statement(shapes: tuple[_Shape, ...]) -> sa.TextClause:
     return sa.text(f"WITH {', '.join(ctes)} SELECT").bindparams(*params)
 
 
-async def write_rows(session: AsyncSession, records: Sequence[Any]) -> None:
-    """Write the records' changed columns and the session's new trail rows in one statement (see the module)."""
+async def write_rows(session: AsyncSession, records: Sequence[Any], companions: Sequence[Companion] = ()) -> None:
+    """Write the records' changed columns, the session's new trail rows and the companions in one statement (see
+    the module)."""
     changes = [(record, _changed(record)) for record in records]
     changes = [(record, changed) for record, changed in changes if changed]
     shapes = tuple((sa.inspect(record).mapper, tuple(changed)) for record, changed in changes)
@@ -66,7 +80,9 @@ async def write_rows(session: AsyncSession, records: Sequence[Any]) -> None:
             changed[STAMP] = now
         params[f"r{index}_key"] = state.identity[0]
         params.update({f"r{index}_{key}": value for key, value in changed.items()})
-    await session.execute(_statement(shapes), params)
+    for companion in companions:
+        params.update(companion.params)
+    await session.execute(_statement(shapes, tuple((each.name, each.sql) for each in companions)), params)
     identity_map = session.sync_session.identity_map
     for record, changed in changes:
         state = sa.inspect(record)
