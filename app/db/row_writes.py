@@ -69,7 +69,9 @@ def _statement(shapes: tuple[_Shape, ...], companions: tuple[tuple[str, str], ..
 async def write_rows(session: AsyncSession, records: Sequence[Any], companions: Sequence[Companion] = ()) -> None:
     """Write the records' changed columns, the session's new trail rows and the companions in one statement (see
     the module)."""
-    changes = [(record, _changed(record)) for record in records]
+    # Each row once: of two updates of one row in one statement, PostgreSQL applies only one.
+    unique = {id(record): record for record in records}.values()
+    changes = [(record, _changed(record)) for record in unique]
     changes = [(record, changed) for record, changed in changes if changed]
     shapes = tuple((sa.inspect(record).mapper, tuple(changed)) for record, changed in changes)
     params = take_trail(session.sync_session) or empty_trail()
