@@ -23,6 +23,7 @@ from procrastinate.manager import JobManager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.engine import create_engine, session_factory
+from app.db.row_writes import Companion
 from app.db.urls import conninfo
 
 log = structlog.get_logger(__name__)
@@ -131,6 +132,40 @@ async def defer_in_transaction(
     return int(job_id)
 
 
+def _unless_waiting(prefix: str) -> str:
+    """procrastinate's insert (``procrastinate_defer_jobs_v1``), except that a job whose queueing lock is held by a
+    job still waiting is skipped instead of failing the statement; parameters named with ``prefix``."""
+    p = prefix
+    return (
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)"  # noqa: S608 - parameter names only
+        f" SELECT :{p}queue, :{p}task, :{p}priority, NULL, job.qlock, job.args, CAST(:{p}scheduled_at AS timestamptz)"
+        f" FROM unnest(CAST(:{p}qlocks AS text[]), CAST(:{p}args AS jsonb[])) AS job(qlock, args)"
+        " ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"
+    )
+
+
+_DEFER_UNLESS_WAITING = sa.text(_unless_waiting("") + " RETURNING id")
+
+
+def _unless_waiting_params(
+    prefix: str,
+    task_name: str,
+    jobs: Sequence[tuple[dict[str, Any], str]],
+    *,
+    queue: str,
+    priority: int,
+    scheduled_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        f"{prefix}queue": queue,
+        f"{prefix}task": task_name,
+        f"{prefix}priority": priority,
+        f"{prefix}qlocks": [queueing_lock for _args, queueing_lock in jobs],
+        f"{prefix}args": [json.dumps(args) for args, _queueing_lock in jobs],
+        f"{prefix}scheduled_at": scheduled_at,
+    }
+
+
 async def defer_unless_waiting(
     session: AsyncSession,
     task_name: str,
@@ -148,24 +183,25 @@ async def defer_unless_waiting(
     """
     if not jobs:
         return []
-    stmt = sa.text(
-        "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)"
-        " SELECT :queue, :task, :priority, NULL, job.qlock, job.args, CAST(:scheduled_at AS timestamptz)"
-        " FROM unnest(CAST(:qlocks AS text[]), CAST(:args AS jsonb[])) AS job(qlock, args)"
-        " ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING RETURNING id"
+    params = _unless_waiting_params("", task_name, jobs, queue=queue, priority=priority, scheduled_at=scheduled_at)
+    return [int(job_id) for job_id in await session.scalars(_DEFER_UNLESS_WAITING, params)]
+
+
+def jobs_unless_waiting(
+    name: str,
+    task_name: str,
+    jobs: Sequence[tuple[dict[str, Any], str]],
+    *,
+    queue: str = "default",
+    priority: int = 0,
+    scheduled_at: datetime | None = None,
+) -> Companion:
+    """The jobs of :func:`defer_unless_waiting` as a companion of a write (``UnitOfWork.write``): no statement of
+    their own, committed with it all the same."""
+    params = _unless_waiting_params(
+        f"{name}_", task_name, jobs, queue=queue, priority=priority, scheduled_at=scheduled_at
     )
-    rows = await session.scalars(
-        stmt,
-        {
-            "queue": queue,
-            "task": task_name,
-            "priority": priority,
-            "qlocks": [queueing_lock for _args, queueing_lock in jobs],
-            "args": [json.dumps(args) for args, _queueing_lock in jobs],
-            "scheduled_at": scheduled_at,
-        },
-    )
-    return [int(job_id) for job_id in rows]
+    return Companion(name, _unless_waiting(f"{name}_"), params)
 
 
 async def recover_stalled(manager: JobManager, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS) -> list[int]:

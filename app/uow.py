@@ -22,6 +22,7 @@ from app.actors import Actor, ActorKind
 from app.audit.models import AuditLog
 from app.audit.services import diff, entity_name, jsonable, snapshot
 from app.audit.trail import write_trail
+from app.db.row_writes import Companion, write_rows
 from app.jobs import defer_in_transaction, defer_unless_waiting
 
 # Every session (commands', jobs', tests') writes its new audit and order-event rows in one statement per flush.
@@ -120,6 +121,11 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def write(self, *records: Any, companions: Sequence[Companion] = ()) -> None:
+        """Flush a hot command's changes in one statement: the records' changed columns, the new trail rows and
+        the companions (``app.db.row_writes``); anything else pending waits for the next flush."""
+        await write_rows(self.session, records, companions)
 
 
 @asynccontextmanager

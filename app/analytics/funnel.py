@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.analytics.models import FunnelEvent, FunnelKind
+from app.db.row_writes import Companion
 from app.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -149,14 +149,15 @@ async def record_checkout_started(
 
 
 # Text, not a Core construct: an INSERT … SELECT with literals is compiled again on every call (~5 ms).
-_PAID = sa.text(
+_PAID_SQL = (
     "INSERT INTO funnel_event (at, kind, visitor_id, service_id, order_id) "
-    "SELECT CAST(:at AS timestamptz), 'paid', visitor_id, service_id, order_id FROM funnel_event "
-    "WHERE order_id = :order_id AND kind = 'checkout_started' ORDER BY id DESC LIMIT 1"
+    "SELECT CAST(:{p}at AS timestamptz), 'paid', visitor_id, service_id, order_id FROM funnel_event "
+    "WHERE order_id = :{p}order_id AND kind = 'checkout_started' ORDER BY id DESC LIMIT 1"
 )
 
 
-async def record_paid(uow: UnitOfWork, *, order_id: int) -> None:
-    """In the payment's unit of work: the order was paid. Only orders a storefront visitor started count (the
-    event carries that visitor and service); orders from links, the admin or the API are no funnel's."""
-    await uow.session.execute(_PAID, {"at": uow.now(), "order_id": order_id})
+def paid_with_write(uow: UnitOfWork, *, order_id: int) -> Companion:
+    """The order was paid, written with the payment's rows (``UnitOfWork.write``). Only orders a storefront visitor
+    started count (the event carries that visitor and service); orders from links, the admin or the API are no
+    funnel's."""
+    return Companion("funnel", _PAID_SQL.format(p="funnel_"), {"funnel_at": uow.now(), "funnel_order_id": order_id})

@@ -25,8 +25,8 @@ def snapshot(record: Any) -> dict[str, Any]:
 
     A deferred column nobody loaded (a provider's API key on a list) is left out rather than fetched.
     """
-    unloaded = sa.inspect(record).unloaded
-    return {key: getattr(record, key) for key in _business_fields(type(record)) if key not in unloaded}
+    values = sa.inspect(record).dict  # read as stored: through the attributes, every field cost a descriptor call
+    return {key: values[key] for key in _business_fields(type(record)) if key in values}
 
 
 _FIELDS_OF: dict[type, tuple[str, ...]] = {}

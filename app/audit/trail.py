@@ -59,11 +59,14 @@ def _insert(table: str, columns: dict[str, str], defaults: dict[str, str], prefi
     return f"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) AS row({names})"
 
 
-# Textual and of one shape whatever the number of rows (empty arrays insert none): prepared once per connection.
-_WRITE_TRAIL = sa.text(
-    f"WITH audit AS ({_insert('audit_log', AUDIT_COLUMNS, AUDIT_DEFAULTS, 'audit')})"
-    f" {_insert('order_event', EVENT_COLUMNS, EVENT_DEFAULTS, 'event')}"
+# The trail's two inserts as common table expressions, for statements that write it along with other rows
+# (``app.db.row_writes``). Of one shape whatever the number of rows (empty arrays insert none).
+TRAIL_CTES = (
+    f"audit AS ({_insert('audit_log', AUDIT_COLUMNS, AUDIT_DEFAULTS, 'audit')}),"
+    f" events AS ({_insert('order_event', EVENT_COLUMNS, EVENT_DEFAULTS, 'event')})"
 )
+# Textual: prepared once per connection.
+_WRITE_TRAIL = sa.text(f"WITH {TRAIL_CTES} SELECT")
 
 
 def _arrays(rows: list[Any], columns: dict[str, str], prefix: str) -> dict[str, list[Any]]:
@@ -83,13 +86,25 @@ def _in_order_added(rows: Iterable[Any]) -> list[Any]:
     return sorted(rows, key=lambda row: sa.inspect(row).insert_order)
 
 
-def write_trail(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    """``before_flush``: send the session's new audit and order-event rows in one statement, then forget them."""
+def empty_trail() -> dict[str, list[Any]]:
+    """The parameters of ``TRAIL_CTES`` that insert no rows."""
+    return _arrays([], AUDIT_COLUMNS, "audit") | _arrays([], EVENT_COLUMNS, "event")
+
+
+def take_trail(session: Session) -> dict[str, list[Any]] | None:
+    """The session's new audit and order-event rows as the parameters of ``TRAIL_CTES``, taken out of the session;
+    None when there are none."""
     audit = _in_order_added(row for row in session.new if type(row) is AuditLog)
     events = _in_order_added(row for row in session.new if type(row) is OrderEvent and row.order_id is not None)
     if not audit and not events:
-        return
+        return None
     for row in (*audit, *events):
         session.expunge(row)
-    params = _arrays(audit, AUDIT_COLUMNS, "audit") | _arrays(events, EVENT_COLUMNS, "event")
-    session.connection().execute(_WRITE_TRAIL, params)
+    return _arrays(audit, AUDIT_COLUMNS, "audit") | _arrays(events, EVENT_COLUMNS, "event")
+
+
+def write_trail(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    """``before_flush``: send the session's new audit and order-event rows in one statement, then forget them."""
+    params = take_trail(session)
+    if params is not None:
+        session.connection().execute(_WRITE_TRAIL, params)

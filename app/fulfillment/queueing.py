@@ -12,10 +12,13 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.db.row_writes import Companion
+from app.jobs import jobs_unless_waiting
 from app.uow import UnitOfWork
 
 DISPATCH_TASK = "fulfillment.dispatch_line"
@@ -76,11 +79,19 @@ def dispatch_backoff(attempt: int, rng: random.Random | None = None) -> timedelt
     return timedelta(seconds=delay / 2 + draw * delay / 2)
 
 
+def _dispatch_jobs(line_ids: Iterable[int]) -> list[tuple[dict[str, Any], str]]:
+    return [({"line_id": line_id}, dispatch_lock(line_id)) for line_id in sorted(set(line_ids))]
+
+
 async def queue_dispatch(uow: UnitOfWork, line_ids: Iterable[int], *, at: datetime | None = None) -> None:
     """A dispatch job per line (``at``: not before then), committed with the caller's unit of work.
 
     A line that already has a job waiting keeps that one (its queueing lock is taken). One statement for all
     the lines: paying an order queues every line of it at once.
     """
-    jobs = [({"line_id": line_id}, dispatch_lock(line_id)) for line_id in sorted(set(line_ids))]
-    await uow.defer_unless_waiting(DISPATCH_TASK, jobs, queue=DISPATCH_QUEUE, scheduled_at=at)
+    await uow.defer_unless_waiting(DISPATCH_TASK, _dispatch_jobs(line_ids), queue=DISPATCH_QUEUE, scheduled_at=at)
+
+
+def dispatch_with_write(line_ids: Iterable[int]) -> Companion:
+    """:func:`queue_dispatch` as a companion of the command's write (``UnitOfWork.write``)."""
+    return jobs_unless_waiting("dispatch", DISPATCH_TASK, _dispatch_jobs(line_ids), queue=DISPATCH_QUEUE)

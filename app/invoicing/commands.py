@@ -121,29 +121,34 @@ async def _numbered(
     return invoice
 
 
+_SETTLING_PAYMENT = (
+    sa.select(Payment.id)
+    .where(Payment.order_id == sa.bindparam("order_id"), Payment.status == PaymentRecordStatus.SUCCEEDED)
+    .order_by(Payment.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+# Built once; the invoice comes as its id only: loading a whole (absent) invoice on every payment cost more than
+# reading the rare existing one again.
+_ISSUE_FACTS = (
+    sa.select(Invoice.id, CompanySettings, Customer, Payment)
+    .select_from(Customer)
+    .outerjoin(Invoice, Invoice.id == current_invoice_id(sa.bindparam("order_id")))
+    .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
+    .outerjoin(Payment, Payment.id == _SETTLING_PAYMENT)
+    .where(Customer.id == sa.bindparam("customer_id"))
+)
+
+
 async def _issue_facts(
     uow: UnitOfWork, order: Order
 ) -> tuple[Invoice | None, CompanySettings | None, Customer, Payment | None]:
     """In one query: the order's invoice in force if it has one, the seller, the buyer and the payment that settled
     it."""
-    settling_payment = (
-        sa.select(Payment.id)
-        .where(Payment.order_id == order.id, Payment.status == PaymentRecordStatus.SUCCEEDED)
-        .order_by(Payment.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    row = (
-        await uow.session.execute(
-            sa.select(Invoice, CompanySettings, Customer, Payment)
-            .select_from(Customer)
-            .outerjoin(Invoice, Invoice.id == current_invoice_id(order.id))
-            .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
-            .outerjoin(Payment, Payment.id == settling_payment)
-            .where(Customer.id == order.customer_id)
-        )
-    ).one()
-    return row[0], row[1], row[2], row[3]
+    params = {"order_id": order.id, "customer_id": order.customer_id}
+    invoice_id, company, customer, payment = (await uow.session.execute(_ISSUE_FACTS, params)).one()
+    existing = await uow.session.get(Invoice, invoice_id) if invoice_id is not None else None
+    return existing, company, customer, payment
 
 
 def _invoice_values(

@@ -217,7 +217,8 @@ async def mark_paid(
     With a ``method`` the payment itself is recorded too (the demo; gateways record theirs in their own command).
     """
     (order,) = await lock_orders(uow, [order_id])
-    await apply_payment(uow, order, actor, note)
+    apply_payment(uow, order, actor, note)
+    await queue_dispatch(uow, [line.id for line in order.lines])
     if method is not None:
         uow.session.add(
             Payment(
@@ -234,14 +235,14 @@ async def mark_paid(
     return order
 
 
-async def apply_payment(uow: UnitOfWork, order: Order, actor: Actor, note: Note | None) -> None:
+def apply_payment(uow: UnitOfWork, order: Order, actor: Actor, note: Note | None) -> None:
     """The order this unit of work has locked (``lock_orders``) is paid: its status and payment status move to
-    paid and its lines are queued for dispatch. The caller writes the audit rows and flushes."""
+    paid and its lines to queued. The caller queues their dispatch (``queue_dispatch``, or with its write:
+    ``dispatch_with_write``), writes the audit rows and flushes."""
     lifecycle.set_status(uow, order, OrderStatus.PAID, actor, note)
     lifecycle.set_payment_status(uow, order, PaymentStatus.PAID, actor, note)
     for line in order.lines:
         lifecycle.set_line_status(uow, order, line, LineStatus.QUEUED, actor)
-    await queue_dispatch(uow, [line.id for line in order.lines])
 
 
 async def expire_order(uow: UnitOfWork, *, order_id: int, actor: Actor, note: str | None = None) -> Order:

@@ -49,24 +49,26 @@ def line_subject(order: Order, line: OrderLine) -> Message:
 # -- locking -----------------------------------------------------------------------------------------------------
 
 
-async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: bool = True) -> list[Order]:
-    """The orders and all their lines, row-locked until the transaction ends, in ascending id order.
-
-    Orders first, then their lines (one statement per table, ``ORDER BY id``): two commands over overlapping
-    orders queue behind each other instead of deadlocking. Every id must exist.
-
-    ``related=False``: the orders' customers and the lines' services and providers are not loaded with them
-    (reading one that is not already in the session raises), for hot paths that only change statuses.
-    """
-    ids = sorted(set(order_ids))
-    order_options = [lazyload(Order.lines)]  # loaded once, locked, just below (not twice, once unlocked)
+def _lock_statements(*, related: bool) -> tuple[sa.Select[tuple[Order, OrderLine]], sa.Select[tuple[Order]]]:
+    """The statements of ``lock_orders`` (orders with their lines; orders alone), built once per ``related``."""
+    order_options = [lazyload(Order.lines)]  # loaded once, locked, by the join (not twice, once unlocked)
     # The lines' services come joined; their provider mapping (a selectin load: one more query) is read only
     # where orders are placed, which loads it itself.
     line_options = [defaultload(OrderLine.service).lazyload(Service.provider_service)]
     if not related:
         order_options.append(raiseload(Order.customer, sql_only=True))
         line_options = [raiseload(OrderLine.service, sql_only=True), raiseload(OrderLine.provider, sql_only=True)]
-    orders_stmt = (
+    ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+    with_lines = (
+        sa.select(Order, OrderLine)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.id.in_(ids))
+        .order_by(Order.id, OrderLine.id)
+        .with_for_update(of=[Order, OrderLine])
+        .options(*order_options, *line_options)
+        .execution_options(populate_existing=True)
+    )
+    alone = (
         sa.select(Order)
         .where(Order.id.in_(ids))
         .order_by(Order.id)
@@ -74,26 +76,40 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: boo
         .options(*order_options)
         .execution_options(populate_existing=True)
     )
-    orders = list((await uow.session.scalars(orders_stmt)).unique().all())
+    return with_lines, alone
+
+
+_LOCK_STATEMENTS = {related: _lock_statements(related=related) for related in (True, False)}
+
+
+async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: bool = True) -> list[Order]:
+    """The orders and all their lines, row-locked until the transaction ends, in ascending id order.
+
+    One statement: the orders joined with their lines, ``ORDER BY`` order id then line id, so each order is locked
+    before its lines and the orders in ascending order: two commands over overlapping orders queue behind each
+    other instead of deadlocking. An order without lines (the join drops it) is locked by a second statement.
+    Every id must exist.
+
+    ``related=False``: the orders' customers and the lines' services and providers are not loaded with them
+    (reading one that is not already in the session raises), for hot paths that only change statuses.
+    """
+    ids = sorted(set(order_ids))
+    with_lines, alone = _LOCK_STATEMENTS[related]
+    orders: dict[int, Order] = {}
+    by_order: dict[int, list[OrderLine]] = {}
+    for order, line in (await uow.session.execute(with_lines, {"ids": ids})).tuples():
+        orders[order.id] = order
+        by_order.setdefault(order.id, []).append(line)
     if len(orders) != len(ids):
-        missing = sorted(set(ids) - {order.id for order in orders})
-        raise NotFound(N_("Order %(ids)s not found"), ids=", ".join(map(str, missing)))
-    lines_stmt = (
-        sa.select(OrderLine)
-        .where(OrderLine.order_id.in_(ids))
-        .order_by(OrderLine.id)
-        .with_for_update(of=OrderLine)
-        .options(*line_options)
-        .execution_options(populate_existing=True)
-    )
-    lines = (await uow.session.scalars(lines_stmt)).unique().all()
-    by_order: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
-    for line in sorted(lines, key=lambda line: line.position):
-        by_order[line.order_id].append(line)
-    for order in orders:
-        set_committed_value(order, "lines", by_order[order.id])
-    uow.track(*orders, *lines)
-    return orders
+        lineless = [order_id for order_id in ids if order_id not in orders]
+        orders.update((order.id, order) for order in (await uow.session.scalars(alone, {"ids": lineless})).unique())
+        missing = [order_id for order_id in ids if order_id not in orders]
+        if missing:
+            raise NotFound(N_("Order %(ids)s not found"), ids=", ".join(map(str, missing)))
+    for order in orders.values():
+        set_committed_value(order, "lines", sorted(by_order.get(order.id, []), key=lambda line: line.position))
+    uow.track(*orders.values(), *(line for lines in by_order.values() for line in lines))
+    return [orders[order_id] for order_id in ids]
 
 
 async def lock_lines(

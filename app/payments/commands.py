@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.actors import Actor
 from app.analytics import funnel
 from app.errors import DomainError, NotFound
+from app.fulfillment.queueing import dispatch_with_write
 from app.i18n import N_, Message
 from app.orders import commands as order_commands
 from app.orders.event_notes import Amount
@@ -157,12 +158,12 @@ async def fulfill_checkout(
         uow.audit_changes(actor, "payment-needs-review", details={"problem": problem, "session": session.id})
         await uow.flush()
         return PaymentOutcome(order, payment, newly_paid=False)
-    await order_commands.apply_payment(
+    order_commands.apply_payment(
         uow, order, actor, note=Message(N_("paid by %(method)s checkout"), {"method": method.value})
     )
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
-    await uow.flush()
-    await funnel.record_paid(uow, order_id=order.id)
+    paid_with = [dispatch_with_write(line.id for line in order.lines), funnel.paid_with_write(uow, order_id=order.id)]
+    await uow.write(order, *order.lines, payment, companions=paid_with)
     await after_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
     return PaymentOutcome(order, payment, newly_paid=True)
 

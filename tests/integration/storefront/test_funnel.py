@@ -100,8 +100,8 @@ async def test_paid_follows_the_visitor_who_started_the_checkout(session):
     service_id = await session.scalar(sa.select(Service.id).where(Service.slug == SLUG))
     uow = UnitOfWork(session)
     await funnel.record_checkout_started(uow, visitor_id="v" * 22, service_id=service_id, order_id=4242)
-    await funnel.record_paid(uow, order_id=4242)
-    await funnel.record_paid(uow, order_id=9999)  # no storefront checkout: no funnel event
+    await uow.write(companions=[funnel.paid_with_write(uow, order_id=4242)])
+    await uow.write(companions=[funnel.paid_with_write(uow, order_id=9999)])  # no storefront checkout: no event
     await session.commit()
     assert [(e.kind, e.visitor_id, e.service_id, e.order_id) for e in await events(session)] == [
         (FunnelKind.CHECKOUT_STARTED, "v" * 22, service_id, 4242),
