@@ -46,7 +46,7 @@ MAX_FIELD_LENGTH = 2000
 class ActionField:
     name: str
     label: str
-    kind: str = "text"  # text | textarea | choice
+    kind: str = "text"  # text | textarea | choice | amount (a money amount: the decimal keypad on phones)
     required: bool = True
     choices: Sequence[tuple[str, str]] = ()
     help: str = ""

@@ -111,7 +111,7 @@ class InvoiceCorrectionsMixin:
             "note cannot be taken back."
         ),
         fields=[
-            ActionField("amount", lazy("Amount (gross)")),
+            ActionField("amount", lazy("Amount (gross)"), kind="amount"),
             ActionField("reason", lazy("Reason (printed on the credit note)"), kind="textarea"),
         ],
     )

@@ -173,6 +173,8 @@ async def test_a_category_without_active_services_disappears_from_the_storefront
 
 ACTION_PATH = re.compile(r"^/(?P<identity>[^/]+)/action/(?P<slug>[^/]+)$")
 FILLER = "storefront-check-1"  # valid as a reason, a note and a provider order id
+AMOUNT_FILLER = "1"  # for a field that asks for an amount of money
+AMOUNT_FIELD = re.compile(r'<input[^>]*\bname="([^"]+)"[^>]*\binputmode="decimal"')
 MAX_CANDIDATES = 40
 
 
@@ -219,7 +221,8 @@ def confirmation_form(html: str) -> dict[str, str]:
         answers = [option for option in options if option]
         if not values.get(name) and answers:
             values[name] = answers[0]
-    return {name: value or FILLER for name, value in values.items()}
+    amounts = set(AMOUNT_FIELD.findall(form))
+    return {name: value or (AMOUNT_FILLER if name in amounts else FILLER) for name, value in values.items()}
 
 
 async def test_after_every_admin_action_the_storefront_still_answers(app, web, session, processor):
