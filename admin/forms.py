@@ -77,10 +77,35 @@ class SmplatForm(Form):  # type: ignore[misc]
         return valid
 
 
-class LocaleDecimalField(Field):  # type: ignore[misc]
-    """A decimal as the staff member writes it (``2,49`` / ``2.49``); shown the same way, never silently changed."""
+class TypedTextField(Field):  # type: ignore[misc]
+    """A text input read into a value by :meth:`parse`; blank is no value, a NUL is refused in ``validate``, what
+    ``parse`` refuses is the field's error. What was typed is shown again as typed."""
 
     widget = TextInput()
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def show(self, data: Any) -> str:
+        raise NotImplementedError
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.show(self.data)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0])
+        self.data = None
+        if not text.strip() or "\x00" in text:
+            return  # blank (required-ness is the validators' and the domain's call); NUL: refused in validate
+        self.data = self.parse(text)
+
+
+class LocaleDecimalField(TypedTextField):
+    """A decimal as the staff member writes it (``2,49`` / ``2.49``); shown the same way, never silently changed."""
 
     def __init__(self, label: Any = None, validators: Any = None, places: int | None = None, **kwargs: Any) -> None:
         kwargs.pop("rounding", None)
@@ -90,44 +115,26 @@ class LocaleDecimalField(Field):  # type: ignore[misc]
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
         self.places = places
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return i18n.format_number_input(self.data, self.places, get_locale())
+    def show(self, data: Any) -> str:
+        return i18n.format_number_input(data, self.places, get_locale())
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        text = str(valuelist[0])
-        self.data = None
-        if not text.strip() or "\x00" in text:
-            return  # blank (required-ness is the validators' and the domain's call); NUL: refused in validate
+    def parse(self, text: str) -> Any:
         try:
-            self.data = i18n.parse_number(text, get_locale())
+            return i18n.parse_number(text, get_locale())
         except i18n.NumberInputError as exc:
             raise ValueError(exc.text.render(admin_gettext)) from exc
 
 
-class DayField(Field):  # type: ignore[misc]
+class DayField(TypedTextField):
     """A day as the staff member types it (``31.01.2026`` on German pages, the date picker's ISO on English ones;
     both read back by ``app.date_input``); rendered by the ``day_input`` template macro."""
 
-    widget = TextInput()
+    def show(self, data: Any) -> str:
+        return day_input_value(data, get_locale())
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return day_input_value(self.data, get_locale())
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        text = str(valuelist[0])
-        self.data = None
-        if not text.strip() or "\x00" in text:
-            return  # blank (required-ness is the validators' and the domain's call); NUL: refused in validate
+    def parse(self, text: str) -> Any:
         try:
-            self.data = parse_day_input(text)
+            return parse_day_input(text)
         except ValueError as exc:
             raise ValueError(admin_gettext(N_("Enter a date like 2026-01-31."))) from exc
 
