@@ -59,9 +59,13 @@ async def dispatch_jobs(session: AsyncSession, line_id: int) -> list[tuple[str, 
     return [(status, bool(later)) for status, later in rows]
 
 
-async def worker_took_jobs(session: AsyncSession) -> None:
-    """The dispatch jobs waiting now are being run (as when the worker calls ``dispatch_line``)."""
-    await session.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing' WHERE status = 'todo'"))
+async def worker_took_jobs(session: AsyncSession, line_id: int | None = None) -> None:
+    """The dispatch jobs waiting now (or only ``line_id``'s) are being run, as when the worker calls
+    ``dispatch_line``: a line sent again then gets a job of its own instead of collapsing into the running one."""
+    only_line = "" if line_id is None else " AND (args->>'line_id')::int = :id"
+    await session.execute(
+        sa.text(f"UPDATE procrastinate_jobs SET status = 'doing' WHERE status = 'todo'{only_line}"), {"id": line_id}
+    )
     await session.commit()
 
 
