@@ -23,12 +23,13 @@ from app.i18n import N_
 from app.uow import utc_now
 from reports.catalog import REPORTS, Report
 from reports.cells import display_text
-from reports.charts import BarChart, bar_chart, chart_points, heat_map
+from reports.charts import heat_map
 from reports.cohorts import RETAINED
 from reports.columns import COLUMN_TITLES
 from reports.export import CONTENT_TYPES, FileFormat, report_file
 from reports.kpis import METRICS
 from reports.periods import DateRange, Grouping, Preset, berlin_today, preset_range
+from reports.report_charts import report_chart
 from reports.revenue import Selection
 
 CUSTOM = "custom"
@@ -132,7 +133,7 @@ class ReportsView(BaseView):
             context.update(
                 columns=[(name, admin_gettext(COLUMN_TITLES.get(name, name))) for name in frame.columns],
                 rows=frame.rows(),
-                chart=_chart(frame, query),
+                chart=report_chart(query.report.name, frame, admin_gettext),
                 heat_map=_heat_map(frame, query),
                 kpis=list(zip(METRICS, frame.rows(named=True), strict=True)) if query.report.name == "kpis" else None,
                 download_query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "download"]),
@@ -154,6 +155,7 @@ class ReportsView(BaseView):
             translate=admin_gettext,
             german_excel=wanted == "csv-de",
             selection=query.selection,
+            report=query.report.name,
         )
         period = query.selection.period
         filename = f"{query.report.name}_{period.first}_{period.last}.{file_format.value}"
@@ -172,12 +174,6 @@ class ReportsView(BaseView):
 
 def _cell(value: object) -> str:
     return display_text(value, get_locale())
-
-
-def _chart(frame: pl.DataFrame, query: Query) -> BarChart | None:
-    """Net after refunds per period (euros) for reports over time; none for a single-period split."""
-    points = chart_points(frame)
-    return bar_chart(points) if points and query.selection.grouping else None
 
 
 def _heat_map(frame: pl.DataFrame, query: Query) -> Any:
