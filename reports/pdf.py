@@ -29,15 +29,16 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from app.i18n import N_, Translate, babel_locale, format_datetime, format_money, format_number
 from app.invoicing.pdf import ACCENT, BOLD, MUTED, REGULAR, STRIPE, register_fonts
 from reports.cells import display_text
-from reports.charts import BarChart, FunnelChart
+from reports.charts import BarChart, FunnelChart, HeatMap
 from reports.columns import COLUMN_TITLES, totals
 from reports.periods import DateRange
-from reports.report_charts import Size, report_chart
+from reports.report_charts import ReportChart, Size, report_chart
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN = 14 * mm
 WIDTH = PAGE_WIDTH - 2 * MARGIN - 12  # less the frame's padding on both sides
 CHART_HEIGHT = 150
+HEAT_MAP_HEIGHT = 380  # at most: a longer range's cohorts are drawn smaller to stay on one page
 TEXT_FONT_SIZE = 7.5
 BAR = colors.HexColor("#206BC4")
 GRID = colors.HexColor("#E6E7E9")
@@ -79,14 +80,7 @@ def report_pdf(
     ]
     chart = report_chart(report, frame, translate, Size(int(WIDTH), CHART_HEIGHT))
     if chart is not None:
-        story.append(Paragraph(escape(chart.title), _style("caption", BOLD, 9)))
-        if chart.bars is not None:
-            story.append(_bars(chart.bars, locale))
-            if chart.bars.legend:
-                story.append(_legend(chart.bars.legend, chart.bars.left))
-        if chart.funnel is not None:
-            story.append(_funnel(chart.funnel, locale))
-        story.append(Spacer(0, 4 * mm))
+        story += [*_chart(chart, translate, locale), Spacer(0, 4 * mm)]
     story.append(_table(frame, translate, locale))
 
     def footer(canvas: Canvas, _doc: Any) -> None:
@@ -140,6 +134,24 @@ def _summary(frame: pl.DataFrame, translate: Translate, locale: str) -> Table:
     return table
 
 
+def _chart(chart: ReportChart, translate: Translate, locale: str) -> list[Flowable]:
+    """The chart's title, its drawing and what it needs explained (the stacks' legend, the heat map's columns)."""
+    flowables: list[Flowable] = [Paragraph(escape(chart.title), _style("caption", BOLD, 9))]
+    if chart.bars is not None:
+        flowables.append(_bars(chart.bars, locale))
+        if chart.bars.legend:
+            flowables.append(_legend(chart.bars.legend, chart.bars.left))
+    if chart.funnel is not None:
+        flowables.append(_funnel(chart.funnel, locale))
+    if chart.heat_map is not None:
+        months = N_("Columns: months since the first paid order (+0 is the month of the first order).")
+        flowables += [
+            _heat_map(chart.heat_map, locale),
+            Paragraph(escape(translate(months)), _style("note", REGULAR, 7)),
+        ]
+    return flowables
+
+
 def _flip(drawing: Drawing) -> Callable[[float], float]:
     """The charts' y (down, as in SVG) as ReportLab's (up)."""
     return lambda y: drawing.height - y
@@ -189,6 +201,32 @@ def _funnel(chart: FunnelChart, locale: str) -> Drawing:
         if step.percent is not None:
             figure += f" · {display_text(step.percent, locale)} %"
         drawing.add(String(chart.left + step.length + 5, middle, figure, fontName=REGULAR, fontSize=7.5))
+    return drawing
+
+
+def _heat_map(chart: HeatMap, locale: str) -> Drawing:
+    """The cohorts' shares as shaded cells with their percentages, shrunk to fit the page when there are many."""
+    drawing = Drawing(chart.width, chart.height)
+    flip = _flip(drawing)
+    for label, x in chart.columns:
+        drawing.add(String(x, flip(chart.top - 8), f"+{label}", fontName=REGULAR, fontSize=7, textAnchor="middle"))
+    for row in chart.rows:
+        middle = flip(row.y + chart.cell_height / 2) - 2.5
+        drawing.add(String(chart.left - 4, middle, row.label, fontName=REGULAR, fontSize=7, textAnchor="end"))
+        for cell in row.cells:
+            bottom = flip(cell.y + chart.cell_height - 2)
+            fill = colors.HexColor(cell.fill)
+            drawing.add(
+                Rect(cell.x, bottom, chart.cell_width - 2, chart.cell_height - 2, fillColor=fill, strokeColor=None)
+            )
+            if cell.share is not None:
+                ink = colors.white if cell.share >= 50 else colors.black
+                text = f"{display_text(cell.share, locale)} %"
+                x = cell.x + chart.cell_width / 2 - 1
+                drawing.add(String(x, middle, text, fontName=REGULAR, fontSize=6.5, textAnchor="middle", fillColor=ink))
+    shrink = min(1.0, HEAT_MAP_HEIGHT / chart.height)
+    drawing.scale(shrink, shrink)
+    drawing.width, drawing.height = chart.width * shrink, chart.height * shrink
     return drawing
 
 

@@ -13,7 +13,17 @@ from decimal import Decimal
 import polars as pl
 
 from app.i18n import N_, Translate
-from reports.charts import BarChart, FunnelChart, bar_chart, funnel_chart, stacked_bar_chart, stacks
+from reports.charts import (
+    BarChart,
+    FunnelChart,
+    HeatMap,
+    bar_chart,
+    funnel_chart,
+    heat_map,
+    stacked_bar_chart,
+    stacks,
+)
+from reports.cohorts import RETAINED
 from reports.columns import COLUMN_TITLES
 from reports.datasets import DIMENSIONS
 from reports.funnel import STEPS
@@ -28,6 +38,7 @@ class ReportChart:
     title: str  # translated
     bars: BarChart | None = None  # euros on the axis
     funnel: FunnelChart | None = None
+    heat_map: HeatMap | None = None  # shares in percent
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,14 @@ def _mrr(frame: pl.DataFrame, translate: Translate, size: Size) -> ReportChart:
     return ReportChart(translate(N_("Monthly recurring revenue (EUR) per month")), bars=bars)
 
 
+def _heat_map(frame: pl.DataFrame, translate: Translate, _size: Size) -> ReportChart:
+    """Cohort retention: a row per cohort, a column per month since the first order."""
+    rows = [(str(row[0]), [Decimal(share) if share is not None else None for share in row[2:]]) for row in frame.rows()]
+    grid = heat_map(rows, [str(since) for since in range(len(RETAINED))])
+    title = N_("Share of each cohort buying again, by months since the first order")
+    return ReportChart(translate(title), heat_map=grid)
+
+
 SPLITS = ("service", "category", "platform", "country", "customer-type", "source")
 CHARTS: dict[str, ChartMaker] = {
     "revenue": _revenue,
@@ -93,8 +112,11 @@ CHARTS: dict[str, ChartMaker] = {
     "oss": _stacked,
     "funnel": _funnel,
     "subscriptions": _mrr,
+    "cohort-retention": _heat_map,
 }
-WITHOUT_PERIODS = frozenset({"funnel"})  # charts drawn over the whole selection, cut in periods or not
+WITHOUT_PERIODS = frozenset(
+    {"funnel", "cohort-retention"}
+)  # charts drawn over the whole selection, cut in periods or not
 
 
 def report_chart(report: str, frame: pl.DataFrame, translate: Translate, size: Size = PAGE) -> ReportChart | None:

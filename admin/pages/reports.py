@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,8 +22,6 @@ from app.i18n import N_
 from app.uow import utc_now
 from reports.catalog import REPORTS, Report
 from reports.cells import display_text
-from reports.charts import heat_map
-from reports.cohorts import RETAINED
 from reports.columns import COLUMN_TITLES
 from reports.export import CONTENT_TYPES, FileFormat, report_file
 from reports.kpis import METRICS
@@ -134,7 +131,6 @@ class ReportsView(BaseView):
                 columns=[(name, admin_gettext(COLUMN_TITLES.get(name, name))) for name in frame.columns],
                 rows=frame.rows(),
                 chart=report_chart(query.report.name, frame, admin_gettext),
-                heat_map=_heat_map(frame, query),
                 kpis=list(zip(METRICS, frame.rows(named=True), strict=True)) if query.report.name == "kpis" else None,
                 download_query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "download"]),
             )
@@ -174,11 +170,3 @@ class ReportsView(BaseView):
 
 def _cell(value: object) -> str:
     return display_text(value, get_locale())
-
-
-def _heat_map(frame: pl.DataFrame, query: Query) -> Any:
-    """Cohort retention as a heat map: a row per cohort, a column per month since the first order."""
-    if query.report.name != "cohort-retention" or frame.is_empty():
-        return None
-    rows = [(str(row[0]), [Decimal(share) if share is not None else None for share in row[2:]]) for row in frame.rows()]
-    return heat_map(rows, [str(since) for since in range(len(RETAINED))])

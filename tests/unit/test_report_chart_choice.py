@@ -84,3 +84,17 @@ def test_subscriptions_chart_mrr_per_month_in_euros() -> None:
     assert chart is not None and chart.bars is not None
     assert chart.title == "Monthly recurring revenue (EUR) per month"
     assert [(bar.label, bar.value) for bar in chart.bars.bars] == [("2026-10", 20), ("2026-11", Decimal("35.5"))]
+
+
+def test_cohort_retention_is_a_heat_map_over_the_whole_selection() -> None:
+    shares = {
+        f"month_{since}_percent": [Decimal(100), None] if since == 0 else [Decimal(0), None] for since in range(12)
+    }
+    shares["month_0_percent"] = [Decimal(100), Decimal(100)]
+    frame = pl.DataFrame({"cohort": ["2026-10", "2026-11"], "customers": [1, 3], **shares})
+    chart = report_chart("cohort-retention", frame, str)
+    assert chart is not None and chart.heat_map is not None and chart.bars is None
+    october, november = chart.heat_map.rows
+    assert [cell.share for cell in october.cells][:2] == [100, 0]
+    assert [cell.share for cell in november.cells][:2] == [100, None]
+    assert len(chart.heat_map.columns) == 12

@@ -97,6 +97,15 @@ async def test_pdf_of_a_split_by_month_stacks_its_chart_with_a_legend(history: H
     assert "■ Growth ■ Engagement ■ whole order" in text
 
 
+async def test_pdf_of_cohort_retention_draws_its_heat_map(history: History) -> None:
+    autumn = Selection(DateRange(date(2026, 10, 1), date(2026, 11, 30)), None)
+    frame = await REPORTS["cohort-retention"].build(history.session, autumn, str)
+    text = text_of(report_file(frame, FileFormat.PDF, title="Cohorts", selection=autumn, report="cohort-retention"))
+    assert "Share of each cohort buying again, by months since the first order" in text
+    assert "+0 +1 +2" in text
+    assert "Columns: months since the first paid order" in text
+
+
 async def test_pdf_of_an_empty_report_says_so(history: History) -> None:
     empty = Selection(DateRange(date(2020, 1, 1), date(2020, 1, 31)), None)
     frame = await REPORTS["revenue-by-category"].build(history.session, empty, str)
