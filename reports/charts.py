@@ -1,30 +1,40 @@
-"""A bar chart as geometry: bars, the zero line and round-numbered grid lines, and the points it charts.
+"""Charts as geometry: bars (stacked or plain), the funnel's steps and the cohort heat map.
 
 Pure arithmetic, no drawing: the admin template turns this into SVG ``<rect>`` and ``<line>`` elements (no
-script, scales with the page), the PDF export into a ReportLab vector drawing.
+script, scales with the page), the PDF export into a ReportLab vector drawing. Colours are chosen here, so both
+faces agree: the stacks' palette is Okabe and Ito's, which colour-blind readers tell apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-import polars as pl
-
-CHART_MEASURE = "net_after_refunds"
-CHART_CURRENCY = "EUR"
 NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+POSITIVE, NEGATIVE = "#206bc4", "#d63939"
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7")
+OTHER_FILL = "#a8b0bd"
+
+
+@dataclass(frozen=True)
+class Segment:
+    series: str  # the legend's name for it; empty in a plain bar chart
+    value: Decimal
+    y: float
+    height: float
+    fill: str
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: Decimal
+    value: Decimal  # the stack's total
     x: float
-    y: float
+    y: float  # top and height of the whole stack
     width: float
     height: float
+    segments: tuple[Segment, ...]
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,16 @@ class BarChart:
     bars: tuple[Bar, ...]
     ticks: tuple[Tick, ...]
     zero_y: float
+    legend: tuple[tuple[str, str], ...]  # series and fill, in stacking order; none for plain bars
+
+
+@dataclass(frozen=True)
+class Stacks:
+    """Values per period (in the rows' order) of a few series, the rest added up as one."""
+
+    series: tuple[str, ...]
+    fills: tuple[str, ...]
+    periods: tuple[tuple[str, tuple[Decimal, ...]], ...]
 
 
 def nice_step(span: Decimal, intervals: int = 4) -> Decimal:
@@ -53,13 +73,49 @@ def nice_step(span: Decimal, intervals: int = 4) -> Decimal:
     return next(step * power for step in NICE_STEPS if step * power >= raw)
 
 
+def stacks(rows: Sequence[tuple[str, str, Decimal]], *, other: str, top: int = len(PALETTE)) -> Stacks:
+    """``(period, series, value)`` rows as stacks: the ``top`` series with the largest totals over all periods,
+    largest first, and the others added up as ``other``."""
+    totals: dict[str, Decimal] = {}
+    for _period, series, value in rows:
+        totals[series] = totals.get(series, Decimal(0)) + value
+    ranked = sorted(totals, key=lambda series: (-totals[series], series))
+    kept = ranked[:top]
+    names = (*kept, other) if len(kept) < len(ranked) else tuple(kept)
+    place = {series: index for index, series in enumerate(kept)}
+    periods: dict[str, list[Decimal]] = {}
+    for period, series, value in rows:
+        values = periods.setdefault(period, [Decimal(0)] * len(names))
+        values[place.get(series, len(names) - 1)] += value
+    fills = tuple(PALETTE[i] for i in range(len(kept))) + ((OTHER_FILL,) if len(names) > len(kept) else ())
+    return Stacks(names, fills, tuple((period, tuple(values)) for period, values in periods.items()))
+
+
 def bar_chart(points: Sequence[tuple[str, Decimal]], *, width: int = 720, height: int = 260) -> BarChart:
-    """Vertical bars for ``(label, value)`` in order; negative values hang below the zero line."""
+    """Vertical bars for ``(label, value)`` in order; negative values hang below the zero line, in red."""
+    columns = [(label, [("", value, NEGATIVE if value < 0 else POSITIVE)]) for label, value in points]
+    return _bar_chart(columns, (), width, height)
+
+
+def stacked_bar_chart(stacked: Stacks, *, width: int = 720, height: int = 260) -> BarChart:
+    """A bar per period, its series stacked in order: positive parts up from the zero line, negative ones down."""
+    columns = [
+        (label, list(zip(stacked.series, values, stacked.fills, strict=True))) for label, values in stacked.periods
+    ]
+    return _bar_chart(columns, tuple(zip(stacked.series, stacked.fills, strict=True)), width, height)
+
+
+def _bar_chart(
+    columns: Sequence[tuple[str, Sequence[tuple[str, Decimal, str]]]],
+    legend: tuple[tuple[str, str], ...],
+    width: int,
+    height: int,
+) -> BarChart:
     left, bottom, top = 64, 28, 8
     plot_height = height - bottom - top
-    values = [value for _label, value in points]
-    high = max([Decimal(0), *values])
-    low = min([Decimal(0), *values])
+    ups = [sum((v for _s, v, _f in parts if v > 0), Decimal(0)) for _label, parts in columns]
+    downs = [sum((v for _s, v, _f in parts if v < 0), Decimal(0)) for _label, parts in columns]
+    high, low = max([Decimal(0), *ups]), min([Decimal(0), *downs])
     step = nice_step(high - low)
     top_value = (high / step).to_integral_value(rounding=ROUND_CEILING) * step
     bottom_value = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
@@ -70,16 +126,80 @@ def bar_chart(points: Sequence[tuple[str, Decimal]], *, width: int = 720, height
     def y_of(value: Decimal) -> float:
         return top + float((top_value - value) / span) * plot_height
 
-    slot = (width - left) / max(len(points), 1)
+    slot = (width - left) / max(len(columns), 1)
     bar_width = max(slot * 0.7, 1.0)
     bars = []
-    for index, (label, value) in enumerate(points):
-        y_top, y_bottom = sorted((y_of(value), y_of(Decimal(0))))
+    for index, (label, parts) in enumerate(columns):
+        up, down = Decimal(0), Decimal(0)
+        segments = []
+        for series, value, fill in parts:
+            start = up if value >= 0 else down
+            end = start + value
+            y_top, y_bottom = sorted((y_of(start), y_of(end)))
+            segments.append(Segment(series, value, round(y_top, 2), round(y_bottom - y_top, 2), fill))
+            up, down = (end, down) if value >= 0 else (up, end)
+        y_top, y_bottom = y_of(up), y_of(down)
         x = left + index * slot + (slot - bar_width) / 2
-        bars.append(Bar(label, value, round(x, 2), round(y_top, 2), round(bar_width, 2), round(y_bottom - y_top, 2)))
+        total = sum((value for _s, value, _f in parts), Decimal(0))
+        bars.append(
+            Bar(
+                label,
+                total,
+                round(x, 2),
+                round(y_top, 2),
+                round(bar_width, 2),
+                round(y_bottom - y_top, 2),
+                tuple(segments),
+            )
+        )
     count = int(span / step)
     ticks = tuple(Tick(bottom_value + i * step, round(y_of(bottom_value + i * step), 2)) for i in range(count + 1))
-    return BarChart(width, height, left, bottom, tuple(bars), ticks, round(y_of(Decimal(0)), 2))
+    return BarChart(width, height, left, bottom, tuple(bars), ticks, round(y_of(Decimal(0)), 2), legend)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    count: int
+    percent: Decimal | None  # of the step before; none for the first step or after an empty one
+    y: float
+    length: float  # of its bar, from the chart's ``left``
+
+
+@dataclass(frozen=True)
+class FunnelChart:
+    width: int
+    height: int
+    left: int  # room for the step names
+    bar_height: int
+    steps: tuple[FunnelStep, ...]
+
+
+def step_percent(count: int, before: int) -> Decimal | None:
+    """``count`` as a percentage of ``before``, one decimal, half-up; none when ``before`` is zero."""
+    if before == 0:
+        return None
+    return (Decimal(count) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def funnel_chart(steps: Sequence[tuple[str, int]], *, width: int = 720, row: int = 34) -> FunnelChart:
+    """A horizontal bar per ``(step, count)`` in order, as long as its count against the largest, each with
+    its share of the step before; room right of the longest bar for the count and the share."""
+    left, right, top = 170, 150, 6
+    plot = width - left - right
+    widest = max((count for _label, count in steps), default=0)
+    counts = [count for _label, count in steps]
+    funnel_steps = tuple(
+        FunnelStep(
+            label,
+            count,
+            step_percent(count, counts[i - 1]) if i else None,
+            top + i * row,
+            round(plot * count / widest, 2) if widest else 0.0,
+        )
+        for i, (label, count) in enumerate(steps)
+    )
+    return FunnelChart(width, top * 2 + len(steps) * row, left, row - 10, funnel_steps)
 
 
 @dataclass(frozen=True)
@@ -147,12 +267,3 @@ def heat_map(
         column_marks,
         heat_rows,
     )
-
-
-def chart_points(frame: pl.DataFrame) -> list[tuple[str, Decimal]]:
-    """Net after refunds in euros per period, in the report's order; none for a report without periods or money."""
-    if "period" not in frame.columns or CHART_MEASURE not in frame.columns or frame.is_empty():
-        return []
-    euro = frame.filter(pl.col("currency") == CHART_CURRENCY)
-    totals = euro.group_by("period", maintain_order=True).agg(pl.col(CHART_MEASURE).sum())
-    return [(str(period), Decimal(value)) for period, value in totals.rows()]

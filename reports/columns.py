@@ -49,7 +49,7 @@ COLUMN_TITLES = {
     "landing_visitors": N_("Landing page visitors"),
     "service_visitors": N_("Service page visitors"),
     "checkout_visitors": N_("Checkouts started"),
-    "paid_visitors": N_("Paid"),
+    "paid_visitors": N_("Visitors who paid"),
     "checkout_percent": N_("Checkout %"),
     "payment_percent": N_("Payment %"),
     "conversion_percent": N_("Conversion %"),

@@ -43,9 +43,10 @@ def report_file(
     translate: Translate = untranslated,
     german_excel: bool = False,
     selection: Selection | None = None,
+    report: str = "",
 ) -> bytes:
-    """``selection`` (what the report was asked for) heads the PDF, which needs it: its period, whether it has a
-    chart (it runs over time, ``grouping``), the language its numbers are written in."""
+    """``selection`` (what the report was asked for) heads the PDF, which needs it: its period and the language
+    its numbers are written in; ``report``, the report's name in ``reports.catalog``, picks the PDF's chart."""
     if file_format is FileFormat.PDF:
         if selection is None:
             raise ValueError("a PDF report needs the selection it was made for")
@@ -53,7 +54,7 @@ def report_file(
             frame,
             title=title,
             period=selection.period,
-            charted=selection.grouping is not None,
+            report=report,
             generated_at=utc_now(),
             translate=translate,
             locale=selection.locale,

@@ -1,7 +1,7 @@
 """A report as a PDF for people: title, period, when it was made, a summary box, the chart and the table.
 
 Landscape A4. The summary box holds the row count and, per currency, the totals of the money columns (the same
-totals as the XLSX totals rows). The chart is the admin page's bar chart (``reports.charts``) drawn as vectors;
+totals as the XLSX totals rows). The chart is the admin page's (``reports.report_charts``) drawn as vectors;
 the table repeats its header on every page and right-aligns numbers, formatted as the language writes them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,16 +29,17 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from app.i18n import N_, Translate, babel_locale, format_datetime, format_money, format_number
 from app.invoicing.pdf import ACCENT, BOLD, MUTED, REGULAR, STRIPE, register_fonts
 from reports.cells import display_text
-from reports.charts import BarChart, bar_chart, chart_points
+from reports.charts import BarChart, FunnelChart, HeatMap
 from reports.columns import COLUMN_TITLES, totals
 from reports.periods import DateRange
+from reports.report_charts import ReportChart, Size, report_chart
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN = 14 * mm
 WIDTH = PAGE_WIDTH - 2 * MARGIN - 12  # less the frame's padding on both sides
 CHART_HEIGHT = 150
+HEAT_MAP_HEIGHT = 380  # at most: a longer range's cohorts are drawn smaller to stay on one page
 TEXT_FONT_SIZE = 7.5
-NEGATIVE = colors.HexColor("#D63939")
 BAR = colors.HexColor("#206BC4")
 GRID = colors.HexColor("#E6E7E9")
 
@@ -48,12 +49,12 @@ def report_pdf(
     *,
     title: str,
     period: DateRange,
-    charted: bool,
+    report: str,
     generated_at: datetime,
     translate: Translate,
     locale: str,
 ) -> bytes:
-    """The PDF of a report's ``frame``; ``charted``: the report runs over time and gets the bar chart."""
+    """The PDF of a report's ``frame``; ``report`` (its name in ``reports.catalog``) picks the chart."""
     register_fonts()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -77,13 +78,9 @@ def report_pdf(
         _summary(frame, translate, locale),
         Spacer(0, 5 * mm),
     ]
-    points = chart_points(frame) if charted else []
-    if points:
-        story += [
-            Paragraph(escape(translate(N_("Net after refunds (EUR) per period"))), _style("caption", BOLD, 9)),
-            _drawing(bar_chart(points, width=int(WIDTH), height=CHART_HEIGHT), locale),
-            Spacer(0, 4 * mm),
-        ]
+    chart = report_chart(report, frame, translate, Size(int(WIDTH), CHART_HEIGHT))
+    if chart is not None:
+        story += [*_chart(chart, translate, locale), Spacer(0, 4 * mm)]
     story.append(_table(frame, translate, locale))
 
     def footer(canvas: Canvas, _doc: Any) -> None:
@@ -137,13 +134,33 @@ def _summary(frame: pl.DataFrame, translate: Translate, locale: str) -> Table:
     return table
 
 
-def _drawing(chart: BarChart, locale: str) -> Drawing:
-    """The chart's geometry (y down, as in SVG) as a ReportLab drawing (y up)."""
+def _chart(chart: ReportChart, translate: Translate, locale: str) -> list[Flowable]:
+    """The chart's title, its drawing and what it needs explained (the stacks' legend, the heat map's columns)."""
+    flowables: list[Flowable] = [Paragraph(escape(chart.title), _style("caption", BOLD, 9))]
+    if chart.bars is not None:
+        flowables.append(_bars(chart.bars, locale))
+        if chart.bars.legend:
+            flowables.append(_legend(chart.bars.legend, chart.bars.left))
+    if chart.funnel is not None:
+        flowables.append(_funnel(chart.funnel, locale))
+    if chart.heat_map is not None:
+        months = N_("Columns: months since the first paid order (+0 is the month of the first order).")
+        flowables += [
+            _heat_map(chart.heat_map, locale),
+            Paragraph(escape(translate(months)), _style("note", REGULAR, 7)),
+        ]
+    return flowables
+
+
+def _flip(drawing: Drawing) -> Callable[[float], float]:
+    """The charts' y (down, as in SVG) as ReportLab's (up)."""
+    return lambda y: drawing.height - y
+
+
+def _bars(chart: BarChart, locale: str) -> Drawing:
+    """The bar chart's geometry, plain or stacked, as a ReportLab drawing, euros on the axis."""
     drawing = Drawing(chart.width, chart.height)
-
-    def flip(y: float) -> float:
-        return chart.height - y
-
+    flip = _flip(drawing)
     for tick in chart.ticks:
         drawing.add(Line(chart.left, flip(tick.y), chart.width, flip(tick.y), strokeColor=GRID, strokeWidth=0.5))
         label = f"{format_number(tick.value, locale)} €"
@@ -152,13 +169,64 @@ def _drawing(chart: BarChart, locale: str) -> Drawing:
     widest = max((stringWidth(bar.label, REGULAR, 7) for bar in chart.bars), default=0)
     every = math.ceil((widest + 6) / slot)  # label every n-th bar, so that labels never overlap
     for index, bar in enumerate(chart.bars):
-        colour = NEGATIVE if bar.value < 0 else BAR
-        drawing.add(Rect(bar.x, flip(bar.y + bar.height), bar.width, bar.height, fillColor=colour, strokeColor=None))
+        for part in bar.segments:
+            fill = colors.HexColor(part.fill)
+            drawing.add(
+                Rect(bar.x, flip(part.y + part.height), bar.width, part.height, fillColor=fill, strokeColor=None)
+            )
         if index % every == 0:
             x = bar.x + bar.width / 2
             drawing.add(String(x, 8, bar.label, fontName=REGULAR, fontSize=7, textAnchor="middle"))
     zero = flip(chart.zero_y)
     drawing.add(Line(chart.left, zero, chart.width, zero, strokeColor=MUTED, strokeWidth=0.8))
+    return drawing
+
+
+def _legend(legend: Sequence[tuple[str, str]], indent: float) -> Paragraph:
+    """The stacks' series in stacking order, each after a square of its colour, under the plot."""
+    entries = [f'<font color="{fill}">■</font>&nbsp;{escape(series)}' for series, fill in legend]
+    return Paragraph(" &nbsp; ".join(entries), _style("legend", REGULAR, 7.5, leftIndent=indent, spaceBefore=1 * mm))
+
+
+def _funnel(chart: FunnelChart, locale: str) -> Drawing:
+    """The funnel's steps as horizontal bars, each with its count and its share of the step before."""
+    drawing = Drawing(chart.width, chart.height)
+    flip = _flip(drawing)
+    for step in chart.steps:
+        middle = flip(step.y + chart.bar_height / 2) - 2.5
+        drawing.add(String(chart.left - 6, middle, step.label, fontName=REGULAR, fontSize=7.5, textAnchor="end"))
+        bottom = flip(step.y + chart.bar_height)
+        drawing.add(Rect(chart.left, bottom, step.length, chart.bar_height, fillColor=BAR, strokeColor=None))
+        figure = format_number(step.count, locale)
+        if step.percent is not None:
+            figure += f" · {display_text(step.percent, locale)} %"
+        drawing.add(String(chart.left + step.length + 5, middle, figure, fontName=REGULAR, fontSize=7.5))
+    return drawing
+
+
+def _heat_map(chart: HeatMap, locale: str) -> Drawing:
+    """The cohorts' shares as shaded cells with their percentages, shrunk to fit the page when there are many."""
+    drawing = Drawing(chart.width, chart.height)
+    flip = _flip(drawing)
+    for label, x in chart.columns:
+        drawing.add(String(x, flip(chart.top - 8), f"+{label}", fontName=REGULAR, fontSize=7, textAnchor="middle"))
+    for row in chart.rows:
+        middle = flip(row.y + chart.cell_height / 2) - 2.5
+        drawing.add(String(chart.left - 4, middle, row.label, fontName=REGULAR, fontSize=7, textAnchor="end"))
+        for cell in row.cells:
+            bottom = flip(cell.y + chart.cell_height - 2)
+            fill = colors.HexColor(cell.fill)
+            drawing.add(
+                Rect(cell.x, bottom, chart.cell_width - 2, chart.cell_height - 2, fillColor=fill, strokeColor=None)
+            )
+            if cell.share is not None:
+                ink = colors.white if cell.share >= 50 else colors.black
+                text = f"{display_text(cell.share, locale)} %"
+                x = cell.x + chart.cell_width / 2 - 1
+                drawing.add(String(x, middle, text, fontName=REGULAR, fontSize=6.5, textAnchor="middle", fillColor=ink))
+    shrink = min(1.0, HEAT_MAP_HEIGHT / chart.height)
+    drawing.scale(shrink, shrink)
+    drawing.width, drawing.height = chart.width * shrink, chart.height * shrink
     return drawing
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,12 +22,11 @@ from app.i18n import N_
 from app.uow import utc_now
 from reports.catalog import REPORTS, Report
 from reports.cells import display_text
-from reports.charts import BarChart, bar_chart, chart_points, heat_map
-from reports.cohorts import RETAINED
 from reports.columns import COLUMN_TITLES
 from reports.export import CONTENT_TYPES, FileFormat, report_file
 from reports.kpis import METRICS
 from reports.periods import DateRange, Grouping, Preset, berlin_today, preset_range
+from reports.report_charts import report_chart
 from reports.revenue import Selection
 
 CUSTOM = "custom"
@@ -132,8 +130,7 @@ class ReportsView(BaseView):
             context.update(
                 columns=[(name, admin_gettext(COLUMN_TITLES.get(name, name))) for name in frame.columns],
                 rows=frame.rows(),
-                chart=_chart(frame, query),
-                heat_map=_heat_map(frame, query),
+                chart=report_chart(query.report.name, frame, admin_gettext),
                 kpis=list(zip(METRICS, frame.rows(named=True), strict=True)) if query.report.name == "kpis" else None,
                 download_query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "download"]),
             )
@@ -154,6 +151,7 @@ class ReportsView(BaseView):
             translate=admin_gettext,
             german_excel=wanted == "csv-de",
             selection=query.selection,
+            report=query.report.name,
         )
         period = query.selection.period
         filename = f"{query.report.name}_{period.first}_{period.last}.{file_format.value}"
@@ -172,17 +170,3 @@ class ReportsView(BaseView):
 
 def _cell(value: object) -> str:
     return display_text(value, get_locale())
-
-
-def _chart(frame: pl.DataFrame, query: Query) -> BarChart | None:
-    """Net after refunds per period (euros) for reports over time; none for a single-period split."""
-    points = chart_points(frame)
-    return bar_chart(points) if points and query.selection.grouping else None
-
-
-def _heat_map(frame: pl.DataFrame, query: Query) -> Any:
-    """Cohort retention as a heat map: a row per cohort, a column per month since the first order."""
-    if query.report.name != "cohort-retention" or frame.is_empty():
-        return None
-    rows = [(str(row[0]), [Decimal(share) if share is not None else None for share in row[2:]]) for row in frame.rows()]
-    return heat_map(rows, [str(since) for since in range(len(RETAINED))])

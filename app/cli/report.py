@@ -69,6 +69,7 @@ def report(
             translate=translate,
             german_excel=german_excel,
             selection=selection,
+            report=chosen.name,
         )
 
     content = asyncio.run(run())

@@ -1,4 +1,4 @@
-"""Report periods (presets, Berlin days, buckets) and the bar chart's geometry."""
+"""Report periods (presets, Berlin days, buckets) and the charts' geometry: bars, stacks and the funnel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from reports.charts import bar_chart, nice_step
+from reports.charts import OTHER_FILL, PALETTE, bar_chart, funnel_chart, nice_step, stacked_bar_chart, stacks
 from reports.periods import DateRange, Grouping, Preset, berlin_today, period_label, period_start, preset_range
 
 
@@ -75,3 +75,64 @@ def test_an_all_zero_chart_keeps_its_grid_on_the_canvas() -> None:
     chart = bar_chart([("a", Decimal(0))])
     assert all(0 <= tick.y <= chart.height for tick in chart.ticks)
     assert chart.bars[0].height == 0
+
+
+def test_stacks_keep_the_largest_series_and_add_up_the_rest_as_other() -> None:
+    rows = [("2026-10", f"s{i}", Decimal(10 * i)) for i in range(1, 9)] + [("2026-11", "s1", Decimal(5))]
+    stacked = stacks(rows, other="Other", top=6)
+    assert stacked.series == ("s8", "s7", "s6", "s5", "s4", "s3", "Other")
+    assert stacked.fills == (*PALETTE, OTHER_FILL)
+    october, november = stacked.periods
+    assert october == (
+        "2026-10",
+        (Decimal(80), Decimal(70), Decimal(60), Decimal(50), Decimal(40), Decimal(30), Decimal(30)),
+    )
+    assert november == ("2026-11", (*[Decimal(0)] * 6, Decimal(5)))
+
+
+def test_few_series_need_no_other_bucket() -> None:
+    stacked = stacks([("a", "x", Decimal(1)), ("a", "y", Decimal(2))], other="Other")
+    assert stacked.series == ("y", "x")
+    assert stacked.fills == PALETTE[:2]
+
+
+def test_stack_heights_add_up_to_the_plain_bar_of_the_total() -> None:
+    rows = [("a", "x", Decimal(12)), ("a", "y", Decimal(18)), ("b", "x", Decimal(10)), ("b", "y", Decimal(3))]
+    chart = stacked_bar_chart(stacks(rows, other="Other"))
+    plain = bar_chart([("a", Decimal(30)), ("b", Decimal(13))])
+    assert [bar.value for bar in chart.bars] == [30, 13]
+    assert chart.ticks == plain.ticks
+    for stacked, alone in zip(chart.bars, plain.bars, strict=True):
+        assert sum(segment.height for segment in stacked.segments) == pytest.approx(alone.height, abs=0.02)
+        assert (stacked.y, stacked.height) == (alone.y, alone.height)
+    lower, upper = chart.bars[0].segments  # x (22 in all) is the larger series: stacked first, on the zero line
+    assert lower.y + lower.height == pytest.approx(chart.zero_y, abs=0.01)
+    assert upper.y + upper.height == pytest.approx(lower.y, abs=0.01)
+    assert chart.legend == (("x", PALETTE[0]), ("y", PALETTE[1]))
+    assert plain.legend == ()
+
+
+def test_negative_parts_of_a_stack_hang_below_the_zero_line() -> None:
+    chart = stacked_bar_chart(stacks([("a", "x", Decimal(10)), ("a", "y", Decimal(-4))], other="Other"))
+    (bar,) = chart.bars
+    up, down = bar.segments
+    assert bar.value == 6
+    assert up.y + up.height == pytest.approx(chart.zero_y, abs=0.01) == down.y
+    assert down.height == pytest.approx(up.height * 0.4, abs=0.02)
+    assert (bar.y, bar.y + bar.height) == (up.y, pytest.approx(down.y + down.height, abs=0.01))
+
+
+def test_funnel_steps_show_the_share_of_the_step_before() -> None:
+    chart = funnel_chart([("landing", 200), ("service", 150), ("checkout", 45), ("paid", 0)], width=720)
+    assert [step.percent for step in chart.steps] == [None, Decimal("75.0"), Decimal("30.0"), Decimal("0.0")]
+    landing, service, _checkout, paid = chart.steps
+    assert service.length == pytest.approx(landing.length * 0.75)
+    assert chart.left + landing.length < chart.width
+    assert paid.length == 0
+    assert chart.height >= paid.y + chart.bar_height
+
+
+def test_a_funnel_after_an_empty_step_has_no_share() -> None:
+    chart = funnel_chart([("landing", 0), ("service", 0)])
+    assert [step.percent for step in chart.steps] == [None, None]
+    assert [step.length for step in chart.steps] == [0, 0]

@@ -62,7 +62,9 @@ async def test_pdf_has_period_summary_chart_and_table_in_german(history: History
     german = translations("de").gettext
     frame = await _monthly(history)
     selection = Selection(Q4, Grouping.MONTH, "de")
-    content = report_file(frame, FileFormat.PDF, title=german("Revenue"), translate=german, selection=selection)
+    content = report_file(
+        frame, FileFormat.PDF, title=german("Revenue"), translate=german, selection=selection, report="revenue"
+    )
     text = text_of(content)
     assert "Umsatz" in text
     assert "Zeitraum: 01.10.2026 – 31.12.2026" in text
@@ -82,6 +84,26 @@ async def test_pdf_of_a_split_has_no_chart_and_english_numbers(history: History)
     assert "Period: 1 Oct 2026 – 31 Dec 2026" in text
     assert "per period" not in text
     assert "Net after refunds (EUR) €34.00" in text
+
+
+async def test_pdf_of_a_split_by_month_stacks_its_chart_with_a_legend(history: History) -> None:
+    selection = Selection(Q4, Grouping.MONTH)
+    frame = await REPORTS["revenue-by-category"].build(history.session, selection, str)
+    content = report_file(
+        frame, FileFormat.PDF, title="Revenue by category", selection=selection, report="revenue-by-category"
+    )
+    text = text_of(content)
+    assert "Net after refunds (EUR) per period, by Category" in text
+    assert "■ Growth ■ Engagement ■ whole order" in text
+
+
+async def test_pdf_of_cohort_retention_draws_its_heat_map(history: History) -> None:
+    autumn = Selection(DateRange(date(2026, 10, 1), date(2026, 11, 30)), None)
+    frame = await REPORTS["cohort-retention"].build(history.session, autumn, str)
+    text = text_of(report_file(frame, FileFormat.PDF, title="Cohorts", selection=autumn, report="cohort-retention"))
+    assert "Share of each cohort buying again, by months since the first order" in text
+    assert "+0 +1 +2" in text
+    assert "Columns: months since the first paid order" in text
 
 
 async def test_pdf_of_an_empty_report_says_so(history: History) -> None:

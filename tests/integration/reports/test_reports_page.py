@@ -15,9 +15,13 @@ from litestar.testing import AsyncTestClient
 from app.accounts.models import Role
 from reports.catalog import REPORTS
 from reports.revenue import Selection
+from tests import factories
 from tests.integration.admin.helpers import http_client, login_as
 from tests.integration.reports.conftest import History
+from tests.integration.reports.test_funnel_report import _history as funnel_history
 from tests.integration.reports.test_revenue_reports import Q4
+from tests.integration.reports.test_subscription_and_margin_reports import _subscription as subscription
+from tests.integration.reports.test_subscription_and_margin_reports import berlin
 from tests.unit.test_invoice_pdf import text_of
 
 Q4_BY_MONTH = "/admin/reports?report=revenue&preset=custom&from=2026-10-01&to=2026-12-31&by=month"
@@ -115,3 +119,50 @@ async def test_staff_may_not_read_reports(app: Litestar, history: History) -> No
         await login_as(history.session, client, Role.STAFF)
         assert (await client.get(Q4_BY_MONTH)).status_code == 403
         assert (await client.get("/admin/reports?report=revenue&download=csv")).status_code == 403
+
+
+async def test_a_split_by_month_stacks_each_bar_by_category_with_a_legend(finance: AsyncTestClient[Any]) -> None:
+    """Growth: A in October, B in November; Engagement: C in November, its line's refund in December; the
+    whole-order refund of A in December."""
+    page = await finance.get(Q4_BY_MONTH.replace("report=revenue", "report=revenue-by-category"))
+    chart = unescape(page.text.split('data-testid="report-chart"')[1].split("</svg>")[0])
+    assert "Net after refunds (EUR) per period, by Category" in chart
+    assert chart.count("<g>") == 3
+    assert "2026-11: €30.00\nGrowth: €20.00\nEngagement: €10.00" in chart
+    assert "2026-12: -€6.00\nEngagement: -€5.00\nwhole order: -€1.00" in chart
+    legend = page.text.split('data-testid="chart-legend"')[1].split("</div>")[0]
+    assert [name.strip() for name in re.findall(r"</svg>([^<]+)</span>", legend)] == [
+        "Growth",
+        "Engagement",
+        "whole order",
+    ]
+
+
+async def test_the_funnel_is_charted_as_its_steps_with_the_share_of_the_step_before(
+    finance: AsyncTestClient[Any], history: History
+) -> None:
+    """Two weeks of visitors (``test_funnel_report``): 3 + 1 landed, 2 + 1 looked at a service, 1 + 1 started a
+    checkout, 1 paid."""
+    await funnel_history(history.session)
+    page = await finance.get("/admin/reports?report=funnel&preset=custom&from=2026-11-02&to=2026-11-15&lang=de")
+    chart = unescape(page.text.split('data-testid="report-chart"')[1].split("</svg>")[0])
+    assert 'data-chart="funnel"' in chart
+    steps = re.findall(r">([^<>]+)</text>\s*<rect[^>]*/>\s*<text[^>]*><tspan[^>]*>(\d+)</tspan>([^<]*)</text>", chart)
+    assert [(name, count, share.strip(" ·")) for name, count, share in steps] == [
+        ("Besucher der Startseite", "4", ""),
+        ("Besucher der Dienstseiten", "3", "75,0 %"),
+        ("Begonnene Bezahlvorgänge", "2", "66,7 %"),
+        ("Besucher mit Zahlung", "1", "50,0 %"),
+    ]
+
+
+async def test_subscriptions_chart_mrr_per_month(finance: AsyncTestClient[Any], history: History) -> None:
+    """One subscription paid in October and November (10.00 a month)."""
+    item = await factories.service(history.session, price="10.0000")
+    await subscription(history.session, item, berlin(2026, 10, 15, 12), berlin(2026, 11, 15, 12))
+    await history.session.commit()
+    page = await finance.get("/admin/reports?report=subscriptions&preset=custom&from=2026-10-01&to=2026-11-30")
+    chart = unescape(page.text.split('data-testid="report-chart"')[1].split("</svg>")[0])
+    assert "Monthly recurring revenue (EUR) per month" in chart
+    assert chart.count("<rect") == 2
+    assert "2026-10: €10.00" in chart and "2026-11: €10.00" in chart
