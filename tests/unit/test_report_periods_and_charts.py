@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from bisect import bisect_right
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from app.i18n import BERLIN
 from reports.charts import OTHER_FILL, PALETTE, bar_chart, funnel_chart, nice_step, stacked_bar_chart, stacks
-from reports.periods import DateRange, Grouping, Preset, berlin_today, period_label, period_start, preset_range
+from reports.periods import (
+    DateRange,
+    Grouping,
+    Preset,
+    berlin_today,
+    bucket_args,
+    bucket_starts,
+    period_label,
+    period_start,
+    preset_range,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +66,52 @@ def test_a_range_may_not_end_before_it_starts() -> None:
 def test_buckets_are_named_by_the_calendar(grouping: Grouping, labels: list[str]) -> None:
     days = pl.DataFrame({"day": [date(2026, 1, 1), date(2026, 12, 31), date(2027, 1, 3)]})
     assert days.select(period_label(period_start(pl.col("day"), grouping), grouping)).to_series().to_list() == labels
+
+
+@pytest.mark.parametrize(
+    ("grouping", "first", "last", "starts"),
+    [
+        (Grouping.DAY, date(2026, 3, 28), date(2026, 3, 29), [date(2026, 3, d) for d in (28, 29, 30)]),
+        (
+            Grouping.WEEK,
+            date(2026, 12, 2),
+            date(2026, 12, 7),
+            [date(2026, 11, 30), date(2026, 12, 7), date(2026, 12, 14)],
+        ),
+        (
+            Grouping.MONTH,
+            date(2026, 11, 15),
+            date(2027, 1, 1),
+            [date(2026, m, 1) for m in (11, 12)] + [date(2027, 1, 1), date(2027, 2, 1)],
+        ),
+        (Grouping.QUARTER, date(2026, 11, 15), date(2026, 12, 31), [date(2026, 10, 1), date(2027, 1, 1)]),
+        (Grouping.YEAR, date(2025, 6, 1), date(2026, 1, 1), [date(2025, 1, 1), date(2026, 1, 1), date(2027, 1, 1)]),
+    ],
+)
+def test_a_range_touches_its_buckets_and_ends_at_the_next_ones_start(
+    grouping: Grouping, first: date, last: date, starts: list[date]
+) -> None:
+    assert bucket_starts(DateRange(first, last), grouping) == starts
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    grouping=st.sampled_from(list(Grouping)),
+    first=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    days=st.integers(min_value=0, max_value=800),
+    offset=st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+def test_an_instant_falls_in_the_bucket_of_its_berlin_day(
+    grouping: Grouping, first: date, days: int, offset: float
+) -> None:
+    """The binary search over the buckets' first instants (what ``bucket_sql`` has PostgreSQL do) agrees with
+    truncating the instant's Berlin day, across clock changes."""
+    period = DateRange(first, first + timedelta(days=days))
+    instant = period.start + (period.end - period.start) * offset
+    _start, _end, edges, starts = bucket_args(period, grouping)
+    found = starts[bisect_right(edges, instant) - 1]  # width_bucket: the last edge at or before the instant
+    berlin_day = pl.DataFrame({"day": [instant.astimezone(BERLIN).date()]})
+    assert found == berlin_day.select(period_start(pl.col("day"), grouping)).item()
 
 
 @pytest.mark.parametrize(
