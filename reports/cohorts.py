@@ -3,8 +3,9 @@
 Columns: ``cohort`` (the month of the first paid order; every month the range touches), ``customers`` (in the
 cohort) and ``month_0_percent`` … ``month_11_percent``: the share of the cohort with at least one paid order in
 the month that many months after the first (month 0 is the first month itself, so 100 %). A month after the
-range's last month is not known yet: null. Orders count in any currency; one pass over the orders paid before
-the range ends (the months each customer paid in, the first of them the cohort).
+range's last month is not known yet: null. Orders count in any currency. The cohort is the month of the first
+payment kept on the customer (``customer.first_paid_at``); one pass over the orders of the customers who first
+paid from the range's first month on, each customer's paid months counted once.
 """
 
 from __future__ import annotations
@@ -16,28 +17,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import Translate
 from reports.load import Schema, copy_frame
-from reports.periods import Grouping, period_label
+from reports.periods import DateRange, Grouping, bucket_args, period_label
 from reports.revenue import Selection, percent
 
 MONTHS = 12
 SHARE = pl.Decimal(24, 1)  # as ``percent`` gives it
 RETAINED = [f"month_{since}_percent" for since in range(MONTHS)]
-MONTH = "date_trunc('month', {} AT TIME ZONE 'Europe/Berlin')"
 
 
 async def cohorts(session: AsyncSession, selection: Selection, _translate: Translate) -> pl.DataFrame:
-    since = "(extract(year FROM age(month, cohort)) * 12 + extract(month FROM age(month, cohort)))::int"
+    # Months as bucket numbers (``bucket_sql``'s binary search): from the range's first month to the one after
+    # its last. Cohorts from the first payment kept on the customer; then each customer's paid months, once each.
+    month = "width_bucket({}, $3::timestamptz[])"
     query = (
-        f"SELECT cohort::date, {since}, count(*) FROM (SELECT customer_id, month, "  # noqa: S608 - constants only
-        "min(month) OVER (PARTITION BY customer_id) AS cohort FROM "
-        f"(SELECT customer_id, {MONTH.format('paid_at')} AS month FROM orders "
-        "WHERE paid_at IS NOT NULL AND paid_at < $2 GROUP BY 1, 2) m) w "
-        f"WHERE cohort >= {MONTH.format('$1::timestamptz')} AND month < cohort + interval '{MONTHS} months' "
-        "GROUP BY 1, 2"
+        "SELECT ($4::date[])[cohort], paid - cohort, count(*) FROM ("  # noqa: S608 - constants only
+        f"SELECT {month.format('f.first_paid_at')} AS cohort, {month.format('o.paid_at')} AS paid "
+        "FROM customer f JOIN orders o ON o.customer_id = f.id "
+        "WHERE f.first_paid_at >= $1 AND f.first_paid_at < $2 AND o.paid_at >= $1 AND o.paid_at < $2 "
+        "GROUP BY o.customer_id, 1, 2) m "
+        f"WHERE paid - cohort < {MONTHS} GROUP BY 1, 2"
     )
     schema: Schema = {"cohort": pl.Date, "since": pl.Int64, "retained": pl.Int64}
     period = selection.period
-    counts = await copy_frame(session, query, (period.start, period.end), schema)
+    months = DateRange(period.first.replace(day=1), period.last)
+    counts = await copy_frame(session, query, bucket_args(months, Grouping.MONTH), schema)
     return retention(counts, period.last)
 
 
