@@ -111,7 +111,7 @@ def _bar_chart(
     width: int,
     height: int,
 ) -> BarChart:
-    left, bottom, top = 64, 28, 8
+    bottom, top = 28, 8
     plot_height = height - bottom - top
     ups = [sum((v for _s, v, _f in parts if v > 0), Decimal(0)) for _label, parts in columns]
     downs = [sum((v for _s, v, _f in parts if v < 0), Decimal(0)) for _label, parts in columns]
@@ -122,6 +122,8 @@ def _bar_chart(
     if top_value == bottom_value:  # nothing but zeros: the zero line at the bottom of one step
         top_value += step
     span = top_value - bottom_value
+    tick_values = [bottom_value + i * step for i in range(int(span / step) + 1)]
+    left = _label_room(tick_values)
 
     def y_of(value: Decimal) -> float:
         return top + float((top_value - value) / span) * plot_height
@@ -152,9 +154,15 @@ def _bar_chart(
                 tuple(segments),
             )
         )
-    count = int(span / step)
-    ticks = tuple(Tick(bottom_value + i * step, round(y_of(bottom_value + i * step), 2)) for i in range(count + 1))
+    ticks = tuple(Tick(value, round(y_of(value), 2)) for value in tick_values)
     return BarChart(width, height, left, bottom, tuple(bars), ticks, round(y_of(Decimal(0)), 2), legend)
+
+
+def _label_room(values: Sequence[Decimal]) -> int:
+    """Room left of the plot for the longest tick label ("-1.000.000 €"), at least 64 units: about 6.5 units a
+    character at the 11-unit type the page and the PDF draw them in."""
+    longest = max(len(f"{value.normalize():,f}") + 2 for value in values)
+    return max(64, round(longest * 6.5) + 8)
 
 
 @dataclass(frozen=True)

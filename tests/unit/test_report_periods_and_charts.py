@@ -196,3 +196,12 @@ def test_a_funnel_after_an_empty_step_has_no_share() -> None:
     chart = funnel_chart([("landing", 0), ("service", 0)])
     assert [step.percent for step in chart.steps] == [None, None]
     assert [step.length for step in chart.steps] == [0, 0]
+
+
+def test_the_longest_tick_label_has_room_left_of_the_plot() -> None:
+    """ "-1.000.000 €" at 11-unit type is about 78 units wide: the plot starts right of it, the bars too."""
+    chart = bar_chart([("2026-01", Decimal("2500000")), ("2026-02", Decimal("-30000"))])
+    assert min(tick.value for tick in chart.ticks) == Decimal("-1000000")
+    assert chart.left >= 12 * 6.5
+    assert min(bar.x for bar in chart.bars) > chart.left
+    assert bar_chart([("2026-01", Decimal("36"))]).left == 64
