@@ -21,7 +21,7 @@ from app.orders.event_notes import Amount
 from app.orders.lifecycle import lock_orders, record_event
 from app.orders.models import EventKind, Order
 from app.orders.states import OrderStatus
-from app.payments.follow_ups import after_payment
+from app.payments.follow_ups import invoice_payment, with_payment_write
 from app.payments.gateway import CheckoutSession
 from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
 from app.states import label as state_label
@@ -162,9 +162,13 @@ async def fulfill_checkout(
         uow, order, actor, note=Message(N_("paid by %(method)s checkout"), {"method": method.value})
     )
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
-    paid_with = [dispatch_with_write(line.id for line in order.lines), funnel.paid_with_write(uow, order_id=order.id)]
+    paid_with = [
+        dispatch_with_write(line.id for line in order.lines),
+        funnel.paid_with_write(uow, order_id=order.id),
+        *with_payment_write(uow, order),
+    ]
     await uow.write(order, *order.lines, payment, companions=paid_with)
-    await after_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
+    await invoice_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
     return PaymentOutcome(order, payment, newly_paid=True)
 
 
