@@ -7,7 +7,9 @@ page asks too, so each command reads the payment row under lock and only moves i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,12 +18,13 @@ from app.analytics import funnel
 from app.errors import DomainError, NotFound
 from app.fulfillment.queueing import dispatch_with_write
 from app.i18n import N_, Message
+from app.invoicing.commands import PaymentFacts, issue_paid_invoice, with_issue_facts
 from app.orders import commands as order_commands
 from app.orders.event_notes import Amount
-from app.orders.lifecycle import lock_orders, record_event
+from app.orders.lifecycle import Extend, lock_orders, lock_orders_with, record_event
 from app.orders.models import EventKind, Order
 from app.orders.states import OrderStatus
-from app.payments.follow_ups import invoice_payment, with_payment_write
+from app.payments.follow_ups import with_payment_write
 from app.payments.gateway import CheckoutSession
 from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
 from app.states import label as state_label
@@ -45,18 +48,21 @@ def order_id_of(session: CheckoutSession) -> int | None:
     return None
 
 
-async def _locked_order_of(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
-    """The checkout's order, locked with its lines; None when the checkout names no order of ours.
+async def _locked_order_of(
+    uow: UnitOfWork, session: CheckoutSession, extend: Extend | None = None
+) -> tuple[Order, Sequence[Any]] | None:
+    """The checkout's order, locked with its lines, and the values of the columns ``extend`` adds to the lock
+    (``lock_orders_with``); None when the checkout names no order of ours.
 
     Paying or closing an order changes statuses only: its customer and the lines' services are not loaded."""
     order_id = order_id_of(session)
     if order_id is None:
         return None
     try:
-        (order,) = await lock_orders(uow, [order_id], related=False)
+        (locked,) = await lock_orders_with(uow, [order_id], extend, related=False)
     except NotFound:
         return None
-    return order
+    return locked
 
 
 _PAYMENTS = Payment.__table__
@@ -133,9 +139,10 @@ async def fulfill_checkout(
     (expired, canceled, paid by another session) is recorded as received and flagged in the order's timeline
     for staff to refund or reinstate; it never pays the order silently.
     """
-    order = await _locked_order_of(uow, session)
-    if order is None:
+    locked = await _locked_order_of(uow, session, with_issue_facts)
+    if locked is None:
         return None
+    order, facts = locked
     payment = await _payment_for(uow, order, session, method)
     if session.payment_status != "paid" or payment.status == PaymentRecordStatus.SUCCEEDED:
         return PaymentOutcome(order, payment, newly_paid=False)
@@ -168,7 +175,8 @@ async def fulfill_checkout(
         *with_payment_write(uow, order),
     ]
     await uow.write(order, *order.lines, payment, companions=paid_with)
-    await invoice_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
+    # Last: the invoice number's row lock is held until commit.
+    await issue_paid_invoice(uow, order, actor, PaymentFacts(*facts), payment)
     return PaymentOutcome(order, payment, newly_paid=True)
 
 
@@ -187,9 +195,10 @@ async def close_checkout(
 ) -> PaymentOutcome | None:
     """A checkout expired (or its delayed payment failed): the payment ends; an order with no other way to be
     paid expires with it. A client who comes back later starts a new order."""
-    order = await _locked_order_of(uow, session)
-    if order is None:
+    locked = await _locked_order_of(uow, session)
+    if locked is None:
         return None
+    order, _ = locked
     payment = await _payment_for(uow, order, session, PaymentMethod.STRIPE)
     if payment.status != PaymentRecordStatus.PENDING:
         return PaymentOutcome(order, payment, newly_paid=False)

@@ -4,7 +4,7 @@ The confirmation email with the tracking link is released from the outbox (``app
 invoice is issued, numbered under lock (``app.invoicing.commands``), last: its number's row lock is held from
 there to commit, so the shorter that stretch the better. A command that writes the payment in one statement
 (``UnitOfWork.write``) releases the confirmation with it (:func:`with_payment_write`) and then issues the invoice
-(:func:`invoice_payment`); one that flushes calls :func:`after_payment` for both.
+(``issue_paid_invoice``, from the facts read with the order's lock); one that flushes calls :func:`after_payment`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,7 @@ def with_payment_write(uow: UnitOfWork, order: Order) -> tuple[Companion, ...]:
     return order_confirmation_with_write(uow, order)
 
 
-async def invoice_payment(uow: UnitOfWork, order: Order, actor: Actor) -> None:
-    """The invoice (§14 UStG) is issued with the payment, in its transaction."""
-    await issue_invoice(uow, order, actor)
-
-
 async def after_payment(uow: UnitOfWork, order: Order, actor: Actor) -> None:
+    """The confirmation released, then the invoice (§14 UStG) issued with the payment, in its transaction."""
     await send_order_confirmation(uow, order)
-    await invoice_payment(uow, order, actor)
+    await issue_invoice(uow, order, actor)
