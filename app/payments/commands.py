@@ -66,22 +66,26 @@ async def _locked_order_of(
 
 
 _PAYMENTS = Payment.__table__
+_PAYMENT_COLUMNS = ", ".join(column.name for column in _PAYMENTS.c)
 # One statement, textual so that it is compiled once (SQLAlchemy's ON CONFLICT constructs are compiled on every
-# execution): the row is inserted, or found and row-locked by the no-op update (ON CONFLICT DO UPDATE locks the
-# row it meets; a concurrent first insert of the same session is waited for, then locked).
+# execution): the row is found and row-locked, or else inserted. A concurrent first insert of the same session
+# makes the insert's ON CONFLICT DO UPDATE wait for it, then lock the row it meets. The usual case, a row the
+# checkout made, is locked without the no-op update that would write a new version of it.
 _PAYMENT_OF_SESSION = sa.select(Payment).from_statement(
     sa.text(
-        "INSERT INTO payment (order_id, method, status, stripe_checkout_session_id, amount, currency,"  # noqa: S608 - our columns
-        " created_at, updated_at) VALUES (:order_id, :method, :status, :session_id, :amount, :currency, :now, :now)"
-        " ON CONFLICT (stripe_checkout_session_id)"
+        f"WITH found AS (SELECT {_PAYMENT_COLUMNS} FROM payment WHERE stripe_checkout_session_id = :session_id"  # noqa: S608 - our columns
+        " FOR UPDATE), added AS (INSERT INTO payment (order_id, method, status, stripe_checkout_session_id, amount,"
+        " currency, created_at, updated_at) SELECT :order_id, :method, :status, :session_id, :amount, :currency,"
+        " :now, :now WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT (stripe_checkout_session_id)"
         " DO UPDATE SET stripe_checkout_session_id = excluded.stripe_checkout_session_id"
-        f" RETURNING {', '.join(column.name for column in _PAYMENTS.c)}"
+        f" RETURNING {_PAYMENT_COLUMNS}) SELECT * FROM found UNION ALL SELECT * FROM added"
     )
     .bindparams(
         sa.bindparam("method", type_=_PAYMENTS.c.method.type),
         sa.bindparam("status", type_=_PAYMENTS.c.status.type),
         sa.bindparam("amount", type_=_PAYMENTS.c.amount.type),
         sa.bindparam("now", type_=_PAYMENTS.c.created_at.type),
+        sa.bindparam("session_id", type_=_PAYMENTS.c.stripe_checkout_session_id.type),
     )
     .columns(*_PAYMENTS.c)
 )
