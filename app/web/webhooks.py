@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 # event ends holding the invoice number's row lock until it commits (``app.invoicing.numbering``), so payments
 # commit one at a time; with every delivery in flight at once, the holder's commit waited in the event loop
 # behind the others' work, and all payments queued behind it. ``bench/webhooks.py`` (32 in flight, 2 processes):
-# 0.46 of the bare endpoint unbounded, 0.50 with 8 slots, 0.62 with 2 or 3, 0.70 with 4.
+# 0.44-0.47 of the bare endpoint unbounded, 0.50 with 8 slots, 0.62 with 2 or 3, 0.61-0.70 with 4.
 DELIVERY_SLOTS = 4
 
 
