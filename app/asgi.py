@@ -22,7 +22,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import health, ready
 from app.web.middleware import EdgeMiddleware
 from app.web.templating import set_request_locale, template_config
-from app.web.webhooks import stripe_webhook
+from app.web.webhooks import delivery_slots, stripe_webhook
 from storefront.cached_pages import CachedPages
 from storefront.checkout import CheckoutController
 from storefront.controllers import StorefrontController
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.payment_gateway = payment_gateway
+    app.state.webhook_slots = delivery_slots()
     app.state.alchemy_config = db_config
     app.state.page_cache = PageCache()
     app.state.tracking_pages = tracking_pages()

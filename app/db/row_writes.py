@@ -32,8 +32,9 @@ _Shape = tuple[Mapper[Any], tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Companion:
-    """Rows written along with a write: a data-modifying statement (no ``WITH``, no ``RETURNING``) that becomes a
-    common table expression named ``name``; its parameters' names start with ``name`` so that none collide."""
+    """Rows written along with a write: a data-modifying statement (no ``WITH``) that becomes a common table
+    expression named ``name``; its parameters' names start with ``name`` so that none collide. What it returns
+    (``RETURNING``) only a later companion reads, by that name."""
 
     name: str
     sql: str

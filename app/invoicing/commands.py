@@ -10,6 +10,7 @@ The PDF is rendered after commit by a job (``app.invoicing.jobs``), the one writ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -121,13 +122,17 @@ async def _numbered(
     return invoice
 
 
-_SETTLING_PAYMENT = (
-    sa.select(Payment.id)
-    .where(Payment.order_id == sa.bindparam("order_id"), Payment.status == PaymentRecordStatus.SUCCEEDED)
-    .order_by(Payment.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
+def _settling_payment(order_id: Any) -> Any:
+    """The id of the order's latest succeeded payment, as a subquery."""
+    return (
+        sa.select(Payment.id)
+        .where(Payment.order_id == order_id, Payment.status == PaymentRecordStatus.SUCCEEDED)
+        .order_by(Payment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 # Built once; the invoice comes as its id only: loading a whole (absent) invoice on every payment cost more than
 # reading the rare existing one again.
 _ISSUE_FACTS = (
@@ -135,7 +140,7 @@ _ISSUE_FACTS = (
     .select_from(Customer)
     .outerjoin(Invoice, Invoice.id == current_invoice_id(sa.bindparam("order_id")))
     .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
-    .outerjoin(Payment, Payment.id == _SETTLING_PAYMENT)
+    .outerjoin(Payment, Payment.id == _settling_payment(sa.bindparam("order_id")))
     .where(Customer.id == sa.bindparam("customer_id"))
 )
 
@@ -149,6 +154,42 @@ async def _issue_facts(
     invoice_id, company, customer, payment = (await uow.session.execute(_ISSUE_FACTS, params)).one()
     existing = await uow.session.get(Invoice, invoice_id) if invoice_id is not None else None
     return existing, company, customer, payment
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What the invoice of an order about to be paid is made of besides the order, read with the order's lock
+    (:func:`with_issue_facts`) instead of by a query of their own: the invoice in force (its id), the seller, the
+    buyer, and the latest payment that had succeeded before (its id)."""
+
+    invoice_id: int | None
+    company: CompanySettings | None
+    customer: Customer
+    earlier_payment_id: int | None
+
+
+def with_issue_facts(statement: sa.Select[Any]) -> sa.Select[Any]:
+    """An order's lock statement (``app.orders.lifecycle.lock_orders_with``) reading :class:`PaymentFacts` too."""
+    return (
+        statement.add_columns(current_invoice_id(Order.id), CompanySettings, Customer, _settling_payment(Order.id))
+        .outerjoin(CompanySettings, CompanySettings.id == SINGLETON_ID)
+        .outerjoin(Customer, Customer.id == Order.customer_id)
+    )
+
+
+async def issue_paid_invoice(
+    uow: UnitOfWork, order: Order, actor: Actor, facts: PaymentFacts, payment: Payment
+) -> Invoice | None:
+    """:func:`issue_invoice` for an order that ``payment`` has just paid, from the facts read with its lock: the
+    same invoice, one query fewer."""
+    if facts.invoice_id is not None:
+        return await uow.session.get(Invoice, facts.invoice_id)
+    if facts.company is None:
+        return await issue_invoice(uow, order, actor)  # says why there is none, as it always does
+    settling = payment
+    if facts.earlier_payment_id is not None and facts.earlier_payment_id > payment.id:
+        settling = await uow.session.get_one(Payment, facts.earlier_payment_id)
+    return await _numbered(uow, order, facts.company, facts.customer, settling, actor, replaces=None)
 
 
 def _invoice_values(

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from app.catalog.models import Service
 from app.config import get_settings
 from app.customers.models import Customer
+from app.db.row_writes import Companion
 from app.i18n import format_datetime
 from app.invoicing.models import Invoice, InvoiceKind
-from app.notifications.outbox import notify, release_held, write_email
+from app.notifications.outbox import notify, release_held, release_held_with_write, write_email
 from app.orders.models import Order, OrderLine
 from app.orders.states import OrderStatus
 from app.uow import UnitOfWork
@@ -152,6 +153,11 @@ async def release_line_refund(uow: UnitOfWork, order_id: int, refund_id: int) ->
 async def send_order_confirmation(uow: UnitOfWork, order: Order) -> None:
     """Paid: the confirmation held since the order was placed goes out (with its tracking link)."""
     await release_held(uow, order_id=order.id, template=ORDER_CONFIRMATION)
+
+
+def order_confirmation_with_write(uow: UnitOfWork, order: Order) -> tuple[Companion, ...]:
+    """:func:`send_order_confirmation` as companions of the payment's write (``UnitOfWork.write``)."""
+    return release_held_with_write(uow, order_id=order.id, template=ORDER_CONFIRMATION)
 
 
 async def send_checkout_link(

@@ -8,6 +8,7 @@ The order confirmation is written when the order is placed (the only moment its 
 and *held*; paying the order releases it (:func:`release_held`).
 """
 
+# ruff: noqa: S608 - the SQL is built from this module's constants only
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.company.models import CompanySettings
 from app.company.services import SINGLETON_ID
 from app.config import get_settings
+from app.db.row_writes import Companion
 from app.i18n import DEFAULT_LOCALE, LOCALES
 from app.notifications.models import EmailKind, EmailOutbox, EmailStatus
 from app.notifications.rendering import Sender, subject_line
@@ -106,17 +108,28 @@ async def notify(
 
 
 _OUTBOX = EmailOutbox.__table__
-# One round trip for the payment's transaction: the held rows become queued and each gets its sending job, skipped
-# (as in ``app.jobs.defer_unless_waiting``) when one is waiting already. Textual, so that it is compiled once.
+_LOCK_PREFIX = send_lock(0).removesuffix("0")
+
+
+def _release_sql(p: str, released: str) -> tuple[str, str]:
+    """The release as two data-modifying statements, parameters prefixed ``p``: the held rows become queued
+    (returning their ids), and each gets its sending job from ``released`` (the first's name), skipped (as in
+    ``app.jobs.defer_unless_waiting``) when one is waiting already."""
+    return (
+        f"UPDATE email_outbox SET status = :{p}queued, next_attempt_at = :{p}now, updated_at = :{p}now"
+        f" WHERE order_id = :{p}order_id AND template = :{p}template AND status = :{p}held"
+        f" AND (CAST(:{p}refund_id AS text) IS NULL OR context->>'refund_id' = CAST(:{p}refund_id AS text))"
+        " RETURNING id",
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)"
+        f" SELECT CAST(:{p}queue AS text), CAST(:{p}task AS text), 0, NULL, CAST(:{p}lock_prefix AS text) || id::text,"
+        f" jsonb_build_object('email_id', id) FROM {released} ORDER BY id"
+        " ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING",
+    )
+
+
+# One round trip for the payment's transaction. Textual, so that it is compiled once.
 _RELEASE_HELD = sa.text(
-    "WITH released AS (UPDATE email_outbox SET status = :queued, next_attempt_at = :now, updated_at = :now"
-    " WHERE order_id = :order_id AND template = :template AND status = :held"
-    " AND (CAST(:refund_id AS text) IS NULL OR context->>'refund_id' = CAST(:refund_id AS text)) RETURNING id),"
-    " deferred AS (INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)"
-    " SELECT CAST(:queue AS text), CAST(:task AS text), 0, NULL, CAST(:lock_prefix AS text) || id::text,"
-    " jsonb_build_object('email_id', id)"
-    " FROM released ORDER BY id ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING)"
-    " SELECT id FROM released ORDER BY id"
+    "WITH released AS ({}), deferred AS ({}) SELECT id FROM released ORDER BY id".format(*_release_sql("", "released"))
 ).bindparams(
     sa.bindparam("queued", value=EmailStatus.QUEUED, type_=_OUTBOX.c.status.type),
     sa.bindparam("held", value=EmailStatus.HELD, type_=_OUTBOX.c.status.type),
@@ -124,8 +137,9 @@ _RELEASE_HELD = sa.text(
     sa.bindparam("refund_id", type_=sa.Integer()),
     sa.bindparam("queue", value=EMAIL_QUEUE),
     sa.bindparam("task", value=SEND_TASK),
-    sa.bindparam("lock_prefix", value=send_lock(0).removesuffix("0")),
+    sa.bindparam("lock_prefix", value=_LOCK_PREFIX),
 )
+_RELEASE_WITH_WRITE = _release_sql("release_", "release")
 
 
 async def release_held(uow: UnitOfWork, *, order_id: int, template: str, refund_id: int | None = None) -> list[int]:
@@ -133,6 +147,24 @@ async def release_held(uow: UnitOfWork, *, order_id: int, template: str, refund_
     that refund), each with its sending job; returns their ids."""
     params = {"now": uow.now(), "order_id": order_id, "template": template, "refund_id": refund_id}
     return list(await uow.session.scalars(_RELEASE_HELD, params))
+
+
+def release_held_with_write(uow: UnitOfWork, *, order_id: int, template: str) -> tuple[Companion, Companion]:
+    """:func:`release_held` (every held mail of the template) as companions of a command's write
+    (``UnitOfWork.write``): no statement of its own."""
+    released, deferred = _RELEASE_WITH_WRITE
+    params = {
+        "release_queued": str(EmailStatus.QUEUED),
+        "release_held": str(EmailStatus.HELD),
+        "release_now": uow.now(),
+        "release_order_id": order_id,
+        "release_template": template,
+        "release_refund_id": None,
+        "release_queue": EMAIL_QUEUE,
+        "release_task": SEND_TASK,
+        "release_lock_prefix": _LOCK_PREFIX,
+    }
+    return Companion("release", released, params), Companion("release_jobs", deferred, {})
 
 
 def alert_key(topic: str, entity_type: str, entity_id: int | str, at: datetime) -> str:

@@ -6,7 +6,8 @@ the time, writes an ``order_event`` row and bumps the order's version once per u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,8 +50,14 @@ def line_subject(order: Order, line: OrderLine) -> Message:
 # -- locking -----------------------------------------------------------------------------------------------------
 
 
-def _lock_statements(*, related: bool) -> tuple[sa.Select[tuple[Order, OrderLine]], sa.Select[tuple[Order]]]:
-    """The statements of ``lock_orders`` (orders with their lines; orders alone), built once per ``related``."""
+# Adds columns (and their joins) to the lock statements, for a command that reads more with the orders.
+Extend = Callable[[sa.Select[Any]], sa.Select[Any]]
+
+
+@lru_cache(maxsize=16)
+def _lock_statements(*, related: bool, extend: Extend | None) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The statements of ``lock_orders`` (orders with their lines; orders alone), built once per ``related`` and
+    ``extend``."""
     order_options = [lazyload(Order.lines)]  # loaded once, locked, by the join (not twice, once unlocked)
     # The lines' services come joined; their provider mapping (a selectin load: one more query) is read only
     # where orders are placed, which loads it itself.
@@ -69,17 +76,16 @@ def _lock_statements(*, related: bool) -> tuple[sa.Select[tuple[Order, OrderLine
         .execution_options(populate_existing=True)
     )
     alone = (
-        sa.select(Order)
+        sa.select(Order, sa.null())  # the place of the line
         .where(Order.id.in_(ids))
         .order_by(Order.id)
         .with_for_update(of=Order)
         .options(*order_options)
         .execution_options(populate_existing=True)
     )
-    return with_lines, alone
-
-
-_LOCK_STATEMENTS = {related: _lock_statements(related=related) for related in (True, False)}
+    if extend is None:
+        return with_lines, alone
+    return extend(with_lines), extend(alone)
 
 
 async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: bool = True) -> list[Order]:
@@ -93,22 +99,31 @@ async def lock_orders(uow: UnitOfWork, order_ids: Iterable[int], *, related: boo
     ``related=False``: the orders' customers and the lines' services and providers are not loaded with them
     (reading one that is not already in the session raises), for hot paths that only change statuses.
     """
+    return [order for order, _ in await lock_orders_with(uow, order_ids, None, related=related)]
+
+
+async def lock_orders_with(
+    uow: UnitOfWork, order_ids: Iterable[int], extend: Extend | None, *, related: bool = True
+) -> list[tuple[Order, Sequence[Any]]]:
+    """:func:`lock_orders`, each order with the values of the columns ``extend`` adds to the statements (the
+    same on each of its rows: of the order, not of its lines); ``extend`` must be one object, built once."""
     ids = sorted(set(order_ids))
-    with_lines, alone = _LOCK_STATEMENTS[related]
-    orders: dict[int, Order] = {}
+    with_lines, alone = _lock_statements(related=related, extend=extend)
+    orders: dict[int, tuple[Order, Sequence[Any]]] = {}
     by_order: dict[int, list[OrderLine]] = {}
-    for order, line in (await uow.session.execute(with_lines, {"ids": ids})).tuples():
-        orders[order.id] = order
+    for order, line, *extra in (await uow.session.execute(with_lines, {"ids": ids})).tuples():
+        orders[order.id] = (order, extra)
         by_order.setdefault(order.id, []).append(line)
     if len(orders) != len(ids):
         lineless = [order_id for order_id in ids if order_id not in orders]
-        orders.update((order.id, order) for order in (await uow.session.scalars(alone, {"ids": lineless})).unique())
+        for order, _, *extra in await uow.session.execute(alone, {"ids": lineless}):
+            orders[order.id] = (order, extra)
         missing = [order_id for order_id in ids if order_id not in orders]
         if missing:
             raise NotFound(N_("Order %(ids)s not found"), ids=", ".join(map(str, missing)))
-    for order in orders.values():
+    for order, _ in orders.values():
         set_committed_value(order, "lines", sorted(by_order.get(order.id, []), key=lambda line: line.position))
-    uow.track(*orders.values(), *(line for lines in by_order.values() for line in lines))
+    uow.track(*(order for order, _ in orders.values()), *(line for lines in by_order.values() for line in lines))
     return [orders[order_id] for order_id in ids]
 
 

@@ -7,7 +7,9 @@ page asks too, so each command reads the payment row under lock and only moves i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,12 +18,13 @@ from app.analytics import funnel
 from app.errors import DomainError, NotFound
 from app.fulfillment.queueing import dispatch_with_write
 from app.i18n import N_, Message
+from app.invoicing.commands import PaymentFacts, issue_paid_invoice, with_issue_facts
 from app.orders import commands as order_commands
 from app.orders.event_notes import Amount
-from app.orders.lifecycle import lock_orders, record_event
+from app.orders.lifecycle import Extend, lock_orders, lock_orders_with, record_event
 from app.orders.models import EventKind, Order
 from app.orders.states import OrderStatus
-from app.payments.follow_ups import after_payment
+from app.payments.follow_ups import with_payment_write
 from app.payments.gateway import CheckoutSession
 from app.payments.models import Payment, PaymentMethod, PaymentRecordStatus
 from app.states import label as state_label
@@ -45,37 +48,44 @@ def order_id_of(session: CheckoutSession) -> int | None:
     return None
 
 
-async def _locked_order_of(uow: UnitOfWork, session: CheckoutSession) -> Order | None:
-    """The checkout's order, locked with its lines; None when the checkout names no order of ours.
+async def _locked_order_of(
+    uow: UnitOfWork, session: CheckoutSession, extend: Extend | None = None
+) -> tuple[Order, Sequence[Any]] | None:
+    """The checkout's order, locked with its lines, and the values of the columns ``extend`` adds to the lock
+    (``lock_orders_with``); None when the checkout names no order of ours.
 
     Paying or closing an order changes statuses only: its customer and the lines' services are not loaded."""
     order_id = order_id_of(session)
     if order_id is None:
         return None
     try:
-        (order,) = await lock_orders(uow, [order_id], related=False)
+        (locked,) = await lock_orders_with(uow, [order_id], extend, related=False)
     except NotFound:
         return None
-    return order
+    return locked
 
 
 _PAYMENTS = Payment.__table__
+_PAYMENT_COLUMNS = ", ".join(column.name for column in _PAYMENTS.c)
 # One statement, textual so that it is compiled once (SQLAlchemy's ON CONFLICT constructs are compiled on every
-# execution): the row is inserted, or found and row-locked by the no-op update (ON CONFLICT DO UPDATE locks the
-# row it meets; a concurrent first insert of the same session is waited for, then locked).
+# execution): the row is found and row-locked, or else inserted. A concurrent first insert of the same session
+# makes the insert's ON CONFLICT DO UPDATE wait for it, then lock the row it meets. The usual case, a row the
+# checkout made, is locked without the no-op update that would write a new version of it.
 _PAYMENT_OF_SESSION = sa.select(Payment).from_statement(
     sa.text(
-        "INSERT INTO payment (order_id, method, status, stripe_checkout_session_id, amount, currency,"  # noqa: S608 - our columns
-        " created_at, updated_at) VALUES (:order_id, :method, :status, :session_id, :amount, :currency, :now, :now)"
-        " ON CONFLICT (stripe_checkout_session_id)"
+        f"WITH found AS (SELECT {_PAYMENT_COLUMNS} FROM payment WHERE stripe_checkout_session_id = :session_id"  # noqa: S608 - our columns
+        " FOR UPDATE), added AS (INSERT INTO payment (order_id, method, status, stripe_checkout_session_id, amount,"
+        " currency, created_at, updated_at) SELECT :order_id, :method, :status, :session_id, :amount, :currency,"
+        " :now, :now WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT (stripe_checkout_session_id)"
         " DO UPDATE SET stripe_checkout_session_id = excluded.stripe_checkout_session_id"
-        f" RETURNING {', '.join(column.name for column in _PAYMENTS.c)}"
+        f" RETURNING {_PAYMENT_COLUMNS}) SELECT * FROM found UNION ALL SELECT * FROM added"
     )
     .bindparams(
         sa.bindparam("method", type_=_PAYMENTS.c.method.type),
         sa.bindparam("status", type_=_PAYMENTS.c.status.type),
         sa.bindparam("amount", type_=_PAYMENTS.c.amount.type),
         sa.bindparam("now", type_=_PAYMENTS.c.created_at.type),
+        sa.bindparam("session_id", type_=_PAYMENTS.c.stripe_checkout_session_id.type),
     )
     .columns(*_PAYMENTS.c)
 )
@@ -133,9 +143,10 @@ async def fulfill_checkout(
     (expired, canceled, paid by another session) is recorded as received and flagged in the order's timeline
     for staff to refund or reinstate; it never pays the order silently.
     """
-    order = await _locked_order_of(uow, session)
-    if order is None:
+    locked = await _locked_order_of(uow, session, with_issue_facts)
+    if locked is None:
         return None
+    order, facts = locked
     payment = await _payment_for(uow, order, session, method)
     if session.payment_status != "paid" or payment.status == PaymentRecordStatus.SUCCEEDED:
         return PaymentOutcome(order, payment, newly_paid=False)
@@ -162,9 +173,14 @@ async def fulfill_checkout(
         uow, order, actor, note=Message(N_("paid by %(method)s checkout"), {"method": method.value})
     )
     uow.audit_changes(actor, "receive-payment", details={"session": session.id})
-    paid_with = [dispatch_with_write(line.id for line in order.lines), funnel.paid_with_write(uow, order_id=order.id)]
+    paid_with = [
+        dispatch_with_write(line.id for line in order.lines),
+        funnel.paid_with_write(uow, order_id=order.id),
+        *with_payment_write(uow, order),
+    ]
     await uow.write(order, *order.lines, payment, companions=paid_with)
-    await after_payment(uow, order, actor)  # last: the invoice number's row lock is held until commit
+    # Last: the invoice number's row lock is held until commit.
+    await issue_paid_invoice(uow, order, actor, PaymentFacts(*facts), payment)
     return PaymentOutcome(order, payment, newly_paid=True)
 
 
@@ -183,9 +199,10 @@ async def close_checkout(
 ) -> PaymentOutcome | None:
     """A checkout expired (or its delayed payment failed): the payment ends; an order with no other way to be
     paid expires with it. A client who comes back later starts a new order."""
-    order = await _locked_order_of(uow, session)
-    if order is None:
+    locked = await _locked_order_of(uow, session)
+    if locked is None:
         return None
+    order, _ = locked
     payment = await _payment_for(uow, order, session, PaymentMethod.STRIPE)
     if payment.status != PaymentRecordStatus.PENDING:
         return PaymentOutcome(order, payment, newly_paid=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -21,9 +22,11 @@ from app.invoicing.tax import TaxTreatment
 from app.orders.event_notes import render_note
 from app.orders.lifecycle import lock_orders
 from app.orders.models import EventKind, OrderEvent
+from app.payments import commands
+from app.payments.models import PaymentMethod
 from app.uow import UnitOfWork, unit_of_work, utc_now
 from tests import factories
-from tests.integration.invoicing.helpers import STRIPE, invoices_of, pay
+from tests.integration.invoicing.helpers import STRIPE, invoices_of, paid_checkout, pay
 
 
 async def test_paying_an_order_issues_one_invoice_even_when_the_payment_path_runs_twice(session: AsyncSession):
@@ -72,6 +75,24 @@ async def test_the_invoice_keeps_seller_buyer_lines_and_amounts_as_they_were_at_
     assert invoice.payment["method"] == "stripe"
     assert invoice.payment["reference"] == f"pi_test_{order.id}"
     assert invoice.pdf_sha256 is None
+
+
+async def test_the_invoice_names_the_orders_latest_succeeded_payment_even_one_not_applied(session: AsyncSession):
+    await factories.company_settings(session)
+    order = (await factories.place_order(session)).order
+    first = paid_checkout(order)
+    later = replace(first, id=f"cs_test_{order.id}_b", payment_intent_id="pi_test_later", amount_total=Decimal("0.01"))
+    for checkout in (first, later):
+        await commands.record_checkout(
+            UnitOfWork(session), order_id=order.id, session=checkout, actor=STRIPE, method=PaymentMethod.STRIPE
+        )
+    await commands.fulfill_checkout(UnitOfWork(session), session=later, actor=STRIPE)  # wrong amount: not applied
+
+    outcome = await commands.fulfill_checkout(UnitOfWork(session), session=first, actor=STRIPE)
+
+    assert outcome is not None and outcome.newly_paid
+    (invoice,) = await invoices_of(session, order.id)
+    assert invoice.payment["reference"] == "pi_test_later"
 
 
 async def test_without_seller_data_the_payment_goes_through_and_the_timeline_says_no_invoice(session: AsyncSession):
