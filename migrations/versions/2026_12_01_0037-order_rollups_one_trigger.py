@@ -18,7 +18,7 @@ Create Date: 2026-12-01 06:00:00
 # ruff: noqa: S608 - the SQL is built from this module's constants only
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from alembic import op
 
@@ -67,6 +67,14 @@ def _order_lines(record: str, sign: str) -> str:
     )
 
 
+def _out_and_in(write: Callable[[str, str], str]) -> str:
+    """The old row's figures taken out where it was paid, the new row's put in where it is paid."""
+    return (
+        f"IF OLD.paid_at IS NOT NULL THEN {write('OLD', '-')}; END IF; "
+        f"IF NEW.paid_at IS NOT NULL THEN {write('NEW', '')}; END IF;"
+    )
+
+
 def _first_paid(customer: str) -> str:
     """Migration 0036's count: the earliest payment among the customer's own orders."""
     return (
@@ -93,20 +101,10 @@ BEGIN
         END IF;
     END IF;
     IF {_changed(SALES_DAY_WATCHED)} THEN
-        IF OLD.paid_at IS NOT NULL THEN
-            {_sales_day("OLD", "-")};
-        END IF;
-        IF NEW.paid_at IS NOT NULL THEN
-            {_sales_day("NEW", "")};
-        END IF;
+        {_out_and_in(_sales_day)}
     END IF;
     IF {_changed(LINE_DAY_WATCHED)} THEN
-        IF OLD.paid_at IS NOT NULL THEN
-            {_order_lines("OLD", "-")};
-        END IF;
-        IF NEW.paid_at IS NOT NULL THEN
-            {_order_lines("NEW", "")};
-        END IF;
+        {_out_and_in(_order_lines)}
     END IF;
     IF OLD.paid_at IS DISTINCT FROM NEW.paid_at THEN
         UPDATE operations_line SET paid_at = NEW.paid_at WHERE order_id = NEW.id;
@@ -139,12 +137,7 @@ REPLACED = (
 ONLY_REPLACED = {
     "sales_line_day_order_change": f"""
         BEGIN
-            IF OLD.paid_at IS NOT NULL THEN
-                {_order_lines("OLD", "-")};
-            END IF;
-            IF NEW.paid_at IS NOT NULL THEN
-                {_order_lines("NEW", "")};
-            END IF;
+            {_out_and_in(_order_lines)}
             RETURN NULL;
         END
     """,
