@@ -147,9 +147,17 @@ def with_refund_order(stmt: Any) -> Any:
         .where(OrderLine.id == Refund.order_line_id)
         .scalar_subquery()
     )
+    # Joined, not nested: a subquery inside the order's subquery would not see the refund row (each refund got
+    # every refund's order).
+    order_number = (
+        sa.select(Order.number)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(Payment.id == Refund.payment_id)
+        .scalar_subquery()
+    )
     return stmt.options(
         sa.orm.with_expression(Refund.order_id, order_id),
-        sa.orm.with_expression(Refund.order_number, order_number_of(order_id)),
+        sa.orm.with_expression(Refund.order_number, order_number),
         sa.orm.with_expression(Refund.line_name, line_name),
     )
 

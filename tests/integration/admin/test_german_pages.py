@@ -10,6 +10,7 @@ a field name as the code spells it (``paid_at``, ``tax_treatment``).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import httpx
@@ -18,7 +19,13 @@ import sqlalchemy as sa
 from sqladmin import ModelView
 
 from app.accounts.models import Role
+from app.customers.models import Customer
+from app.gdpr.models import ErasureRequest
 from app.i18n import LOCALE_DIR, translations
+from app.orders.models import Order
+from app.payments.models import StripeEvent
+from tests import factories
+from tests.integration.admin.conftest import BackOffice
 from tests.integration.admin.helpers import create_staff, login
 
 LABEL_TAGS = {"th", "label", "dt", "button", "option", "h1", "h2", "h3", "h4", "legend", "summary"}
@@ -125,6 +132,23 @@ async def pages(backoffice) -> list[str]:
 
 
 @pytest.fixture(scope="module")
+async def walked(backoffice) -> BackOffice:
+    """The demo data with a second row where the demo has one or none: two refunds, two erasure requests, two
+    Stripe events (the company settings are one row by design)."""
+    async with backoffice.sessions() as session:
+        paid = await session.scalars(
+            sa.select(Order).where(Order.paid_at.is_not(None)).order_by(Order.id).limit(2),
+        )
+        for order in paid.unique().all():
+            await factories.succeeded_refund(session, order, (await order.awaitable_attrs.lines)[0], Decimal("1.00"))
+        customers = await session.scalars(sa.select(Customer.id).order_by(Customer.id).limit(2))
+        session.add_all([ErasureRequest(customer_id=customer_id) for customer_id in customers])
+        session.add(StripeEvent(id="evt_test_admin_2", type="charge.refunded", payload={"id": "evt_test_admin_2"}))
+        await session.commit()
+    return backoffice
+
+
+@pytest.fixture(scope="module")
 async def german_admin(backoffice) -> httpx.Cookies:
     async with backoffice.sessions() as session:
         user = await create_staff(session, Role.ADMIN, locale="de")
@@ -134,6 +158,7 @@ async def german_admin(backoffice) -> httpx.Cookies:
     return httpx.Cookies(client.cookies)
 
 
+@pytest.mark.usefixtures("walked")
 async def test_every_back_office_page_speaks_german_to_a_german_admin(backoffice, german_admin):
     english, fields = english_texts(), field_names(backoffice)
     client = backoffice.client
@@ -147,3 +172,16 @@ async def test_every_back_office_page_speaks_german_to_a_german_admin(backoffice
         if found := untranslated(response.text, english, fields):
             problems[url] = found
     assert problems == {}
+
+
+async def test_every_list_walked_has_at_least_two_rows(walked):
+    """A list's per-row expressions (an order's number through its payment, say) are only tried by a list of
+    several rows: every model the back office lists has two or more in the data these walks open."""
+    short = {}
+    async with walked.sessions() as session:
+        for view in walked.admin.views:
+            if isinstance(view, ModelView) and view.identity != "company-settings":
+                rows = await session.scalar(sa.select(sa.func.count()).select_from(view.model))
+                if rows < 2:
+                    short[view.identity] = rows
+    assert short == {}
