@@ -88,6 +88,20 @@ def when(field: str) -> Any:
     return format_value
 
 
+def day(field: str) -> Any:
+    """The Berlin day for people (a document's date, as printed on it), the Berlin time on hover."""
+
+    def format_value(model: Any, _attribute: Any) -> Markup | str:
+        value = getattr(model, field)
+        if value is None:
+            return "–"
+        locale = get_locale()
+        shown = i18n.format_date(value.astimezone(i18n.BERLIN).date(), locale, "short")
+        return Markup('<span title="{}">{}</span>').format(i18n.format_datetime(value, locale, "short"), shown)
+
+    return format_value
+
+
 ACTIVITY_BADGES = {"active": ("green", N_("active")), "inactive": ("secondary", N_("inactive"))}
 
 
@@ -114,6 +128,24 @@ def badge(field: str) -> Any:
 
 def link_to(url: str, text: Any) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, escape(text))
+
+
+def shortened(text: Any, width_rem: float, full: Any = None) -> Markup:
+    """``text`` cut to ``width_rem`` with an ellipsis where longer, the whole (or ``full``) on hover: lists keep
+    one line per record and fit the screen."""
+    return Markup(
+        '<span class="d-inline-block text-truncate align-bottom" style="max-width: {}rem" title="{}">{}</span>'
+    ).format(width_rem, text if full is None else full, text)
+
+
+def shortened_field(field: str, width_rem: float) -> Any:
+    """A list formatter showing ``field`` :func:`shortened` (a dash when empty)."""
+
+    def format_value(model: Any, _attribute: Any) -> Markup | str:
+        value = getattr(model, field)
+        return shortened(value, width_rem) if value else "–"
+
+    return format_value
 
 
 # -- the base view ---------------------------------------------------------------------------------------------

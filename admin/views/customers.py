@@ -10,7 +10,7 @@ from sqladmin.i18n import get_locale
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import FormCommands, SmplatModelView, when
+from admin.base import FormCommands, SmplatModelView, shortened_field, when
 from admin.i18n import lazy
 from app import i18n
 from app.customers.commands import CUSTOMER_FIELDS, create_customer, update_customer
@@ -61,6 +61,9 @@ class CustomerAdmin(ActionsMixin, SmplatModelView, model=Customer):
     column_sortable_list = [Customer.id, Customer.email, Customer.created_at]
     column_default_sort = [(Customer.id, True)]
     column_formatters = {
+        Customer.email: shortened_field("email", 14),
+        Customer.name: shortened_field("name", 9),
+        Customer.company: shortened_field("company", 9),
         Customer.created_at: when("created_at"),
         "orders": orders_of,
         "spend": spend_of,

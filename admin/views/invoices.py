@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from admin import sqladmin_compat as compat
 from admin.actions import ActionContext, ActionsMixin, business_action, done_message
-from admin.base import ReadOnlyView, badge_html, link_to, money, when
+from admin.base import ReadOnlyView, badge_html, day, link_to, money, shortened, when
 from admin.i18n import admin_gettext, lazy
 from admin.listing import EnumFilter, FastListMixin
 from admin.roles import role_may
@@ -33,15 +33,16 @@ LIST_REASON_LENGTH = 60
 
 def customer_of(record: Any, _attribute: Any) -> Markup:
     buyer = record.buyer or {}
-    return link_to(
-        f"/admin/customer/details/{record.customer_id}", buyer.get("company") or buyer.get("name") or buyer.get("email")
-    )
+    name = buyer.get("company") or buyer.get("name") or buyer.get("email")
+    return link_to(f"/admin/customer/details/{record.customer_id}", shortened(name, 7))
 
 
 def pdf_link(record: Any, _attribute: Any) -> Markup | str:
     if record.pdf_sha256 is None:
         return admin_gettext(N_("being rendered"))
-    pdf = link_to(f"/admin/invoice/pdf/{record.id}", admin_gettext(N_("Download PDF")))
+    pdf = Markup('<a href="/admin/invoice/pdf/{}" title="{}">PDF</a>').format(
+        record.id, admin_gettext(N_("Download PDF"))
+    )
     return Markup("{} · {}").format(pdf, link_to(f"/admin/invoice/xml/{record.id}", "XML"))
 
 
@@ -166,7 +167,7 @@ class InvoiceAdmin(InvoiceCorrectionsMixin, ActionsMixin, FastListMixin, ReadOnl
         "download": pdf_link,
         "credit": credit_state,
         "lexoffice_sync": lexoffice_status(LIST_REASON_LENGTH),
-        Invoice.issued_at: when("issued_at"),
+        Invoice.issued_at: day("issued_at"),
         Invoice.gross: money("gross"),
     }
     column_formatters_detail = {

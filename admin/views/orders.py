@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionField, ActionsMixin, business_action, done_message
-from admin.base import ReadOnlyView, badge, link_to, money, when
+from admin.base import ReadOnlyView, badge, link_to, money, shortened, when
 from admin.i18n import admin_gettext, lazy
 from admin.labels import state_label
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin, RelatedExistsFilter
@@ -40,9 +40,7 @@ from app.uow import utc_now
 def services_summary(order: Order, _attribute: Any) -> Markup:
     items = [f"{line.service_name} × {line.quantity:,}".replace(",", ".") for line in order.lines]
     shown = ", ".join(items[:2]) + (f" +{len(items) - 2}" if len(items) > 2 else "")
-    return Markup(
-        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 10rem" title="{}">{}</span>'
-    ).format(", ".join(items), shown)
+    return shortened(shown, 10, full=", ".join(items))
 
 
 def services_text(order: Order) -> str:
@@ -56,9 +54,7 @@ def number_link(order: Order, _attribute: Any) -> Markup:
 
 def customer_link(order: Order, _attribute: Any) -> Markup:
     """The customer's name; SQLAdmin wraps relation columns in the link to the customer already."""
-    return Markup(
-        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 9rem" title="{}">{}</span>'
-    ).format(order.customer.display_name, order.customer.display_name)
+    return shortened(order.customer.display_name, 9)
 
 
 class OrderAdmin(FastListMixin, ListTotalsMixin, ActionsMixin, ReadOnlyView, model=Order):

@@ -11,7 +11,7 @@ from sqladmin.i18n import get_locale
 from starlette.requests import Request
 
 from admin.actions import ActionContext, ActionsMixin, business_action
-from admin.base import ReadOnlyView, badge, link_to, money, when
+from admin.base import ReadOnlyView, badge, link_to, money, shortened, when
 from admin.i18n import admin_gettext, lazy
 from admin.labels import event_label, event_note, field_label, state_label
 from admin.listing import DateRangeFilter, EnumFilter, FastListMixin
@@ -49,9 +49,7 @@ def stripe_reference(payment: Payment, _attribute: Any) -> Markup | str:
     reference = payment.stripe_checkout_session_id
     if not reference:
         return "–"
-    return Markup(
-        '<span class="d-inline-block text-truncate align-bottom" style="max-width: 9rem" title="{}">{}</span>'
-    ).format(reference, reference)
+    return shortened(reference, 9)
 
 
 class PaymentAdmin(FastListMixin, ListTotalsMixin, ReadOnlyView, model=Payment):

@@ -1,5 +1,6 @@
 """The orders and order lines lists fit a 1280 px screen with the filter panel open (no sideways scrolling), in
-German and English; German staff filter a list by typing German dates and read a provider's refusal in German beside the
+German and English, and so do the customers, payments and refunds (invoices at 1440 px); German staff filter a list
+by typing German dates and read a provider's refusal in German beside the
 provider's words, with the line's cancel in red. Screenshots go to /tmp/e2e-shots."""
 
 from __future__ import annotations
@@ -42,6 +43,23 @@ async def test_the_order_and_order_lines_lists_fit_beside_the_open_filters(
         assert await page.evaluate(OVERFLOW) == {"page": 0, "list": 0}
         headers = await page.locator("table thead th").all_inner_texts()
         assert len([text for text in headers if text.strip()]) >= 5  # e.g. status, order, link, quantity, provider
+
+
+@pytest.mark.parametrize(
+    ("listed", "width"),
+    [(listed, width) for listed in ("customer", "payment", "refund") for width in (1280, 1440)] + [("invoice", 1440)],
+)
+async def test_the_lists_finance_reads_fit_the_screen_in_german(
+    browser: Any, live_server: LiveServer, shot: Any, listed: str, width: int
+) -> None:
+    """Customers, payments and refunds at 1280 and 1440 px; invoices, with their sync state, tax treatment and
+    downloads, at 1440 px (at 1280 px their list scrolls sideways)."""
+    async with sized_page(browser, live_server, "de", width=width, height=800) as page:
+        await login(page, live_server, GERMAN_STAFF, path=f"/admin/{listed}/list")
+        await expect(page.locator("table thead th").first).to_be_visible()
+        await shot(page, f"{listed}-list-de-{width}")
+
+        assert await page.evaluate(OVERFLOW) == {"page": 0, "list": 0}
 
 
 async def test_german_staff_filter_orders_by_typing_german_dates(
