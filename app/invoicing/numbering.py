@@ -54,7 +54,7 @@ _INVOICE_VALUES = {
 _RETURNED = ", ".join(column.name for column in Invoice.__table__.c)
 _DIGITS = "greatest(6, length(last_number::text))"  # RE-2026-000123; a millionth invoice gets a seventh digit
 
-_ISSUE = sa.text(
+_ISSUE_ROWS = (
     "WITH numbered AS (INSERT INTO invoice_sequence (series, year, last_number) VALUES (:series, :year, 1)"
     " ON CONFLICT (series, year) DO UPDATE SET last_number = invoice_sequence.last_number + 1"
     f" RETURNING CAST(:prefix AS text) || lpad(last_number::text, {_DIGITS}, '0') AS number),"
@@ -76,9 +76,13 @@ _ISSUE = sa.text(
     " CAST(:audit_action AS text), CAST(:audit_entity_type AS text), id::text,"
     " CAST(:audit_diff AS jsonb) || jsonb_build_object('number', number), CAST(:audit_ip AS text),"
     " CAST(:audit_at AS timestamptz) FROM issued)"
-    f" SELECT {_RETURNED} FROM issued"
 )
-ISSUE_INVOICE = sa.select(Invoice).from_statement(_ISSUE.columns(*Invoice.__table__.c))
+# The invoice as the ORM loads it, for callers that go on with it.
+ISSUE_INVOICE = sa.select(Invoice).from_statement(
+    sa.text(f"{_ISSUE_ROWS} SELECT {_RETURNED} FROM issued").columns(*Invoice.__table__.c)
+)
+# Its id only, for a payment's path, which reads nothing of it: no object built, no JSON columns decoded.
+ISSUE_INVOICE_ID = sa.text(f"{_ISSUE_ROWS} SELECT id FROM issued")
 
 
 def _value(value: Any, kind: str) -> Any:
