@@ -79,7 +79,7 @@ async def issue_invoice(uow: UnitOfWork, order: Order, actor: Actor) -> Invoice 
         )
         log.warning("invoice not issued: no company settings", order=order.number)
         return None
-    return await _numbered(uow, order, company, customer, payment, actor, replaces=None)
+    return await _numbered(uow, _issue(uow, order, company, customer, payment, actor, replaces=None))
 
 
 async def issue_replacement_invoice(uow: UnitOfWork, order: Order, replaced: Invoice, actor: Actor) -> Invoice:
@@ -95,20 +95,11 @@ async def issue_replacement_invoice(uow: UnitOfWork, order: Order, replaced: Inv
         raise Conflict(
             N_("Invoice %(number)s belongs to an erased client: there is no address."), number=replaced.number
         )
-    return await _numbered(uow, order, company, customer, payment, actor, replaces=replaced)
+    return await _numbered(uow, _issue(uow, order, company, customer, payment, actor, replaces=replaced))
 
 
-async def _numbered(
-    uow: UnitOfWork,
-    order: Order,
-    company: CompanySettings,
-    customer: Customer,
-    payment: Payment | None,
-    actor: Actor,
-    *,
-    replaces: Invoice | None,
-) -> Invoice:
-    params = _issue(uow, order, company, customer, payment, actor, replaces=replaces)
+async def _numbered(uow: UnitOfWork, params: dict[str, Any]) -> Invoice:
+    """The invoice :func:`_issue`'s parameters describe, numbered and written, as the ORM loads it."""
     invoice: Invoice = (await uow.session.scalars(ISSUE_INVOICE, params)).one()
     return invoice
 
