@@ -91,7 +91,9 @@ async def test_a_worker_killed_mid_batch_and_restarted_loses_no_line_and_sends_n
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     in_flight = statuses(clean_db)
-    assert in_flight[LineStatus.QUEUED] > 0, "killed too late: nothing was left to dispatch"
+    # Mid-batch: lines taken and sent, their answers not recorded. (Whether some lines are still queued as well
+    # depends on how many the four concurrent jobs took at once: usually 3 of 40, on a loaded machine none.)
+    assert in_flight[LineStatus.DISPATCHING] > 0, "killed too late: no batch was in flight"
 
     age_dead_workers(clean_db)
     with connected_to(clean_db) as app:
